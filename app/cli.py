@@ -1,0 +1,196 @@
+"""The ``callmemaybe`` command.
+
+``callmemaybe`` alone starts the assistant (a terminal chat for now; the Qt window replaces it
+as the default front end when it lands). ``callmemaybe call`` runs one request against a tools
+file and prints the answer as JSON, which is how scripts, tests and benchmarks drive the model.
+Errors print one sentence on stderr and exit with status 2; nothing prints a traceback at a user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from app import __version__
+from app.runtime import model_path, open_backend
+from app.settings import Settings, SettingsError, load_settings
+from backends.base import CancelToken, GenerateOptions
+from backends.errors import BackendError
+from backends.generation import Completion, TextDelta
+from backends.schema import ToolSpec, parse_tools
+
+EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+class _Progress:
+    """Byte progress on stderr for the first-run unpack or a hub download."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self._bar: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None:
+            from tqdm import tqdm
+
+            self._bar = tqdm(
+                total=total,
+                unit="B",
+                unit_scale=True,
+                desc=self.label,
+                file=sys.stderr,
+                leave=False,
+            )
+        self._bar.update(done - self._bar.n)
+        if done >= total:
+            self._bar.close()
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", help="'bundled', a .gguf path, or hf:OWNER/REPO/FILE.gguf[@REV]")
+    parser.add_argument("--threads", type=int, help="decoding threads (default: settings)")
+    parser.add_argument("--max-tokens", type=int, help="longest answer in tokens")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and shell completion)."""
+    parser = argparse.ArgumentParser(
+        prog="callmemaybe",
+        description="A private assistant whose local model calls tools reliably.",
+    )
+    parser.add_argument("--version", action="version", version=f"callmemaybe {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    chat = sub.add_parser("chat", help="talk to the assistant in the terminal (the default)")
+    chat.add_argument("--system", help="system message")
+    _add_model_options(chat)
+
+    call = sub.add_parser("call", help="one request against a tools file; prints JSON")
+    call.add_argument("request", help="what the user asks")
+    call.add_argument(
+        "--tools", required=True, type=Path, help="JSON file: a list of tools (OpenAI format)"
+    )
+    call.add_argument("--system", help="system message placed before the request")
+    call.add_argument(
+        "--unconstrained", action="store_true", help="turn the grammar off (for comparison)"
+    )
+    _add_model_options(call)
+
+    model = sub.add_parser("model", help="unpack or download the model; print its path")
+    _add_model_options(model)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = load_settings()
+    overrides = {
+        "model": getattr(args, "model", None),
+        "threads": getattr(args, "threads", None),
+        "max_tokens": getattr(args, "max_tokens", None),
+    }
+    return settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+
+
+def read_tools_file(path: Path) -> list[ToolSpec]:
+    """Tools from a JSON file: a list, ``{"tools": [...]}``, or a BFCL ``function`` list.
+
+    Raises:
+        BackendError: unreadable file or invalid tools (the message says which).
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise BackendError(f"cannot read the tools file {path}: {exc.strerror}") from exc
+    except json.JSONDecodeError as exc:
+        raise BackendError(f"the tools file {path} is not valid JSON: {exc}") from exc
+    if isinstance(data, dict):
+        data = data.get("tools", data.get("function", [data]))
+    if not isinstance(data, list):
+        raise BackendError(f"the tools file {path} must hold a list of tools")
+    return parse_tools(data)
+
+
+def _cmd_call(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    tools = read_tools_file(args.tools)
+    backend = open_backend(settings, progress=_Progress("Unpacking the model"))
+    messages: list[dict[str, Any]] = []
+    if args.system:
+        messages.append({"role": "system", "content": args.system})
+    messages.append({"role": "user", "content": args.request})
+    completion = backend.generate(
+        messages,
+        tools,
+        options=GenerateOptions(max_tokens=settings.max_tokens, constrained=not args.unconstrained),
+    )
+    print(json.dumps(completion.to_json(), ensure_ascii=False))
+    return 0
+
+
+def _cmd_model(args: argparse.Namespace) -> int:
+    path = model_path(_settings(args), progress=_Progress("Unpacking the model"))
+    print(path)
+    return 0
+
+
+def _cmd_chat(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    print("Loading the model…", file=sys.stderr)
+    backend = open_backend(settings, progress=_Progress("Unpacking the model"))
+    messages: list[dict[str, Any]] = []
+    if getattr(args, "system", None):
+        messages.append({"role": "system", "content": args.system})
+    print("Call-Me-Maybe. Type a message; an empty line or Ctrl-D quits.", file=sys.stderr)
+    while True:
+        try:
+            line = input("you> ").strip()
+        except EOFError:
+            print(file=sys.stderr)
+            return 0
+        if not line:
+            return 0
+        messages.append({"role": "user", "content": line})
+        cancel = CancelToken()
+        answer: Completion | None = None
+        print("assistant> ", end="", flush=True)
+        try:
+            for event in backend.stream(
+                messages, options=GenerateOptions(max_tokens=settings.max_tokens), cancel=cancel
+            ):
+                if isinstance(event, TextDelta):
+                    print(event.text, end="", flush=True)
+                elif isinstance(event, Completion):
+                    answer = event
+        except KeyboardInterrupt:
+            cancel.cancel()
+            print("\n(stopped)")
+            messages.pop()
+            continue
+        print()
+        messages.append({"role": "assistant", "content": answer.text if answer else ""})
+
+
+_COMMANDS = {"call": _cmd_call, "model": _cmd_model, "chat": _cmd_chat}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``callmemaybe`` console script."""
+    args = build_parser().parse_args(argv)
+    command = _COMMANDS[args.command or "chat"]
+    try:
+        return command(args)
+    except (BackendError, SettingsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""User settings, declared once with type, default, bounds and a description.
+
+Stored as JSON in the data directory (``settings.json``), written atomically. The command line
+may override any of them for one run; the Qt settings page (later) edits the same model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from app.paths import data_dir
+
+
+class SettingsError(Exception):
+    """The settings file cannot be read; the message says which field and why."""
+
+
+class Settings(BaseModel):
+    """What the user can configure."""
+
+    model_config = ConfigDict(extra="ignore", validate_assignment=True)
+
+    model: str = Field(
+        "bundled",
+        description=(
+            "Which model to run: 'bundled' (ships with the app), a path to a .gguf file, "
+            "or 'hf:OWNER/REPO/FILE.gguf[@REVISION]' to download from a model hub."
+        ),
+    )
+    backend: str = Field("llama.cpp", description="Model runtime: 'llama.cpp' (or 'mlx' later).")
+    threads: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        description="Decoding threads; empty picks the core count (at most 4). "
+        "On a busy 2-core machine 1 thread can be faster than 2.",
+    )
+    context_tokens: int = Field(
+        4096, ge=512, le=32768, description="Context window: prompt plus answer, in tokens."
+    )
+    max_tokens: int = Field(512, ge=16, le=8192, description="Longest answer, in tokens.")
+
+
+def settings_path() -> Path:
+    """Where the settings file lives."""
+    return data_dir() / "settings.json"
+
+
+def load_settings() -> Settings:
+    """Read the settings, or the defaults when there is no file yet.
+
+    Raises:
+        SettingsError: the file exists but is not valid JSON or has an invalid value.
+    """
+    path = settings_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Settings()
+    try:
+        return Settings.model_validate(json.loads(text))
+    except json.JSONDecodeError as exc:
+        raise SettingsError(f"{path} is not valid JSON ({exc}); fix or delete it") from exc
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise SettingsError(f"{path} has invalid settings: {problems}") from exc
+
+
+def save_settings(settings: Settings) -> None:
+    """Write the settings atomically (a crash never leaves half a file)."""
+    path = settings_path()
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(settings.model_dump_json(indent=2))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,136 @@
+"""The interface every model runtime implements.
+
+One class per runtime (``backends.llamacpp``, later ``backends.mlx``), each importing its heavy
+library lazily and raising :class:`~backends.errors.RuntimeNotInstalledError` with the extra to
+install when it is missing. Capabilities are class attributes, not string switches.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from backends.call_format import CallFormat
+from backends.errors import GenerationIncomplete
+from backends.generation import Completion, GenerationEvent
+from backends.schema import ToolSpec
+
+Message = Mapping[str, Any]
+
+
+class CancelToken:
+    """Set from any thread to stop a generation at the next token.
+
+    A cancelled generation raises :class:`~backends.errors.GenerationCancelled` and returns
+    nothing partial; the runtime's cache stays consistent for the next request.
+    """
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        """Ask the generation to stop."""
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether :meth:`cancel` was called."""
+        return self._event.is_set()
+
+
+@dataclass(frozen=True)
+class GenerateOptions:
+    """How to generate.
+
+    Attributes:
+        max_tokens: budget for the answer.
+        temperature: 0 for greedy decoding, the default: tool calls should be reproducible.
+        seed: sampler seed when ``temperature > 0``.
+        constrained: enforce the tool grammar (off only to measure what it buys).
+        allow_text: with tools, the model may answer in text instead of calling one.
+    """
+
+    max_tokens: int = 512
+    temperature: float = 0.0
+    seed: int = 0
+    constrained: bool = True
+    allow_text: bool = True
+
+
+class Backend(ABC):
+    """A loaded model that renders prompts and generates text or tool calls."""
+
+    name: ClassVar[str]
+    supports_grammar: ClassVar[bool] = True
+    supports_prefix_cache: ClassVar[bool] = False
+
+    @abstractmethod
+    def load(self, model_path: Path) -> None:
+        """Load the model at ``model_path`` (a GGUF for llama.cpp)."""
+
+    @property
+    @abstractmethod
+    def architecture(self) -> str:
+        """The model family (GGUF ``general.architecture``), which picks the call format."""
+
+    @property
+    @abstractmethod
+    def call_format(self) -> CallFormat:
+        """How this model writes tool calls."""
+
+    @abstractmethod
+    def tokenize(self, text: str) -> list[int]:
+        """Token ids of ``text``, special tokens parsed."""
+
+    @abstractmethod
+    def detokenize(self, tokens: Sequence[int]) -> str:
+        """Text of ``tokens``."""
+
+    @abstractmethod
+    def render(
+        self,
+        messages: Sequence[Message],
+        tools: Sequence[ToolSpec] | None = None,
+        *,
+        add_generation_prompt: bool = True,
+    ) -> str:
+        """The prompt for ``messages`` and ``tools`` in the model's own chat template."""
+
+    @abstractmethod
+    def stream(
+        self,
+        messages: Sequence[Message],
+        tools: Sequence[ToolSpec] | None = None,
+        *,
+        options: GenerateOptions | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Iterator[GenerationEvent]:
+        """Generate, yielding deltas as they are decoded and the :class:`Completion` last.
+
+        Raises:
+            GrammarError: the tools cannot be turned into a grammar (or the list is empty).
+            GenerationCancelled: ``cancel`` was set.
+            GenerationIncomplete: the budget ran out in the middle of a tool call.
+            ContextOverflowError: the prompt does not fit the context.
+        """
+
+    def generate(
+        self,
+        messages: Sequence[Message],
+        tools: Sequence[ToolSpec] | None = None,
+        *,
+        options: GenerateOptions | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Completion:
+        """Like :meth:`stream`, returning only the final completion."""
+        for event in self.stream(messages, tools, options=options, cancel=cancel):
+            if isinstance(event, Completion):
+                return event
+        raise GenerationIncomplete("the model stopped without an answer")  # pragma: no cover
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Free the model's memory."""

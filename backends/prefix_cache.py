@@ -1,0 +1,88 @@
+"""KV state of prompt prefixes, persisted across restarts.
+
+The system prompt and tool definitions come first in every prompt and stay the same between
+turns. Computing their KV state costs 5-6 s on a 2-core laptop for about a thousand tokens;
+restoring it costs a fraction of a second. The runtime keeps it in memory within a process; this
+store keeps the raw KV bytes (``llama_state_seq_get_data``, about 12 MB per thousand tokens, not
+the 300 MB pickled ``LlamaState``) on disk, keyed by model and prefix, so the next start of the
+app answers its first hotkey request as fast as the hundredth.
+
+Files are written atomically (temporary name, then rename) and a file that fails its checksum is
+deleted and treated as a miss: this is a cache, never a source of errors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+_MAGIC = b"CMMKV001"
+_HEADER = struct.Struct("<8sI32s")  # magic, token count, sha256 of the payload
+
+
+def prefix_key(model_id: str, tokens: Sequence[int]) -> str:
+    """The cache key of a prefix: model identity plus the exact token ids."""
+    digest = hashlib.sha256(model_id.encode())
+    digest.update(struct.pack(f"<{len(tokens)}i", *tokens))
+    return digest.hexdigest()[:40]
+
+
+class PrefixCache:
+    """A directory of saved prefix states.
+
+    Args:
+        directory: where the files go (created on first write).
+        max_files: older files beyond this count are deleted after each write.
+    """
+
+    def __init__(self, directory: Path, *, max_files: int = 8) -> None:
+        self.directory = directory
+        self.max_files = max_files
+
+    def _path(self, key: str) -> Path:
+        return self.directory / f"{key}.kv"
+
+    def load(self, key: str, n_tokens: int) -> bytes | None:
+        """The saved state for ``key``, or ``None`` when absent or damaged."""
+        path = self._path(key)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        if len(data) < _HEADER.size:
+            path.unlink(missing_ok=True)
+            return None
+        magic, count, digest = _HEADER.unpack_from(data)
+        payload = data[_HEADER.size :]
+        if magic != _MAGIC or count != n_tokens or hashlib.sha256(payload).digest() != digest:
+            path.unlink(missing_ok=True)
+            return None
+        os.utime(path)  # most recently used survives pruning
+        return payload
+
+    def save(self, key: str, n_tokens: int, payload: bytes) -> None:
+        """Store ``payload`` atomically; failures (disk full, read-only) are ignored."""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            header = _HEADER.pack(_MAGIC, n_tokens, hashlib.sha256(payload).digest())
+            fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(header)
+                    handle.write(payload)
+                os.replace(tmp, self._path(key))
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError:
+            return
+        self._prune()
+
+    def _prune(self) -> None:
+        files = sorted(self.directory.glob("*.kv"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in files[self.max_files :]:
+            old.unlink(missing_ok=True)

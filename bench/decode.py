@@ -1,0 +1,187 @@
+"""Decode benchmark on the bundled model: speed, latency, restart and memory in one run.
+
+Measures, with the assistant's own tools (bench/assistant_tools.json) and requests:
+
+* ms per token, grammar-constrained and unconstrained, on the same prompts (KV prefix warm, so
+  only decoding is timed); forced tokens count as produced tokens, since producing them in one
+  batch is the point of fast-forwarding.
+* warm end-to-end latency of a tool call (request in, parsed call out) over the requests.
+* time to first token in a fresh process (a restart), with the system-and-tools prefix restored
+  from the on-disk cache the first process wrote, restore included.
+* resident memory (peak RSS of this process).
+
+Runs in a temporary data directory (``CALLMEMAYBE_HOME``), so the bundled model is joined there
+first. The last line is exactly::
+
+    ratio=R p50_s=X p95_s=Y restored_ttft_s=Z rss_mb=M
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SYSTEM = (
+    "You are Call-Me-Maybe, a private assistant on the user's computer. "
+    "Today is Wednesday, 25 November 2026, 10:00 (Europe/Berlin). "
+    "Use a tool when the request needs one; otherwise answer briefly."
+)
+
+REQUESTS = [
+    "Add a meeting with Anna tomorrow at 3pm about the budget",
+    "What's on my calendar between December 1 and December 5?",
+    "Find me a free 45 minute slot on Friday",
+    "Cancel the dentist appointment on December 3",
+    "Make a note called Groceries with milk, eggs and bread",
+    "Search my notes for the wifi password",
+    "Add 'call the plumber' to my todo note",
+    "Move report.pdf into the Archive folder",
+    "Find all the PDF files in Documents",
+    "Remind me to water the plants at 6pm, high priority",
+    "Schedule lunch with Bob and Carol next Monday at noon at Luigi's",
+    "Create an all-day event for Mom's birthday on December 12",
+]
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def _messages(request: str) -> list[dict[str, str]]:
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": request}]
+
+
+def _open(model: Path, threads: int):
+    from app.paths import cache_dir
+    from backends.llamacpp import LlamaCppBackend, LlamaSettings
+
+    backend = LlamaCppBackend(
+        LlamaSettings(n_ctx=4096, n_threads=threads, cache_dir=cache_dir() / "prefix")
+    )
+    backend.load(model)
+    return backend
+
+
+def _tools():
+    from backends.schema import parse_tools
+
+    return parse_tools(json.loads((ROOT / "bench" / "assistant_tools.json").read_text()))
+
+
+def child_ttft(model: Path, threads: int) -> None:
+    """Run in a fresh process: load, then time one request to its first token."""
+    from backends.generation import Completion
+
+    backend = _open(model, threads)
+    tools = _tools()
+    started = time.perf_counter()
+    first = None
+    completion = None
+    for event in backend.stream(_messages("Remind me to call Anna at 5pm"), tools):
+        if first is None:
+            first = time.perf_counter() - started
+        if isinstance(event, Completion):
+            completion = event
+    assert completion is not None
+    print(
+        json.dumps(
+            {
+                "ttft_s": completion.timings.first_token_s,
+                "first_event_s": first,
+                "cached_tokens": completion.cached_tokens,
+                "prompt_tokens": completion.prompt_tokens,
+            }
+        )
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--child-ttft", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_ttft:
+        child_ttft(args.child_ttft, args.threads)
+        return
+
+    with tempfile.TemporaryDirectory(prefix="cmm-bench-") as home:
+        os.environ["CALLMEMAYBE_HOME"] = home
+        from app.paths import models_dir
+        from backends.base import GenerateOptions
+        from backends.model_files import ensure_bundled_model
+
+        t0 = time.perf_counter()
+        model = ensure_bundled_model(models_dir())
+        print(f"model joined in {time.perf_counter() - t0:.1f} s: {model.name}")
+        t0 = time.perf_counter()
+        backend = _open(model, args.threads)
+        print(f"loaded in {time.perf_counter() - t0:.2f} s, threads={args.threads}")
+        tools = _tools()
+        cold = backend.warm_prefix(_messages(REQUESTS[0]), tools)
+        prefix_len = len(backend.prefix_tokens(_messages(REQUESTS[0]), tools))
+        print(f"cold prefix: {prefix_len} tokens in {cold:.2f} s (saved to the disk cache)")
+
+        latencies: list[float] = []
+        con_time = con_tokens = 0.0
+        unc_time = unc_tokens = 0.0
+        for request in REQUESTS:
+            started = time.perf_counter()
+            c = backend.generate(_messages(request), tools)
+            latency = time.perf_counter() - started
+            latencies.append(latency)
+            con_time += c.timings.total_s - c.timings.prompt_s
+            con_tokens += c.completion_tokens
+            u = backend.generate(
+                _messages(request), tools, options=GenerateOptions(constrained=False)
+            )
+            unc_time += u.timings.total_s - u.timings.prompt_s
+            unc_tokens += u.completion_tokens
+            shown = json.dumps(c.to_json(), ensure_ascii=False)
+            print(
+                f"{latency:5.2f} s  {c.completion_tokens:3d} tok ({c.forced_tokens} forced)  {shown}"
+            )
+        con_ms = 1000 * con_time / max(con_tokens, 1)
+        unc_ms = 1000 * unc_time / max(unc_tokens, 1)
+        ratio = con_ms / unc_ms
+        print(
+            f"constrained {con_ms:.1f} ms/token over {int(con_tokens)} tokens, "
+            f"unconstrained {unc_ms:.1f} ms/token over {int(unc_tokens)} tokens"
+        )
+        backend.close()
+        rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+        child = subprocess.run(
+            [sys.executable, __file__, "--threads", str(args.threads), "--child-ttft", str(model)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=os.environ.copy(),
+        )
+        restart = json.loads(child.stdout.strip().splitlines()[-1])
+        print(
+            f"after a restart: {restart['cached_tokens']} of {restart['prompt_tokens']} prompt "
+            f"tokens restored from disk; first token after {restart['ttft_s']:.3f} s"
+        )
+        p50 = statistics.median(latencies)
+        p95 = _percentile(latencies, 0.95)
+        print(
+            f"ratio={ratio:.2f} p50_s={p50:.2f} p95_s={p95:.2f} "
+            f"restored_ttft_s={restart['ttft_s']:.2f} rss_mb={rss_mb:.0f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

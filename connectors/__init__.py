@@ -1,0 +1,1 @@
+"""Tools the model may call (calendar, notes, files) and the private store they run against."""

@@ -1,0 +1,1 @@
+"""Icons, default prompts and other assets shipped with the app."""
