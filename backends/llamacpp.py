@@ -45,8 +45,8 @@ from backends.prefix_cache import PrefixCache, prefix_key
 from backends.schema import ToolSpec
 
 if TYPE_CHECKING:
-    import llguidance
     import llama_cpp
+    import llguidance
 
 
 def _import_llama_cpp() -> Any:
@@ -397,13 +397,18 @@ class LlamaCppBackend(Backend):
             llm.eval(step.tokens)
 
         raw = out.decode("utf-8", "replace")
-        if finish == "length" and matcher is not None and not matcher.is_accepting():
-            if is_call or (is_call is None and starts_call(raw, self.call_format)):
-                raise GenerationIncomplete(
-                    f"the model used its whole budget of {options.max_tokens} tokens before "
-                    "finishing the tool call; nothing was run",
-                    partial_text=raw,
-                )
+        cut_in_call = is_call or (is_call is None and starts_call(raw, self.call_format))
+        if (
+            finish == "length"
+            and matcher is not None
+            and not matcher.is_accepting()
+            and cut_in_call
+        ):
+            raise GenerationIncomplete(
+                f"the model used its whole budget of {options.max_tokens} tokens before "
+                "finishing the tool call; nothing was run",
+                partial_text=raw,
+            )
         if out[emitted:]:
             tail = bytes(out[emitted:]).decode("utf-8", "replace")
             yield CallDelta(tail) if is_call else TextDelta(tail)

@@ -150,9 +150,8 @@ def main() -> None:
             unc_time += u.timings.total_s - u.timings.prompt_s
             unc_tokens += u.completion_tokens
             shown = json.dumps(c.to_json(), ensure_ascii=False)
-            print(
-                f"{latency:5.2f} s  {c.completion_tokens:3d} tok ({c.forced_tokens} forced)  {shown}"
-            )
+            tokens = f"{c.completion_tokens:3d} tok ({c.forced_tokens} forced)"
+            print(f"{latency:5.2f} s  {tokens}  {shown}")
         con_ms = 1000 * con_time / max(con_tokens, 1)
         unc_ms = 1000 * unc_time / max(unc_tokens, 1)
         ratio = con_ms / unc_ms
