@@ -30,7 +30,7 @@ class CallFormat:
         fences: opening fences the model may wrap calls in (each closed by ``\\n```"``).
         allow_list: calls may come as a JSON array (several calls in one answer).
         max_calls: most calls in one answer; bounds the array so decoding always ends.
-        key_separator: regex between a key and its value.
+        key_separator: regex between a key and its value; exact, so the grammar forces it.
         item_separator: regex between items of an object or array.
         list_whitespace: regex for optional whitespace around calls inside the array.
 
@@ -44,8 +44,8 @@ class CallFormat:
     fences: tuple[str, ...] = ("```json\n", "```\n")
     allow_list: bool = True
     max_calls: int = 8
-    key_separator: str = ": ?"
-    item_separator: str = ", ?"
+    key_separator: str = ": "
+    item_separator: str = ", "
     list_whitespace: str = r"( |\n {0,4})"
 
 
@@ -111,29 +111,54 @@ def parse_calls(text: str, fmt: CallFormat) -> list[RawCall] | None:
 
 
 def _objects_in(chunk: str, offset: int, fmt: CallFormat) -> list[RawCall]:
-    """Decode consecutive JSON values in ``chunk`` into calls (arrays are flattened)."""
-    decoder = json.JSONDecoder()
+    """Decode consecutive JSON values in ``chunk`` into calls (arrays are flattened).
+
+    Each call keeps the offsets of its own object, so conflicts can be placed on the right one.
+    """
     calls: list[RawCall] = []
     pos = 0
     while True:
-        while pos < len(chunk) and chunk[pos] in " \t\r\n,;":
-            pos += 1
+        pos = _skip(chunk, pos, " \t\r\n,;")
         if pos >= len(chunk):
             break
         try:
-            value, end = decoder.raw_decode(chunk, pos)
+            value, end = _DECODER.raw_decode(chunk, pos)
         except json.JSONDecodeError:
             break
-        items = value if isinstance(value, list) else [value]
-        for item in items:
+        items = _array_items(chunk, pos) if isinstance(value, list) else [(value, pos, end)]
+        for item, start, stop in items:
             if isinstance(item, dict):
-                args = item.get(fmt.arguments_key, item.get("parameters", {}))
-                if isinstance(args, str):
-                    with contextlib.suppress(json.JSONDecodeError):
-                        args = json.loads(args)
-                calls.append(RawCall(item.get(fmt.name_key), args, offset + pos, offset + end))
+                calls.append(_raw_call(item, offset + start, offset + stop, fmt))
         pos = end
     return calls
+
+
+_DECODER = json.JSONDecoder()
+
+
+def _skip(text: str, pos: int, chars: str) -> int:
+    while pos < len(text) and text[pos] in chars:
+        pos += 1
+    return pos
+
+
+def _array_items(text: str, pos: int) -> list[tuple[Any, int, int]]:
+    """The elements of the JSON array at ``pos`` with their own start and end offsets."""
+    items = []
+    pos = _skip(text, pos + 1, " \t\r\n")
+    while pos < len(text) and text[pos] != "]":
+        value, end = _DECODER.raw_decode(text, pos)
+        items.append((value, pos, end))
+        pos = _skip(text, end, " \t\r\n,")
+    return items
+
+
+def _raw_call(item: dict[str, Any], start: int, end: int, fmt: CallFormat) -> RawCall:
+    args = item.get(fmt.arguments_key, item.get("parameters", {}))
+    if isinstance(args, str):
+        with contextlib.suppress(json.JSONDecodeError):
+            args = json.loads(args)
+    return RawCall(item.get(fmt.name_key), args, start, end)
 
 
 def tools_by_name(tools: Sequence[ToolSpec]) -> dict[str, ToolSpec]:

@@ -92,5 +92,5 @@ class ChatTemplate:
                 bos_token=self.bos_token,
                 eos_token=self.eos_token,
             )
-        except jinja2.TemplateError as exc:
+        except Exception as exc:  # a template can raise anything: TypeError, ZeroDivisionError...
             raise ChatTemplateError(f"the chat template failed to render: {exc}") from exc

@@ -134,7 +134,7 @@ def conflicts_for_call(
             continue
         for span in spans:
             inside = span.start <= override.offset < span.end
-            extends = override.offset == span.end and override.wanted[0] not in _STRUCTURAL
+            extends = override.offset == span.end and override.wanted.lstrip()[0] not in _STRUCTURAL
             if not (inside or extends) or span.path in found:
                 continue
             if span.path and span.path[0] not in keys:

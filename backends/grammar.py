@@ -28,16 +28,47 @@ _TEXT_TERMINAL = r"/[^\s{\[`](?s:.)*/"
 
 
 def call_schema(tool: ToolSpec, fmt: CallFormat) -> dict[str, Any]:
-    """The JSON Schema of one call object of ``tool``."""
-    return {
+    """The JSON Schema of one call object of ``tool``.
+
+    ``$defs`` (as pydantic writes them) move from the parameters to the root of the call schema,
+    where their ``#/$defs/...`` references resolve.
+    """
+    parameters, defs = _hoist_defs(tool.parameters)
+    schema: dict[str, Any] = {
         "type": "object",
         "properties": {
             fmt.name_key: {"const": tool.name},
-            fmt.arguments_key: tool.parameters,
+            fmt.arguments_key: parameters,
         },
         "required": [fmt.name_key, fmt.arguments_key],
         "additionalProperties": False,
     }
+    if defs:
+        schema["$defs"] = defs
+    return schema
+
+
+def _hoist_defs(parameters: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split ``$defs``/``definitions`` off a schema, pointing its references at ``#/$defs``."""
+    defs: dict[str, Any] = {}
+    rest = dict(parameters)
+    for key in ("$defs", "definitions"):
+        defs.update(rest.pop(key, None) or {})
+    if not defs:
+        return parameters, {}
+    return _retarget_refs(rest), _retarget_refs(defs)
+
+
+def _retarget_refs(node: Any) -> Any:
+    if isinstance(node, dict):
+        out = {k: _retarget_refs(v) for k, v in node.items()}
+        ref = out.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/definitions/"):
+            out["$ref"] = "#/$defs/" + ref.removeprefix("#/definitions/")
+        return out
+    if isinstance(node, list):
+        return [_retarget_refs(v) for v in node]
+    return node
 
 
 def tool_call_lark(tools: Sequence[ToolSpec], fmt: CallFormat, *, allow_text: bool = True) -> str:
@@ -84,27 +115,32 @@ def _compiled(lark: str) -> str:
     return llguidance.LLMatcher.grammar_from_lark(lark)
 
 
+@lru_cache(maxsize=512)
+def _tool_error(call_schema_json: str) -> str:
+    """llguidance's complaint about one tool's call schema, or "" (cached per schema)."""
+    grammar = llguidance.LLMatcher.grammar_from_json_schema(call_schema_json)
+    return llguidance.LLMatcher.validate_grammar(grammar).strip()
+
+
 def build_tool_grammar(
     tools: Sequence[ToolSpec], fmt: CallFormat, *, allow_text: bool = True
 ) -> str:
     """The llguidance grammar (serialized) for ``tools``, validated.
 
+    Every tool is checked on its own as well: in a union, a tool whose schema can never be
+    satisfied would otherwise just be silently uncallable.
+
     Raises:
-        GrammarError: no tools, or a tool's schema cannot be compiled; the message names the
-            tool and repeats llguidance's reason.
+        GrammarError: no tools, or a tool's schema cannot be compiled or satisfied; the message
+            names the tool and repeats llguidance's reason.
     """
-    grammar = _compiled(tool_call_lark(tools, fmt, allow_text=allow_text))
+    lark = tool_call_lark(tools, fmt, allow_text=allow_text)
+    for tool in tools:
+        error = _tool_error(json.dumps(call_schema(tool, fmt), sort_keys=True))
+        if error:
+            raise GrammarError(f"the parameters of tool {tool.name!r} cannot be enforced: {error}")
+    grammar = _compiled(lark)
     error = llguidance.LLMatcher.validate_grammar(grammar)
     if error:
-        raise GrammarError(_explain(tools, fmt, error))
+        raise GrammarError(f"the tool grammar does not compile: {error.strip()}")
     return grammar
-
-
-def _explain(tools: Sequence[ToolSpec], fmt: CallFormat, error: str) -> str:
-    """Find which tool's schema llguidance rejects, for a message that names it."""
-    for tool in tools:
-        single = llguidance.LLMatcher.grammar_from_json_schema(call_schema(tool, fmt))
-        tool_error = llguidance.LLMatcher.validate_grammar(single)
-        if tool_error:
-            return f"the parameters of tool {tool.name!r} cannot be enforced: {tool_error.strip()}"
-    return f"the tool grammar does not compile: {error.strip()}"

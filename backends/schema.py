@@ -176,7 +176,12 @@ def normalize_schema(schema: Any, *, where: str = "parameters") -> dict[str, Any
         if key in out:
             out[key] = {k: normalize_schema(s, where=f"{where}.{k}") for k, s in out[key].items()}
     if "enum" in out:
-        out["enum"] = _coerce_enum(out["enum"], out.get("type"), where)
+        if out.get("type") == "array":
+            # BFCL puts the items' enum on the array itself; it means "each item is one of".
+            items = out.setdefault("items", {"type": "string"})
+            items.setdefault("enum", _coerce_enum(out.pop("enum"), items.get("type"), where))
+        else:
+            out["enum"] = _coerce_enum(out["enum"], out.get("type"), where)
     if out.get("default", 0) is None:
         del out["default"]  # BFCL writes "default": null for optional values; it is no hint
     return out
@@ -190,6 +195,8 @@ def _normalize_type(value: Any, where: str) -> dict[str, Any]:
         if not isinstance(name, str):
             raise GrammarError(f"{where}: type must be a string, got {name!r}")
         key = name.strip().lower()
+        if not key:
+            return {}  # BFCL writes "type": "" for "anything"
         if key not in _TYPE_ALIASES:
             raise GrammarError(f"{where}: unknown type {name!r}")
         mapped = _TYPE_ALIASES[key]
@@ -208,6 +215,13 @@ def _coerce_enum(values: Any, type_: Any, where: str) -> list[Any]:
         raise GrammarError(f"{where}: enum must be a non-empty list")
     if type_ == "string":
         return [v if isinstance(v, str) else json.dumps(v) for v in values]
+    if type_ in ("integer", "number") and all(isinstance(v, str) for v in values):
+        try:  # BFCL lists integer choices as strings ("1" ... "9")
+            numbers = [json.loads(v) for v in values]
+        except json.JSONDecodeError:
+            return values
+        if all(isinstance(n, int | float) and not isinstance(n, bool) for n in numbers):
+            return numbers
     return values
 
 

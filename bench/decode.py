@@ -111,6 +111,7 @@ def child_ttft(model: Path, threads: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--model", type=Path, help="a GGUF to use instead of the bundled model")
     parser.add_argument("--child-ttft", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_ttft:
@@ -124,8 +125,8 @@ def main() -> None:
         from backends.model_files import ensure_bundled_model
 
         t0 = time.perf_counter()
-        model = ensure_bundled_model(models_dir())
-        print(f"model joined in {time.perf_counter() - t0:.1f} s: {model.name}")
+        model = args.model or ensure_bundled_model(models_dir())
+        print(f"model ready in {time.perf_counter() - t0:.1f} s: {model.name}")
         t0 = time.perf_counter()
         backend = _open(model, args.threads)
         print(f"loaded in {time.perf_counter() - t0:.2f} s, threads={args.threads}")

@@ -172,7 +172,7 @@ def test_cancel_stops_without_partial_result_and_next_request_works(
 ) -> None:
     """Cancelling mid-answer raises and returns nothing; the model keeps working afterwards."""
     tools = parse_tools([WEATHER])
-    options = GenerateOptions(allow_text=False, max_tokens=200)
+    options = GenerateOptions(allow_text=False, max_tokens=800)
     reference = backend.generate(_messages("Rome?"), tools, options=options)
     cancel = CancelToken()
     seen: list[object] = []
@@ -256,7 +256,7 @@ def test_prefix_state_is_restored_from_disk_after_a_restart(
 ) -> None:
     """A new process (here: a new backend) restores the saved prefix and answers identically."""
     tools = parse_tools([WEATHER])
-    options = GenerateOptions(allow_text=False, max_tokens=200)
+    options = GenerateOptions(allow_text=False, max_tokens=800)
     cache = tmp_path / "kv"
 
     first = LlamaCppBackend(LlamaSettings(n_ctx=2048, n_threads=1, cache_dir=cache))
