@@ -94,6 +94,7 @@ class LlamaCppBackend(Backend):
 
     def __init__(self, settings: LlamaSettings | None = None) -> None:
         self.settings = settings or LlamaSettings()
+        self.n_ctx = self.settings.n_ctx
         self._llm: llama_cpp.Llama | None = None
         self._lock = threading.Lock()
         self._model_path: Path | None = None
@@ -118,13 +119,15 @@ class LlamaCppBackend(Backend):
             RuntimeNotInstalledError: the ``llama`` extra is not installed.
         """
         model_path = Path(model_path)
-        check_gguf_file(model_path)
+        trained = check_gguf_file(model_path).context_length
         llama_cpp = _import_llama_cpp()
         threads = self.settings.n_threads or default_threads()
+        # A context longer than the model was trained for only produces garbage past that point.
+        self.n_ctx = min(self.settings.n_ctx, trained or self.settings.n_ctx)
         try:
             llm = llama_cpp.Llama(
                 model_path=str(model_path),
-                n_ctx=self.settings.n_ctx,
+                n_ctx=self.n_ctx,
                 n_batch=self.settings.n_batch,
                 n_ubatch=self.settings.n_batch,
                 n_threads=threads,
@@ -144,7 +147,7 @@ class LlamaCppBackend(Backend):
                 model_path.resolve(),
                 stat.st_size,
                 stat.st_mtime_ns,
-                self.settings.n_ctx,
+                self.n_ctx,
                 llama_cpp.__version__,
             )
         )
@@ -336,10 +339,10 @@ class LlamaCppBackend(Backend):
         matcher = self._matcher(tools or (), options) if constrained else None
         prompt = self.render(messages, tools)
         tokens = self.tokenize(prompt)
-        if len(tokens) >= self.settings.n_ctx:
+        if len(tokens) >= self.n_ctx:
             raise ContextOverflowError(
                 f"the prompt has {len(tokens)} tokens but the context holds "
-                f"{self.settings.n_ctx}: shorten the conversation or raise the context size"
+                f"{self.n_ctx}: shorten the conversation or raise the context size"
             )
         with self._lock:
             yield from self._decode(messages, tools, tokens, matcher, options, cancel)
@@ -366,7 +369,7 @@ class LlamaCppBackend(Backend):
         first_token_s = 0.0
         is_call: bool | None = None
         finish: str = "stop"
-        budget = min(options.max_tokens, self.settings.n_ctx - llm.n_tokens - 1)
+        budget = min(options.max_tokens, self.n_ctx - llm.n_tokens - 1)
         while True:
             if cancel is not None and cancel.cancelled:
                 raise GenerationCancelled("generation was cancelled")
@@ -381,7 +384,9 @@ class LlamaCppBackend(Backend):
                 first_token_s = time.perf_counter() - started
             if step.overridden:
                 overrides.append((len(out), self._piece(step.wanted)))
-            for token in step.tokens:
+            for index, token in enumerate(step.tokens):
+                if index == 1:
+                    forced_at = len(out)  # where the grammar took over from the model
                 if token not in self._eog:
                     out += self._piece(token)
             produced += len(step.tokens)
@@ -392,9 +397,16 @@ class LlamaCppBackend(Backend):
                     is_call = matcher is not None and starts_call(text, self.call_format)
                 emitted += len(text.encode("utf-8"))
                 yield CallDelta(text) if is_call else TextDelta(text)
+            if step.forced and _ends_value(self._piece(step.tokens[1])):
+                # The grammar ended a value on its own (an enum, a bound): look at what the
+                # model wanted there, or "120" clipped to 12 would pass without a flag.
+                wanted = self._eval_checking_first(step.tokens, stop=step.stop)
+                if wanted != step.tokens[1] and wanted not in self._eog:
+                    overrides.append((forced_at, self._piece(wanted)))
+            elif not step.stop:
+                llm.eval(step.tokens)
             if step.stop:
                 break
-            llm.eval(step.tokens)
 
         raw = out.decode("utf-8", "replace")
         cut_in_call = is_call or (is_call is None and starts_call(raw, self.call_format))
@@ -429,6 +441,31 @@ class LlamaCppBackend(Backend):
             ),
         )
 
+    def _eval_checking_first(self, tokens: list[int], *, stop: bool) -> int:
+        """Evaluate a chosen token and the tokens forced after it; return the model's own pick
+        for the first forced position.
+
+        Both logits rows come from one batch (the forced tokens cost no extra pass). When the
+        generation stops here, only the chosen token is evaluated, just to read that pick.
+        """
+        llama_cpp = _llama_cpp()
+        llm = self.llm
+        batch = tokens[:1] if stop else tokens
+        if len(batch) > llm.n_batch:
+            llm.eval(batch[:-1])
+            batch = batch[-1:]
+        n_past = llm.n_tokens
+        llm._ctx.kv_cache_seq_rm(-1, n_past, -1)  # pinned llama-cpp-python 0.3.36 internals
+        llm._batch.set_batch(batch=batch, n_past=n_past, logits_all=False)
+        llm._batch.batch.logits[0] = True
+        llm._ctx.decode(llm._batch)
+        llm.input_ids[n_past : n_past + len(batch)] = batch
+        llm.n_tokens += len(batch)
+        first = np.ctypeslib.as_array(
+            llama_cpp.llama_get_logits_ith(llm.ctx, 0), shape=(llm.n_vocab(),)
+        )
+        return int(np.argmax(first))
+
     def _prepare_prompt(
         self, messages: Sequence[Message], tools: Sequence[ToolSpec] | None, tokens: list[int]
     ) -> int:
@@ -453,6 +490,11 @@ def _llama_cpp() -> Any:
     import llama_cpp
 
     return llama_cpp
+
+
+def _ends_value(piece: bytes) -> bool:
+    """Whether a forced piece closes a JSON value (so the model may have wanted more)."""
+    return piece[:1] in (b'"', b",", b"}", b"]")
 
 
 def _leading_system(messages: Sequence[Message]) -> list[Message]:

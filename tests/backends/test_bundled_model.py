@@ -18,7 +18,11 @@ from backends.schema import parse_tools
 
 pytestmark = pytest.mark.bundled_model
 
-SYSTEM = {"role": "system", "content": "You are a helpful assistant. Use a tool when one fits."}
+SYSTEM = {
+    "role": "system",
+    "content": "You are a helpful assistant. Call a tool only when the request needs one; "
+    "otherwise answer in plain text.",
+}
 
 WEATHER = {
     "type": "function",
@@ -117,10 +121,10 @@ def test_request_needing_a_nested_object(bundled: LlamaCppBackend) -> None:
 
 
 def test_request_that_must_stay_text(bundled: LlamaCppBackend) -> None:
-    """Small talk gets a text answer, not a forced tool call."""
-    answer = _ask(bundled, "Tell me a short joke about cats.", [WEATHER, VOLUME])
+    """A question no tool answers gets a text answer, not a forced tool call."""
+    answer = _ask(bundled, "Who wrote Hamlet?", [WEATHER, VOLUME])
     assert answer.tool_calls == ()
-    assert answer.text and len(answer.text) > 10
+    assert "Shakespeare" in answer.text
 
 
 def test_value_outside_the_schema_is_flagged(bundled: LlamaCppBackend) -> None:
