@@ -46,25 +46,31 @@ class PrefixCache:
     def _path(self, key: str) -> Path:
         return self.directory / f"{key}.kv"
 
-    def load(self, key: str, n_tokens: int) -> bytes | None:
-        """The saved state for ``key``, or ``None`` when absent or damaged."""
+    def load(self, key: str, n_tokens: int) -> bytearray | None:
+        """The saved state for ``key``, or ``None`` when absent or damaged.
+
+        Read straight into one writable buffer, which the runtime hands to llama.cpp without
+        another copy (these are tens of megabytes on a machine where memory is the budget).
+        """
         path = self._path(key)
         try:
-            data = path.read_bytes()
+            with path.open("rb") as handle:
+                header = handle.read(_HEADER.size)
+                payload = bytearray(max(0, os.fstat(handle.fileno()).st_size - _HEADER.size))
+                got = handle.readinto(payload)
         except OSError:
             return None
-        if len(data) < _HEADER.size:
+        if len(header) < _HEADER.size or got != len(payload):
             path.unlink(missing_ok=True)
             return None
-        magic, count, digest = _HEADER.unpack_from(data)
-        payload = data[_HEADER.size :]
+        magic, count, digest = _HEADER.unpack(header)
         if magic != _MAGIC or count != n_tokens or hashlib.sha256(payload).digest() != digest:
             path.unlink(missing_ok=True)
             return None
         os.utime(path)  # most recently used survives pruning
         return payload
 
-    def save(self, key: str, n_tokens: int, payload: bytes) -> None:
+    def save(self, key: str, n_tokens: int, payload: bytes | bytearray | memoryview) -> None:
         """Store ``payload`` atomically; failures (disk full, read-only) are ignored."""
         try:
             self.directory.mkdir(parents=True, exist_ok=True)

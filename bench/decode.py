@@ -81,6 +81,25 @@ def _tools():
     return parse_tools(json.loads((ROOT / "bench" / "assistant_tools.json").read_text()))
 
 
+def raw_speed(backend) -> tuple[float, float]:
+    """This machine's raw llama.cpp speed: prompt tokens/s and single-token decode tokens/s.
+
+    Printed beside the results so numbers from machines of different speed can be compared.
+    """
+    llm = backend.llm
+    tokens = backend.tokenize("The quick brown fox jumps over the lazy dog. " * 40)[:400]
+    llm.n_tokens = 0
+    started = time.perf_counter()
+    llm.eval(tokens)
+    prompt_tps = len(tokens) / (time.perf_counter() - started)
+    started = time.perf_counter()
+    for token in tokens[:32]:
+        llm.eval([token])
+    decode_tps = 32 / (time.perf_counter() - started)
+    llm.n_tokens = 0
+    return prompt_tps, decode_tps
+
+
 def child_ttft(model: Path, threads: int) -> None:
     """Run in a fresh process: load, then time one request to its first token."""
     from backends.generation import Completion
@@ -130,6 +149,9 @@ def main() -> None:
         t0 = time.perf_counter()
         backend = _open(model, args.threads)
         print(f"loaded in {time.perf_counter() - t0:.2f} s, threads={args.threads}")
+        prompt_tps, decode_tps = raw_speed(backend)
+        speed = f"prompt {prompt_tps:.0f} tok/s, decode {decode_tps:.1f} tok/s"
+        print(f"raw llama.cpp speed here: {speed}")
         tools = _tools()
         cold = backend.warm_prefix(_messages(REQUESTS[0]), tools)
         prefix_len = len(backend.prefix_tokens(_messages(REQUESTS[0]), tools))
