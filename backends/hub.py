@@ -48,7 +48,8 @@ from huggingface_hub.file_download import HfFileMetadata, http_get
 from huggingface_hub.utils import WeakFileLock, build_hf_headers
 
 from backends.errors import ModelDownloadError, ModelFileError
-from backends.model_files import Progress, check_gguf_file
+from backends.gguf_check import check_gguf_file
+from backends.model_files import Progress
 
 CHUNK_SIZE = 1024 * 1024
 """Bytes per write while downloading (huggingface_hub's default is 10 MiB): a progress report per

@@ -38,8 +38,8 @@ from backends.errors import (
     RuntimeNotInstalledError,
 )
 from backends.generation import CallDelta, GenerationEvent, TextDelta, Timings
+from backends.gguf_check import check_gguf_file
 from backends.grammar import build_tool_grammar
-from backends.model_files import check_gguf_file
 from backends.output import assemble, byte_to_char_offsets
 from backends.prefix_cache import PrefixCache, prefix_key
 from backends.schema import ToolSpec

@@ -301,3 +301,14 @@ def test_unconstrained_output_is_parsed_and_validated(backend: LlamaCppBackend) 
     json.dumps(completion.to_json())  # always printable
     for call in completion.tool_calls:
         assert call.valid or call.errors
+
+
+def test_context_is_capped_at_what_the_model_was_trained_for(tiny_gguf_path: Path) -> None:
+    """Asking for more context than the model knows gives the trained length, not garbage."""
+    wide = LlamaCppBackend(LlamaSettings(n_ctx=8192, n_threads=1))
+    wide.load(tiny_gguf_path)
+    try:
+        assert wide.n_ctx == 2048
+        assert wide.llm.n_ctx() == 2048
+    finally:
+        wide.close()

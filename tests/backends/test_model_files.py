@@ -23,10 +23,10 @@ import pytest
 
 from backends import model_files
 from backends.errors import ModelDownloadError, ModelFileError
+from backends.gguf_check import check_gguf_file
 from backends.model_files import (
     BUNDLED_MODEL,
     BundledModel,
-    check_gguf_file,
     ensure_bundled_model,
     resolve_model,
 )
