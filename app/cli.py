@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from app import __version__
+from app.evaluation.runner import EvalInputError
 from app.runtime import model_path, open_backend
 from app.settings import Settings, SettingsError, load_settings
 from backends.base import CancelToken, GenerateOptions
@@ -83,6 +84,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     model = sub.add_parser("model", help="unpack or download the model; print its path")
     _add_model_options(model)
+
+    evaluate = sub.add_parser("eval", help="score the model on a BFCL-format question file")
+    evaluate.add_argument("questions", type=Path, help="BFCL question file (JSON lines)")
+    evaluate.add_argument(
+        "--answers",
+        type=Path,
+        help="BFCL possible_answer file (default: possible_answer/<same name> beside it)",
+    )
+    evaluate.add_argument("--limit", type=int, help="only the first N entries")
+    evaluate.add_argument(
+        "--unconstrained", action="store_true", help="turn the grammar off (for comparison)"
+    )
+    evaluate.add_argument("--report", type=Path, help="write every entry's details as JSON")
+    _add_model_options(evaluate)
     return parser
 
 
@@ -175,7 +190,43 @@ def _cmd_chat(args: argparse.Namespace) -> int:
         messages.append({"role": "assistant", "content": answer.text if answer else ""})
 
 
-_COMMANDS = {"call": _cmd_call, "model": _cmd_model, "chat": _cmd_chat}
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from app.evaluation import runner
+
+    answers = args.answers or runner.default_answers_path(args.questions)
+    entries = runner.load_entries(args.questions, answers, args.limit)
+    settings = _settings(args)
+    backend = open_backend(settings, progress=_Progress("Unpacking the model"))
+    options = GenerateOptions(max_tokens=settings.max_tokens, constrained=not args.unconstrained)
+    correct = 0
+    with tqdm(total=len(entries), desc=args.questions.stem, file=sys.stderr, unit="q") as bar:
+
+        def advance(result: runner.Result) -> None:
+            nonlocal correct
+            correct += result.correct
+            bar.set_postfix_str(f"{correct}/{bar.n + 1} correct")
+            bar.update()
+
+        results = runner.run(backend, entries, options, on_result=advance)
+    if args.report:
+        runner.write_report(
+            args.report,
+            results,
+            {
+                "questions": str(args.questions),
+                "model": settings.model,
+                "constrained": not args.unconstrained,
+                "limit": args.limit,
+            },
+        )
+    for line in runner.report_lines(results):
+        print(line)
+    return 0
+
+
+_COMMANDS = {"call": _cmd_call, "model": _cmd_model, "chat": _cmd_chat, "eval": _cmd_eval}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -184,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = _COMMANDS[args.command or "chat"]
     try:
         return command(args)
-    except (BackendError, SettingsError) as exc:
+    except (BackendError, SettingsError, EvalInputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

@@ -51,13 +51,19 @@ class TokenChooser:
         eog: ids that end generation (end of turn / end of text).
         temperature: 0 for greedy decoding (the default for tool calls: deterministic).
         seed: seed of the sampler when ``temperature > 0``.
+        max_repeat: under a grammar, a token chosen this many times in a row is refused once:
+            a 0.5B model can loop on a digit (``100000000000...``) until the budget runs out,
+            and no real argument needs a run this long.
     """
 
     matcher: llguidance.LLMatcher | None
     eog: frozenset[int]
     temperature: float = 0.0
     seed: int = 0
+    max_repeat: int = 12
     _mask: np.ndarray | None = field(default=None, init=False, repr=False)
+    _last: int = field(default=-1, init=False, repr=False)
+    _run: int = field(default=0, init=False, repr=False)
     _rng: np.random.Generator = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -80,16 +86,22 @@ class TokenChooser:
         top = int(np.argmax(logits)) if self.temperature <= 0 else self._sample(logits)
         if self.matcher is None:
             return Step(tokens=[top], stop=top in self.eog)
-        if self.matcher.try_consume_tokens([top]) == 1:
+        looping = top == self._last and self._run >= self.max_repeat
+        if not looping and self.matcher.try_consume_tokens([top]) == 1:
             return self._advance(top, overridden=False, wanted=-1)
+        if looping:
+            logits = logits.copy()
+            logits[top] = -np.inf
         chosen = self._best_allowed(logits)
         if self.matcher.try_consume_tokens([chosen]) != 1:
             raise BackendError(f"the grammar refused its own token: {self.matcher.get_error()}")
-        return self._advance(chosen, overridden=True, wanted=top)
+        return self._advance(chosen, overridden=not looping, wanted=top)
 
     def _advance(self, token: int, *, overridden: bool, wanted: int) -> Step:
         matcher = self.matcher
         assert matcher is not None
+        self._run = self._run + 1 if token == self._last else 1
+        self._last = token
         if matcher.is_error():
             raise BackendError(f"grammar error: {matcher.get_error()}")
         if token in self.eog or matcher.is_stopped():

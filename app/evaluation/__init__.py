@@ -1,0 +1,1 @@
+"""Scoring the assistant's tool calls on the Berkeley Function Calling Leaderboard (BFCL) data."""
