@@ -19,6 +19,7 @@ from app import __version__
 from app.evaluation.runner import EvalInputError
 from app.runtime import model_path, open_backend
 from app.settings import Settings, SettingsError, load_settings
+from app.tool_choice import respond
 from backends.base import CancelToken, GenerateOptions
 from backends.errors import BackendError
 from backends.generation import Completion, TextDelta
@@ -138,7 +139,8 @@ def _cmd_call(args: argparse.Namespace) -> int:
     if args.system:
         messages.append({"role": "system", "content": args.system})
     messages.append({"role": "user", "content": args.request})
-    completion = backend.generate(
+    completion = respond(
+        backend,
         messages,
         tools,
         options=GenerateOptions(max_tokens=settings.max_tokens, constrained=not args.unconstrained),

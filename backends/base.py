@@ -52,6 +52,8 @@ class GenerateOptions:
         seed: sampler seed when ``temperature > 0``.
         constrained: enforce the tool grammar (off only to measure what it buys).
         allow_text: with tools, the model may answer in text instead of calling one.
+        allow_calls: with tools, the model may call one (False: a text answer, tools still in
+            the prompt so the cached prefix is reused).
     """
 
     max_tokens: int = 512
@@ -59,6 +61,7 @@ class GenerateOptions:
     seed: int = 0
     constrained: bool = True
     allow_text: bool = True
+    allow_calls: bool = True
 
 
 class Backend(ABC):

@@ -98,16 +98,21 @@ def tool_call_lark(tools: Sequence[ToolSpec], fmt: CallFormat, *, allow_text: bo
     lines.append("calls: " + " | ".join(bodies))
     if fmt.allow_list:
         more = f"{{0,{fmt.max_calls - 1}}}"
-        lines.append(f'body: call | "[" WS? call (WS? "," WS? call){more} WS? "]"')
+        array = f'"[" WS? call (WS? "," WS? call){more} WS? "]"'
+        lines.append(f"body: {array}" if fmt.list_only else f"body: call | {array}")
     else:
         lines.append("body: call")
     lines.append("call: %json " + json.dumps(schema, ensure_ascii=False))
     return "\n".join(lines) + "\n"
 
 
-def text_only_lark() -> str:
-    """A grammar for a plain text answer (used when no tools apply)."""
-    return "start: TEXT\nTEXT: /(?s:.)+/\n"
+def text_only_grammar() -> str:
+    """The grammar of a text answer alone: what the tool grammar's text branch allows.
+
+    Used when the tools stay in the prompt (so its cached prefix is reused) but the answer
+    must not be a call, for example after a call was judged not to fit the request.
+    """
+    return _compiled(f"start: TEXT\nTEXT: {_TEXT_TERMINAL}\n")
 
 
 @lru_cache(maxsize=64)

@@ -28,7 +28,7 @@ import numpy as np
 from backends.base import Backend, CancelToken, GenerateOptions, Message
 from backends.call_format import CallFormat, call_format_for, starts_call
 from backends.chat_template import ChatTemplate
-from backends.decoding import TokenChooser
+from backends.decoding import CallListNudge, TokenChooser
 from backends.errors import (
     BackendError,
     ContextOverflowError,
@@ -39,7 +39,7 @@ from backends.errors import (
 )
 from backends.generation import CallDelta, GenerationEvent, TextDelta, Timings
 from backends.gguf_check import check_gguf_file
-from backends.grammar import build_tool_grammar
+from backends.grammar import build_tool_grammar, text_only_grammar
 from backends.output import assemble, byte_to_char_offsets
 from backends.prefix_cache import PrefixCache, prefix_key
 from backends.schema import ToolSpec
@@ -323,7 +323,10 @@ class LlamaCppBackend(Backend):
     def _matcher(self, tools: Sequence[ToolSpec], options: GenerateOptions) -> Any:
         import llguidance
 
-        grammar = build_tool_grammar(tools, self.call_format, allow_text=options.allow_text)
+        if options.allow_calls:
+            grammar = build_tool_grammar(tools, self.call_format, allow_text=options.allow_text)
+        else:
+            grammar = text_only_grammar()
         matcher = llguidance.LLMatcher(self._lltokenizer, grammar, log_level=0)
         if matcher.is_error():
             raise BackendError(f"the tool grammar failed to start: {matcher.get_error()}")
@@ -361,7 +364,9 @@ class LlamaCppBackend(Backend):
     ) -> Iterator[GenerationEvent]:
         llm = self.llm
         started = time.perf_counter()
-        chooser = TokenChooser(matcher, self._eog, options.temperature, options.seed)
+        fmt = self.call_format
+        nudge = CallListNudge(self._piece, fmt.call_bias) if matcher and fmt.call_bias else None
+        chooser = TokenChooser(matcher, self._eog, options.temperature, options.seed, nudge=nudge)
         cached = self._prepare_prompt(messages, tools, tokens)
         prompt_s = time.perf_counter() - started
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from app.evaluation.checker import category_of, check_entry
+from app.tool_choice import respond
 from backends.base import Backend, GenerateOptions
 from backends.errors import BackendError
 from backends.schema import parse_tools
@@ -112,7 +113,7 @@ def run_entry(backend: Backend, entry: Entry, options: GenerateOptions) -> Resul
     try:
         tools = parse_tools(entry.functions) if entry.functions else None
         prompt = backend.render(entry.messages, tools)
-        completion = backend.generate(entry.messages, tools, options=options)
+        completion = respond(backend, entry.messages, tools, options=options)
     except BackendError as exc:
         seconds = time.perf_counter() - started
         verdict = check_entry(entry.category, [], entry.functions, entry.ground_truth)

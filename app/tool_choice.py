@@ -1,0 +1,111 @@
+"""Deciding between a tool call and a text answer: the model proposes, the request disposes.
+
+Measured on the bundled 0.5B model: asked something no tool can do, it still calls a tool on
+most requests (33 of 40 of BFCL's first irrelevance entries), and prompts telling it not to did
+not help. Its calls on such requests share a tell: the chosen tool has nothing to do with the
+words of the request (the user asks for an integral, the model calls a currency converter).
+So, after the model has called, the request is compared with each called tool's name,
+description and parameters; when not a single word of the request (beyond filler) matches any
+called tool, the call is dropped and the model answers in text instead, with the same prompt
+(its cached prefix is reused) and a text-only grammar.
+
+Words match when equal or sharing a stem (``remind``/``reminder``, ``meet``/``meeting``).
+This is deliberately lenient: one shared word keeps the call, because dropping a right call
+costs the user more than asking about a wrong one, which approval shows anyway.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from backends.base import Backend, CancelToken, GenerateOptions, Message
+from backends.generation import Completion
+from backends.schema import ToolSpec
+
+_FILLER_WORDS = (
+    "a an the of to in on for and or is are was were be been with by at from as it "
+    "its this that these those what which who whom how do does did i me my we our you "
+    "your can could would should will shall may might must please find get give tell "
+    "show use using given let some any all there here then than into about also just "
+    "want need like make made have has had not no yes now"
+)
+_FILLER = frozenset(_FILLER_WORDS.split())
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-case words of three or more characters that carry meaning."""
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", text)  # camelCase names
+    words = _WORD.findall(spaced.lower().replace("_", " "))
+    return {w for w in words if len(w) >= 3 and w not in _FILLER}
+
+
+def _same_stem(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    if len(a) < 4 or len(b) < 4:
+        return False
+    stem = min(len(a), len(b), max(4, min(len(a), len(b)) - 2))
+    return a[:stem] == b[:stem]
+
+
+def tool_words(tool: ToolSpec) -> set[str]:
+    """The words a request about ``tool`` would likely share with it."""
+    text = [tool.name, tool.description]
+    for name, schema in (tool.parameters.get("properties") or {}).items():
+        text.append(name)
+        text.append(str(schema.get("description", "")) if isinstance(schema, dict) else "")
+    return content_words(" ".join(text))
+
+
+def request_mentions_tool(request: str, tool: ToolSpec) -> bool:
+    """Whether at least one meaningful word of ``request`` matches the tool's own words.
+
+    A request with no meaningful words at all ("ok", "yes") is given the benefit of the doubt.
+    """
+    asked = content_words(request)
+    if not asked:
+        return True
+    offered = tool_words(tool)
+    return any(_same_stem(a, o) for a in asked for o in offered)
+
+
+def _last_user_text(messages: Sequence[Message]) -> str:
+    for message in reversed(messages):
+        if message.get("role") == "user":
+            content = message.get("content")
+            return content if isinstance(content, str) else ""
+    return ""
+
+
+def respond(
+    backend: Backend,
+    messages: Sequence[Message],
+    tools: Sequence[ToolSpec] | None,
+    *,
+    options: GenerateOptions | None = None,
+    cancel: CancelToken | None = None,
+) -> Completion:
+    """The model's answer, with calls to tools that do not fit the request turned into text.
+
+    Raises:
+        The backend's errors (see :meth:`backends.base.Backend.stream`).
+    """
+    options = options or GenerateOptions()
+    completion = backend.generate(messages, tools, options=options, cancel=cancel)
+    if not completion.tool_calls or not tools or not options.constrained:
+        return completion
+    request = _last_user_text(messages)
+    by_name = {tool.name: tool for tool in tools}
+    called = [by_name[c.name] for c in completion.tool_calls if c.name in by_name]
+    if any(request_mentions_tool(request, tool) for tool in called):
+        return completion
+    text_only = GenerateOptions(
+        max_tokens=options.max_tokens,
+        temperature=options.temperature,
+        seed=options.seed,
+        constrained=True,
+        allow_calls=False,
+    )
+    return backend.generate(messages, tools, options=text_only, cancel=cancel)

@@ -1,0 +1,85 @@
+"""Turning calls to tools that do not fit the request into text answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.tool_choice import content_words, request_mentions_tool, respond
+from backends.base import GenerateOptions
+from backends.llamacpp import LlamaCppBackend, LlamaSettings
+from backends.schema import parse_tools
+
+REMINDER, FLUX = parse_tools(
+    [
+        {
+            "name": "set_reminder",
+            "description": "Remind the user of something at a given time.",
+            "parameters": {
+                "type": "object",
+                "properties": {"text": {"type": "string", "description": "What to remind about"}},
+                "required": ["text"],
+            },
+        },
+        {
+            "name": "adjust_flux",
+            "description": "Tune the flux capacitor of the time machine.",
+            "parameters": {
+                "type": "object",
+                "properties": {"gigawatts": {"type": "number"}},
+                "required": ["gigawatts"],
+            },
+        },
+    ]
+)
+
+
+def test_content_words_drop_filler_and_split_names() -> None:
+    assert content_words("Please find the wifiPassword in my_notes") == {
+        "wifi",
+        "password",
+        "notes",
+    }
+
+
+@pytest.mark.parametrize(
+    ("request_text", "tool", "fits"),
+    [
+        ("Remind me to call Anna at five", REMINDER, True),  # remind ~ reminder
+        ("Set a reminder for the dentist", REMINDER, True),
+        ("Give the machine 1.21 gigawatts", FLUX, True),  # a parameter name counts
+        ("What is the integral of x squared?", REMINDER, False),
+        ("Who wrote Hamlet?", FLUX, False),
+        ("ok", FLUX, True),  # nothing to judge by: keep the model's choice
+    ],
+)
+def test_request_mentions_tool(request_text: str, tool: object, fits: bool) -> None:
+    assert request_mentions_tool(request_text, tool) is fits
+
+
+@pytest.fixture(scope="module")
+def backend(tiny_gguf_path: Path) -> LlamaCppBackend:
+    b = LlamaCppBackend(LlamaSettings(n_ctx=2048, n_threads=1))
+    b.load(tiny_gguf_path)
+    yield b
+    b.close()
+
+
+def test_unrelated_call_becomes_a_text_answer(backend: LlamaCppBackend) -> None:
+    """Forced to call, the random model calls adjust_flux; for a Hamlet question that call is
+    dropped and the same prompt is answered in text."""
+    messages = [{"role": "user", "content": "Who wrote Hamlet?"}]
+    forced = GenerateOptions(allow_text=False, max_tokens=300)
+    assert backend.generate(messages, [FLUX], options=forced).tool_calls
+    answer = respond(backend, messages, [FLUX], options=forced)
+    assert answer.tool_calls == ()
+    assert answer.text is not None
+    assert not answer.text.startswith(("{", "[", "`"))
+
+
+def test_related_call_is_kept(backend: LlamaCppBackend) -> None:
+    messages = [{"role": "user", "content": "Tune the flux to 1.21 gigawatts"}]
+    forced = GenerateOptions(allow_text=False, max_tokens=300)
+    answer = respond(backend, messages, [FLUX], options=forced)
+    assert [c.name for c in answer.tool_calls][:1] == ["adjust_flux"]
