@@ -9,9 +9,11 @@ Errors print one sentence on stderr and exit with status 2; nothing prints a tra
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -131,10 +133,10 @@ def read_tools_file(path: Path) -> list[ToolSpec]:
     return parse_tools(data)
 
 
-def _cmd_call(args: argparse.Namespace) -> int:
+def _cmd_call(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     settings = _settings(args)
     tools = read_tools_file(args.tools)
-    backend = open_backend(settings, progress=_Progress("Unpacking the model"))
+    backend = stack.enter_context(closing(open_backend(settings, _Progress("Unpacking the model"))))
     messages: list[dict[str, Any]] = []
     if args.system:
         messages.append({"role": "system", "content": args.system})
@@ -149,16 +151,16 @@ def _cmd_call(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_model(args: argparse.Namespace) -> int:
+def _cmd_model(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     path = model_path(_settings(args), progress=_Progress("Unpacking the model"))
     print(path)
     return 0
 
 
-def _cmd_chat(args: argparse.Namespace) -> int:
+def _cmd_chat(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     settings = _settings(args)
     print("Loading the model…", file=sys.stderr)
-    backend = open_backend(settings, progress=_Progress("Unpacking the model"))
+    backend = stack.enter_context(closing(open_backend(settings, _Progress("Unpacking the model"))))
     messages: list[dict[str, Any]] = []
     if getattr(args, "system", None):
         messages.append({"role": "system", "content": args.system})
@@ -192,7 +194,7 @@ def _cmd_chat(args: argparse.Namespace) -> int:
         messages.append({"role": "assistant", "content": answer.text if answer else ""})
 
 
-def _cmd_eval(args: argparse.Namespace) -> int:
+def _cmd_eval(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     from tqdm import tqdm
 
     from app.evaluation import runner
@@ -200,7 +202,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     answers = args.answers or runner.default_answers_path(args.questions)
     entries = runner.load_entries(args.questions, answers, args.limit)
     settings = _settings(args)
-    backend = open_backend(settings, progress=_Progress("Unpacking the model"))
+    backend = stack.enter_context(closing(open_backend(settings, _Progress("Unpacking the model"))))
     options = GenerateOptions(max_tokens=settings.max_tokens, constrained=not args.unconstrained)
     correct = 0
     with tqdm(total=len(entries), desc=args.questions.stem, file=sys.stderr, unit="q") as bar:
@@ -236,7 +238,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     command = _COMMANDS[args.command or "chat"]
     try:
-        return command(args)
+        with contextlib.ExitStack() as stack:  # closes the model whatever happens
+            return command(args, stack)
     except (BackendError, SettingsError, EvalInputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
