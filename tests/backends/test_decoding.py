@@ -6,11 +6,13 @@ the "model" prefers and checks what the chooser does about it.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from llguidance import LLMatcher, LLTokenizer, TokenizerWrapper
 
 from backends.call_format import call_format_for
-from backends.decoding import TokenChooser
+from backends.decoding import CallListNudge, TokenChooser
 from backends.grammar import build_tool_grammar
 from backends.schema import parse_tools
 
@@ -112,3 +114,52 @@ def test_digit_loop_is_broken() -> None:
     text, _ = _drive(_chooser(max_repeat=12), '{"name": "count", "arguments": {"n": 1', "0")
     digits = text.split('"n": ')[1].rstrip("}")
     assert digits == "1" + "0" * 12
+
+
+def _list_chooser(bias: float) -> TokenChooser:
+    fmt = replace(call_format_for("qwen2"), list_only=True, call_bias=bias)
+    grammar = build_tool_grammar(TOOLS, fmt)
+    nudge = CallListNudge(lambda t: bytes([t]) if t < 256 else b"", bias)
+    return TokenChooser(LLMatcher(TOKENIZER, grammar, log_level=0), frozenset({EOS}), nudge=nudge)
+
+
+def _list_logits(preferred: str | None) -> np.ndarray:
+    """Logits preferring ``preferred``; otherwise ']' leads ',' by 2."""
+    logits = np.zeros(257, dtype=np.float32)
+    logits[ord("]")] = 3.0
+    logits[ord(",")] = 1.0
+    if preferred is not None:
+        logits[ord(preferred)] = 5.0
+    return logits
+
+
+def _drive_list(chooser: TokenChooser, script: str) -> str:
+    out = bytearray()
+    for _ in range(200):
+        wanted = script[len(out)] if len(out) < len(script) else None
+        step = chooser.step(_list_logits(wanted))
+        out += bytes(t for t in step.tokens if t != EOS)
+        if step.stop or len(out) > len(script) + 2:
+            return out.decode()
+    raise AssertionError(out.decode())
+
+
+CALL = '{"name": "set_volume", "arguments": {"level": 5}}'
+
+
+def test_without_nudge_the_list_ends_where_the_model_prefers() -> None:
+    assert _drive_list(_list_chooser(0.0), "[" + CALL).endswith("}]")
+
+
+def test_nudge_turns_a_close_call_into_another_call() -> None:
+    """With ']' only 2 logits ahead of ',', a bias of 3 makes the model write another call."""
+    text = _drive_list(_list_chooser(3.0), "[" + CALL)
+    assert text.startswith("[" + CALL + ",")
+
+
+def test_nudge_never_touches_commas_inside_arguments() -> None:
+    """Inside a call's arguments the same bias changes nothing."""
+    nudge = CallListNudge(lambda t: bytes([t]) if t < 256 else b"", 3.0)
+    nudge.observe(list(b'[{"name": "a", "arguments": {"x": 1'))
+    logits = _list_logits("}")
+    assert np.array_equal(nudge.adjust(logits), logits)
