@@ -31,7 +31,8 @@ class CallFormat:
         allow_list: calls may come as a JSON array (several calls in one answer).
         list_only: calls always come as a JSON array (one call is ``[{...}]``).
         call_bias: logits added to "another call" where the list could end (see
-            :class:`backends.decoding.CallListNudge`); 0 leaves the model's choice alone.
+            :class:`backends.decoding.CallShapeNudge`); 0 leaves the model's choice alone.
+        argument_bias: logits added to "no more arguments" where the arguments may end.
         max_calls: most calls in one answer; bounds the array so decoding always ends.
         key_separator: regex between a key and its value; exact, so the grammar forces it.
         item_separator: regex between items of an object or array.
@@ -48,6 +49,7 @@ class CallFormat:
     allow_list: bool = True
     list_only: bool = False
     call_bias: float = 0.0
+    argument_bias: float = 0.0
     max_calls: int = 8
     key_separator: str = ": "
     item_separator: str = ", "

@@ -43,81 +43,97 @@ class Step:
     forced: int = 0
 
 
-class CallListNudge:
-    """Nudges the model toward writing another call where it could close the list of calls.
+class CallShapeNudge:
+    """Nudges two decisions a 0.5B model gets wrong in one direction: how many calls, how many
+    arguments.
 
     Measured on the bundled model: it writes exactly one call even when a request asks for
-    several and the grammar allows a list. Inside a JSON array of calls, every candidate token
-    that would put a comma at the list level (``},``, ``}}, {``...) gets ``bias`` added to its
-    logit, so the model ends the list only when it is clearly done. It tracks the JSON nesting
-    of what was written, so commas inside arguments are never touched.
+    several and the grammar allows a list, and it fills optional arguments nobody asked for
+    (a made-up ``"location"``, ``"algorithm": "binary"``), which is both wrong and slow. So at
+    the points where the model may end a call's arguments or the list of calls, the candidate
+    tokens that do so are examined: ``more_calls`` is added to those that put a comma between
+    calls (``},``, ``}}, {``), ``fewer_arguments`` to those that close the arguments object
+    (``}``, ``"}}``). The grammar still decides what is allowed (a close before the required
+    arguments stays impossible); the nudge only moves the model's threshold. The JSON nesting
+    of what was written is tracked, so commas and braces inside values are never touched.
 
     Args:
         piece: the bytes of a token id.
-        bias: logits added to "another call" candidates.
+        more_calls: logits added to "another call" candidates (list of calls only).
+        fewer_arguments: logits added to "end the arguments" candidates.
         top_k: how many of the best candidates are examined at each step.
     """
 
-    def __init__(self, piece: Callable[[int], bytes], bias: float, top_k: int = 12) -> None:
+    def __init__(
+        self,
+        piece: Callable[[int], bytes],
+        *,
+        more_calls: float = 0.0,
+        fewer_arguments: float = 0.0,
+        top_k: int = 12,
+    ) -> None:
         self.piece = piece
-        self.bias = bias
+        self.more_calls = more_calls
+        self.fewer_arguments = fewer_arguments
         self.top_k = top_k
-        self._depth = 0
-        self._in_string = False
-        self._escape = False
-        self._list = False  # the calls came as a JSON array
-        self._started = False
+        self._state = (0, False, False)  # depth, inside a string, after a backslash
+        self._list: bool | None = None  # whether the calls came as a JSON array
 
     def observe(self, tokens: list[int]) -> None:
         """Follow the JSON nesting of the emitted tokens."""
         for token in tokens:
             for byte in self.piece(token):
-                self._depth, self._in_string, self._escape = self._advance(
-                    byte, self._depth, self._in_string, self._escape
-                )
+                if self._list is None and byte in (0x7B, 0x5B):  # the first { or [
+                    self._list = byte == 0x5B
+                self._state = _json_step(byte, *self._state)
 
-    def _advance(
-        self, byte: int, depth: int, in_string: bool, escape: bool
-    ) -> tuple[int, bool, bool]:
-        if in_string:
-            if escape:
-                return depth, True, False
-            if byte == 0x5C:  # backslash
-                return depth, True, True
-            return depth, byte != 0x22, False
-        if byte == 0x22:
-            return depth, True, False
-        if byte in (0x7B, 0x5B):  # { [
-            if not self._started:
-                self._started = True
-                self._list = byte == 0x5B
-            return depth + 1, False, False
-        if byte in (0x7D, 0x5D):
-            return depth - 1, False, False
-        return depth, False, False
-
-    def _continues_list(self, token: int) -> bool:
-        """Whether writing ``token`` now puts a comma between calls."""
-        depth, in_string, escape = self._depth, self._in_string, self._escape
+    def _effect(self, token: int, args_depth: int) -> tuple[bool, bool]:
+        """Whether ``token`` would end the arguments, and put a comma between calls."""
+        depth, in_string, escape = self._state
+        closes = False
         for byte in self.piece(token):
-            if byte == 0x2C and depth == 1 and not in_string:
-                return True
-            depth, in_string, escape = self._advance(byte, depth, in_string, escape)
-            if depth <= 0:
-                return False
-        return False
+            if byte == 0x2C and depth == 1 and not in_string and self._list:
+                return closes, True
+            depth, in_string, escape = _json_step(byte, depth, in_string, escape)
+            closes = closes or depth < args_depth
+        return closes, False
 
     def adjust(self, logits: np.ndarray) -> np.ndarray:
-        """``logits`` with the bias added to the best "another call" candidates."""
-        if not self._list or self._in_string or not 1 <= self._depth <= 3:
+        """``logits`` with the nudges added to the best candidates."""
+        if self._list is None:
             return logits
+        args_depth = 3 if self._list else 2
+        if not 1 <= self._state[0] <= args_depth:
+            return logits  # not started, or inside a nested value
         top = np.argpartition(logits, -self.top_k)[-self.top_k :]
-        boost = [int(t) for t in top if self._continues_list(int(t))]
-        if not boost:
-            return logits
-        adjusted = logits.copy()
-        adjusted[boost] += self.bias
+        adjusted = logits
+        for token in (int(t) for t in top):
+            closes, another = self._effect(token, args_depth)
+            bonus = (self.fewer_arguments if closes else 0.0) + (
+                self.more_calls if another else 0.0
+            )
+            if bonus:
+                if adjusted is logits:
+                    adjusted = logits.copy()
+                adjusted[token] += bonus
         return adjusted
+
+
+def _json_step(byte: int, depth: int, in_string: bool, escape: bool) -> tuple[int, bool, bool]:
+    """One byte of a JSON scanner that tracks nesting depth and strings."""
+    if in_string:
+        if escape:
+            return depth, True, False
+        if byte == 0x5C:  # backslash
+            return depth, True, True
+        return depth, byte != 0x22, False
+    if byte == 0x22:
+        return depth, True, False
+    if byte in (0x7B, 0x5B):
+        return depth + 1, False, False
+    if byte in (0x7D, 0x5D):
+        return depth - 1, False, False
+    return depth, False, False
 
 
 @dataclass
@@ -139,7 +155,7 @@ class TokenChooser:
     temperature: float = 0.0
     seed: int = 0
     max_repeat: int = 12
-    nudge: CallListNudge | None = None
+    nudge: CallShapeNudge | None = None
     _mask: np.ndarray | None = field(default=None, init=False, repr=False)
     _last: int = field(default=-1, init=False, repr=False)
     _run: int = field(default=0, init=False, repr=False)

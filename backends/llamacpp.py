@@ -28,7 +28,7 @@ import numpy as np
 from backends.base import Backend, CancelToken, GenerateOptions, Message
 from backends.call_format import CallFormat, call_format_for, starts_call
 from backends.chat_template import ChatTemplate
-from backends.decoding import CallListNudge, TokenChooser
+from backends.decoding import CallShapeNudge, TokenChooser
 from backends.errors import (
     BackendError,
     ContextOverflowError,
@@ -365,7 +365,11 @@ class LlamaCppBackend(Backend):
         llm = self.llm
         started = time.perf_counter()
         fmt = self.call_format
-        nudge = CallListNudge(self._piece, fmt.call_bias) if matcher and fmt.call_bias else None
+        nudge = None
+        if matcher is not None and (fmt.call_bias or fmt.argument_bias):
+            nudge = CallShapeNudge(
+                self._piece, more_calls=fmt.call_bias, fewer_arguments=fmt.argument_bias
+            )
         chooser = TokenChooser(matcher, self._eog, options.temperature, options.seed, nudge=nudge)
         cached = self._prepare_prompt(messages, tools, tokens)
         prompt_s = time.perf_counter() - started

@@ -12,7 +12,7 @@ import numpy as np
 from llguidance import LLMatcher, LLTokenizer, TokenizerWrapper
 
 from backends.call_format import call_format_for
-from backends.decoding import CallListNudge, TokenChooser
+from backends.decoding import CallShapeNudge, TokenChooser
 from backends.grammar import build_tool_grammar
 from backends.schema import parse_tools
 
@@ -119,7 +119,7 @@ def test_digit_loop_is_broken() -> None:
 def _list_chooser(bias: float) -> TokenChooser:
     fmt = replace(call_format_for("qwen2"), list_only=True, call_bias=bias)
     grammar = build_tool_grammar(TOOLS, fmt)
-    nudge = CallListNudge(lambda t: bytes([t]) if t < 256 else b"", bias)
+    nudge = CallShapeNudge(lambda t: bytes([t]) if t < 256 else b"", more_calls=bias)
     return TokenChooser(LLMatcher(TOKENIZER, grammar, log_level=0), frozenset({EOS}), nudge=nudge)
 
 
@@ -159,7 +159,48 @@ def test_nudge_turns_a_close_call_into_another_call() -> None:
 
 def test_nudge_never_touches_commas_inside_arguments() -> None:
     """Inside a call's arguments the same bias changes nothing."""
-    nudge = CallListNudge(lambda t: bytes([t]) if t < 256 else b"", 3.0)
+    nudge = CallShapeNudge(lambda t: bytes([t]) if t < 256 else b"", more_calls=3.0)
     nudge.observe(list(b'[{"name": "a", "arguments": {"x": 1'))
     logits = _list_logits("}")
     assert np.array_equal(nudge.adjust(logits), logits)
+
+
+def test_argument_nudge_leaves_out_an_optional_argument_the_model_barely_wanted() -> None:
+    """An optional argument the model prefers by less than the nudge is left out; required
+    arguments are untouched because the grammar does not allow closing before them."""
+    tools = parse_tools(
+        [
+            {
+                "name": "note",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"title": {"type": "integer"}, "tag": {"type": "integer"}},
+                    "required": ["title"],
+                },
+            }
+        ]
+    )
+    grammar = build_tool_grammar(tools, call_format_for("qwen2"))
+
+    def run(bias: float) -> str:
+        nudge = CallShapeNudge(lambda t: bytes([t]) if t < 256 else b"", fewer_arguments=bias)
+        chooser = TokenChooser(
+            LLMatcher(TOKENIZER, grammar, log_level=0), frozenset({EOS}), nudge=nudge
+        )
+        out = bytearray()
+        script = '{"name": "note", "arguments": {"title": 1'
+        for _ in range(100):
+            logits = np.zeros(257, dtype=np.float32)
+            logits[ord("}")] = 1.0
+            logits[ord(",")] = 3.0  # the model leans towards adding "tag"
+            logits[list(b"0123456789")] = -1.0
+            if len(out) < len(script):
+                logits[ord(script[len(out)])] = 5.0
+            step = chooser.step(logits)
+            out += bytes(t for t in step.tokens if t != EOS)
+            if step.stop:
+                break
+        return out.decode()
+
+    assert '"tag"' in run(0.0)
+    assert run(4.0) == '{"name": "note", "arguments": {"title": 1}}'
