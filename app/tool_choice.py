@@ -16,11 +16,12 @@ costs the user more than asking about a wrong one, which approval shows anyway.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 
 from backends.base import Backend, CancelToken, GenerateOptions, Message
-from backends.generation import Completion
+from backends.generation import Completion, ToolCall
 from backends.schema import ToolSpec
 
 _FILLER_WORDS = (
@@ -71,6 +72,56 @@ def request_mentions_tool(request: str, tool: ToolSpec) -> bool:
     return any(_same_stem(a, o) for a in asked for o in offered)
 
 
+def _scalars(value: object, path: str = "") -> dict[str, object]:
+    """Leaf values of an arguments object by path (``{"a": {"b": 1}}`` -> ``{"a.b": 1}``)."""
+    if isinstance(value, dict):
+        out: dict[str, object] = {}
+        for key, item in value.items():
+            out.update(_scalars(item, f"{path}.{key}" if path else str(key)))
+        return out
+    if isinstance(value, list):
+        out = {}
+        for index, item in enumerate(value):
+            out.update(_scalars(item, f"{path}[{index}]"))
+        return out
+    return {path: value}
+
+
+def value_in_request(value: object, request: str) -> bool:
+    """Whether a call's value can be read from the request (numbers and words, not booleans)."""
+    if isinstance(value, bool) or value is None:
+        return True
+    if isinstance(value, int | float):
+        numbers = {float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", request.replace(",", ""))}
+        return float(value) in numbers
+    words = content_words(str(value))
+    if not words:
+        return True
+    asked = content_words(request)
+    return any(_same_stem(w, a) for w in words for a in asked)
+
+
+def trim_calls(calls: Sequence[ToolCall], request: str) -> list[ToolCall]:
+    """The calls up to the first one that repeats an earlier call or invents its values.
+
+    With the nudge towards several calls, a model that has made every call the user asked for
+    goes on: it repeats a call, or continues a pattern of its own (``a=6, b=8`` after the
+    user's two triangles). A later call is kept only when what sets it apart from the call
+    before it can be read from the request; the first call is never trimmed here.
+    """
+    kept: list[ToolCall] = []
+    for call in calls:
+        if kept:
+            if any(c.name == call.name and c.arguments == call.arguments for c in kept):
+                break
+            previous = _scalars(kept[-1].arguments) if kept[-1].name == call.name else {}
+            new = {k: v for k, v in _scalars(call.arguments).items() if previous.get(k) != v}
+            if not all(value_in_request(v, request) for v in new.values()):
+                break
+        kept.append(call)
+    return kept
+
+
 def _last_user_text(messages: Sequence[Message]) -> str:
     for message in reversed(messages):
         if message.get("role") == "user":
@@ -100,7 +151,10 @@ def respond(
     by_name = {tool.name: tool for tool in tools}
     called = [by_name[c.name] for c in completion.tool_calls if c.name in by_name]
     if any(request_mentions_tool(request, tool) for tool in called):
-        return completion
+        kept = trim_calls(completion.tool_calls, request)
+        if len(kept) == len(completion.tool_calls):
+            return completion
+        return dataclasses.replace(completion, tool_calls=tuple(kept))
     text_only = GenerateOptions(
         max_tokens=options.max_tokens,
         temperature=options.temperature,

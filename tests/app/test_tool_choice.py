@@ -6,8 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from app.tool_choice import content_words, request_mentions_tool, respond
+from app.tool_choice import (
+    content_words,
+    request_mentions_tool,
+    respond,
+    trim_calls,
+    value_in_request,
+)
 from backends.base import GenerateOptions
+from backends.generation import ToolCall
 from backends.llamacpp import LlamaCppBackend, LlamaSettings
 from backends.schema import parse_tools
 
@@ -83,3 +90,48 @@ def test_related_call_is_kept(backend: LlamaCppBackend) -> None:
     forced = GenerateOptions(allow_text=False, max_tokens=300)
     answer = respond(backend, messages, [FLUX], options=forced)
     assert [c.name for c in answer.tool_calls][:1] == ["adjust_flux"]
+
+
+def _call(name: str, **arguments: object) -> ToolCall:
+    return ToolCall(name=name, arguments=dict(arguments))
+
+
+def test_calls_after_a_repeat_are_dropped() -> None:
+    calls = [
+        _call("rate", service="Netflix"),
+        _call("rate", service="Hulu"),
+        _call("rate", service="Netflix"),
+    ]
+    kept = trim_calls(calls, "Ratings on Netflix and Hulu")
+    assert [c.arguments["service"] for c in kept] == ["Netflix", "Hulu"]
+
+
+def test_calls_continuing_a_pattern_the_user_never_gave_are_dropped() -> None:
+    calls = [_call("hyp", a=3, b=4), _call("hyp", a=5, b=12), _call("hyp", a=6, b=8)]
+    kept = trim_calls(calls, "Hypotenuse of triangles with sides 3 and 4, and 5 and 12")
+    assert [(c.arguments["a"], c.arguments["b"]) for c in kept] == [(3, 4), (5, 12)]
+
+
+def test_different_tools_with_values_from_the_request_are_kept() -> None:
+    calls = [_call("weather", city="Paris"), _call("volume", level=30)]
+    assert trim_calls(calls, "Weather in Paris, and set the volume to 30") == calls
+
+
+def test_the_first_call_is_never_trimmed() -> None:
+    calls = [_call("weather", city="Atlantis")]
+    assert trim_calls(calls, "How is the weather?") == calls
+
+
+@pytest.mark.parametrize(
+    ("value", "request_text", "found"),
+    [
+        (5.6, "height of 5.6 feet", True),
+        (5000, "a budget of 5,000 dollars", True),
+        (17, "sides 8 and 15", False),
+        ("New York City", "population of new york in 2000", True),
+        ("California", "population of Alaska", False),
+        (True, "anything", True),
+    ],
+)
+def test_value_in_request(value: object, request_text: str, found: bool) -> None:
+    assert value_in_request(value, request_text) is found
