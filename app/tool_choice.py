@@ -111,15 +111,27 @@ def trim_calls(calls: Sequence[ToolCall], request: str) -> list[ToolCall]:
     """
     kept: list[ToolCall] = []
     for call in calls:
-        if kept:
-            if any(c.name == call.name and c.arguments == call.arguments for c in kept):
-                break
-            previous = _scalars(kept[-1].arguments) if kept[-1].name == call.name else {}
-            new = {k: v for k, v in _scalars(call.arguments).items() if previous.get(k) != v}
+        values = _scalars(call.arguments)
+        earlier = [_scalars(c.arguments) for c in kept if c.name == call.name]
+        if any(not _sets_apart(values, other, request) for other in earlier):
+            break  # a repeat, or differs only by a flag or an invented value
+        if earlier:
+            new = {k: v for k, v in values.items() if earlier[-1].get(k) != v}
             if not all(value_in_request(v, request) for v in new.values()):
                 break
         kept.append(call)
     return kept
+
+
+def _sets_apart(values: dict[str, object], other: dict[str, object], request: str) -> bool:
+    """Whether a call differs from an earlier one by a value the user actually gave."""
+    return any(
+        other.get(path) != value
+        and not isinstance(value, bool)
+        and value is not None
+        and value_in_request(value, request)
+        for path, value in values.items()
+    )
 
 
 def _last_user_text(messages: Sequence[Message]) -> str:

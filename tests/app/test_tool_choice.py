@@ -135,3 +135,13 @@ def test_the_first_call_is_never_trimmed() -> None:
 )
 def test_value_in_request(value: object, request_text: str, found: bool) -> None:
     assert value_in_request(value, request_text) is found
+
+
+def test_a_call_differing_only_by_a_flag_is_a_repeat() -> None:
+    calls = [
+        _call("shows", service="Netflix", sort=True),
+        _call("shows", service="Hulu", sort=True),
+        _call("shows", service="Netflix", sort=False),
+    ]
+    kept = trim_calls(calls, "Shows on Netflix and on Hulu, sorted")
+    assert [c.arguments["service"] for c in kept] == ["Netflix", "Hulu"]
