@@ -102,36 +102,40 @@ def value_in_request(value: object, request: str) -> bool:
 
 
 def trim_calls(calls: Sequence[ToolCall], request: str) -> list[ToolCall]:
-    """The calls up to the first one that repeats an earlier call or invents its values.
+    """The calls up to the first one the request does not ask for.
 
-    With the nudge towards several calls, a model that has made every call the user asked for
-    goes on: it repeats a call, or continues a pattern of its own (``a=6, b=8`` after the
-    user's two triangles). A later call is kept only when what sets it apart from the call
-    before it can be read from the request; the first call is never trimmed here.
+    A model that has made every call the user asked for may go on: it repeats a call, calls a
+    neighbouring tool with the same values (the capital of Brazil, then its population), or
+    continues a pattern of its own (``a=6, b=8`` after the user's two triangles). A later call
+    is kept only when it uses a value from the request that no earlier call used, and when
+    whatever sets it apart from the previous call of the same tool comes from the request.
+    The first call is never trimmed here.
     """
     kept: list[ToolCall] = []
+    used: list[object] = []  # every value of the calls kept so far
     for call in calls:
         values = _scalars(call.arguments)
-        earlier = [_scalars(c.arguments) for c in kept if c.name == call.name]
-        if any(not _sets_apart(values, other, request) for other in earlier):
-            break  # a repeat, or differs only by a flag or an invented value
-        if earlier:
-            new = {k: v for k, v in values.items() if earlier[-1].get(k) != v}
-            if not all(value_in_request(v, request) for v in new.values()):
-                break
+        if kept:
+            novel = [
+                v
+                for v in values.values()
+                if _meaningful(v) and v not in used and value_in_request(v, request)
+            ]
+            if not novel:
+                break  # a repeat, or a call about nothing the earlier calls did not cover
+            earlier = [_scalars(c.arguments) for c in kept if c.name == call.name]
+            if earlier:
+                new = {k: v for k, v in values.items() if earlier[-1].get(k) != v}
+                if not all(value_in_request(v, request) for v in new.values()):
+                    break  # continues a pattern with values the user never gave
         kept.append(call)
+        used.extend(values.values())
     return kept
 
 
-def _sets_apart(values: dict[str, object], other: dict[str, object], request: str) -> bool:
-    """Whether a call differs from an earlier one by a value the user actually gave."""
-    return any(
-        other.get(path) != value
-        and not isinstance(value, bool)
-        and value is not None
-        and value_in_request(value, request)
-        for path, value in values.items()
-    )
+def _meaningful(value: object) -> bool:
+    """Values that say what a call is about (not flags or blanks)."""
+    return not isinstance(value, bool) and value is not None and value != ""
 
 
 def _last_user_text(messages: Sequence[Message]) -> str:

@@ -145,3 +145,8 @@ def test_a_call_differing_only_by_a_flag_is_a_repeat() -> None:
     ]
     kept = trim_calls(calls, "Shows on Netflix and on Hulu, sorted")
     assert [c.arguments["service"] for c in kept] == ["Netflix", "Hulu"]
+
+
+def test_a_neighbouring_tool_with_the_same_values_is_dropped() -> None:
+    calls = [_call("capital", country="Brazil"), _call("population", country="Brazil")]
+    assert trim_calls(calls, "What is the capital of Brazil?") == calls[:1]
