@@ -166,11 +166,6 @@ class TokenChooser:
         if self.matcher is not None and self.matcher.is_error():
             raise BackendError(f"the grammar failed to start: {self.matcher.get_error()}")
 
-    @property
-    def finished(self) -> bool:
-        """The grammar admits nothing more (only meaningful under a grammar)."""
-        return self.matcher is not None and self.matcher.is_stopped()
-
     def step(self, logits: np.ndarray) -> Step:
         """Pick the next token from ``logits`` (one row, the vocabulary) and advance the grammar.
 
