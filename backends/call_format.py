@@ -59,7 +59,7 @@ class CallFormat:
 _JSON_CALLS = CallFormat(family="json")
 
 CALL_FORMATS: dict[str, CallFormat] = {
-    "qwen2": CallFormat(family="qwen2"),
+    "qwen2": CallFormat(family="qwen2", argument_bias=2.0),
 }
 
 
