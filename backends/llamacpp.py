@@ -351,7 +351,10 @@ class LlamaCppBackend(Backend):
                 f"{self.n_ctx}: shorten the conversation or raise the context size"
             )
         with self._lock:
-            yield from self._decode(messages, tools, tokens, matcher, options, cancel)
+            try:
+                yield from self._decode(messages, tools, tokens, matcher, options, cancel)
+            except RuntimeError as exc:  # llama_decode failed (out of memory, corrupt state)
+                raise BackendError(f"llama.cpp failed while generating: {exc}") from exc
 
     def _decode(
         self,
@@ -409,6 +412,9 @@ class LlamaCppBackend(Backend):
                     is_call = matcher is not None and starts_call(text, self.call_format)
                 emitted += len(text.encode("utf-8"))
                 yield CallDelta(text) if is_call else TextDelta(text)
+            if not step.stop and llm.n_tokens + len(step.tokens) >= self.n_ctx:
+                finish = "length"  # the context is full: no room to evaluate these tokens
+                break
             if step.forced and _ends_value(self._piece(step.tokens[1])):
                 # The grammar ended a value on its own (an enum, a bound): look at what the
                 # model wanted there, or "120" clipped to 12 would pass without a flag.
@@ -462,10 +468,7 @@ class LlamaCppBackend(Backend):
         """
         llama_cpp = _llama_cpp()
         llm = self.llm
-        batch = tokens[:1] if stop else tokens
-        if len(batch) > llm.n_batch:
-            llm.eval(batch[:-1])
-            batch = batch[-1:]
+        batch = tokens[:1] if stop or len(tokens) > llm.n_batch else tokens
         n_past = llm.n_tokens
         llm._ctx.kv_cache_seq_rm(-1, n_past, -1)  # pinned llama-cpp-python 0.3.36 internals
         llm._batch.set_batch(batch=batch, n_past=n_past, logits_all=False)
@@ -476,7 +479,10 @@ class LlamaCppBackend(Backend):
         first = np.ctypeslib.as_array(
             llama_cpp.llama_get_logits_ith(llm.ctx, 0), shape=(llm.n_vocab(),)
         )
-        return int(np.argmax(first))
+        wanted = int(np.argmax(first))
+        if len(batch) < len(tokens) and not stop:
+            llm.eval(tokens[len(batch) :])  # a forced run longer than one batch
+        return wanted
 
     def _prepare_prompt(
         self, messages: Sequence[Message], tools: Sequence[ToolSpec] | None, tokens: list[int]

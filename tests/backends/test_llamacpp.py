@@ -312,3 +312,26 @@ def test_context_is_capped_at_what_the_model_was_trained_for(tiny_gguf_path: Pat
         assert wide.llm.n_ctx() == 2048
     finally:
         wide.close()
+
+
+def test_context_filling_up_inside_a_call_is_an_incomplete_call(tiny_gguf_path: Path) -> None:
+    """When the context fills up in the middle of a call the caller gets a clear error, and the
+    model keeps working for the next (shorter) request."""
+    small = LlamaCppBackend(LlamaSettings(n_ctx=512, n_threads=1))
+    small.load(tiny_gguf_path)
+    many = {"type": "array", "items": {"type": "integer"}, "minItems": 300}
+    schema = {"type": "object", "properties": {"numbers": many}, "required": ["numbers"]}
+    tools = parse_tools([{"name": "write", "parameters": schema}])
+    try:
+        prompt_tokens = len(small.tokenize(small.render(_messages(), tools)))
+        assert prompt_tokens < 400
+        with pytest.raises(GenerationIncomplete):
+            small.generate(
+                _messages(), tools, options=GenerateOptions(allow_text=False, max_tokens=4000)
+            )
+        assert (
+            small.generate(_messages(), options=GenerateOptions(max_tokens=4)).completion_tokens
+            <= 4
+        )
+    finally:
+        small.close()
