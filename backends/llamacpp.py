@@ -214,8 +214,7 @@ class LlamaCppBackend(Backend):
     def _piece(self, token: int) -> bytes:
         piece = self._pieces.get(token)
         if piece is None:
-            import llama_cpp
-
+            llama_cpp = _import_llama_cpp()
             buf = ctypes.create_string_buffer(256)
             vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
             n = llama_cpp.llama_token_to_piece(vocab, token, buf, len(buf), 0, True)
@@ -291,8 +290,7 @@ class LlamaCppBackend(Backend):
         return len(prefix) - have
 
     def _save(self, key: str, prefix: list[int]) -> None:
-        import llama_cpp
-
+        llama_cpp = _import_llama_cpp()
         ctx = self.llm.ctx
         size = llama_cpp.llama_state_seq_get_size(ctx, 0)
         buf = (ctypes.c_uint8 * size)()
@@ -301,8 +299,7 @@ class LlamaCppBackend(Backend):
             self._prefix_cache.save(key, len(prefix), memoryview(buf)[:written])
 
     def _restore(self, key: str, prefix: list[int]) -> bool:
-        import llama_cpp
-
+        llama_cpp = _import_llama_cpp()
         assert self._prefix_cache is not None
         payload = self._prefix_cache.load(key, len(prefix))
         if payload is None:
@@ -366,6 +363,7 @@ class LlamaCppBackend(Backend):
         cancel: CancelToken | None,
     ) -> Iterator[GenerationEvent]:
         llm = self.llm
+        llama_cpp = _import_llama_cpp()
         started = time.perf_counter()
         fmt = self.call_format
         nudge = None
@@ -392,7 +390,7 @@ class LlamaCppBackend(Backend):
                 finish = "length"
                 break
             logits = np.ctypeslib.as_array(
-                _llama_cpp().llama_get_logits_ith(llm.ctx, -1), shape=(llm.n_vocab(),)
+                llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(llm.n_vocab(),)
             )
             step = chooser.step(logits)
             if not first_token_s:
@@ -466,7 +464,7 @@ class LlamaCppBackend(Backend):
         Both logits rows come from one batch (the forced tokens cost no extra pass). When the
         generation stops here, only the chosen token is evaluated, just to read that pick.
         """
-        llama_cpp = _llama_cpp()
+        llama_cpp = _import_llama_cpp()
         llm = self.llm
         batch = tokens[:1] if stop or len(tokens) > llm.n_batch else tokens
         n_past = llm.n_tokens
@@ -502,12 +500,6 @@ class LlamaCppBackend(Backend):
         llm.n_tokens = reused
         llm.eval(tokens[reused:])
         return len(tokens) - computed - (len(tokens) - reused)
-
-
-def _llama_cpp() -> Any:
-    import llama_cpp
-
-    return llama_cpp
 
 
 def _ends_value(piece: bytes) -> bool:
