@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -54,6 +54,10 @@ class GenerateOptions:
         allow_text: with tools, the model may answer in text instead of calling one.
         allow_calls: with tools, the model may call one (False: a text answer, tools still in
             the prompt so the cached prefix is reused).
+        more_calls: a call planner. Given the calls written so far (the raw output), it returns
+            the logits to add to "another call" wherever the list of calls may end; with a
+            planner, calls always come as a JSON array so the model can go on. ``None``
+            leaves the number of calls to the model and the call format.
     """
 
     max_tokens: int = 512
@@ -62,6 +66,7 @@ class GenerateOptions:
     constrained: bool = True
     allow_text: bool = True
     allow_calls: bool = True
+    more_calls: Callable[[str], float] | None = None
 
 
 class Backend(ABC):

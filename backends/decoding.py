@@ -60,6 +60,8 @@ class CallShapeNudge:
     Args:
         piece: the bytes of a token id.
         more_calls: logits added to "another call" candidates (list of calls only).
+        plan: logits added to "another call" candidates on top of ``more_calls``, computed
+            from the output written so far (see ``GenerateOptions.more_calls``).
         fewer_arguments: logits added to "end the arguments" candidates.
         top_k: how many of the best candidates are examined at each step.
     """
@@ -70,10 +72,13 @@ class CallShapeNudge:
         *,
         more_calls: float = 0.0,
         fewer_arguments: float = 0.0,
+        plan: Callable[[str], float] | None = None,
         top_k: int = 12,
     ) -> None:
         self.piece = piece
         self.more_calls = more_calls
+        self.plan = plan
+        self._written = bytearray()
         self.fewer_arguments = fewer_arguments
         self.top_k = top_k
         self._state = (0, False, False)  # depth, inside a string, after a backslash
@@ -82,7 +87,9 @@ class CallShapeNudge:
     def observe(self, tokens: list[int]) -> None:
         """Follow the JSON nesting of the emitted tokens."""
         for token in tokens:
-            for byte in self.piece(token):
+            piece = self.piece(token)
+            self._written += piece
+            for byte in piece:
                 if self._list is None and byte in (0x7B, 0x5B):  # the first { or [
                     self._list = byte == 0x5B
                 self._state = _json_step(byte, *self._state)
@@ -107,11 +114,14 @@ class CallShapeNudge:
             return logits  # not started, or inside a nested value
         top = np.argpartition(logits, -self.top_k)[-self.top_k :]
         adjusted = logits
+        planned: float | None = None
         for token in (int(t) for t in top):
             closes, another = self._effect(token, args_depth)
-            bonus = (self.fewer_arguments if closes else 0.0) + (
-                self.more_calls if another else 0.0
-            )
+            if another and planned is None:
+                planned = self.more_calls + (
+                    self.plan(self._written.decode("utf-8", "replace")) if self.plan else 0.0
+                )
+            bonus = (self.fewer_arguments if closes else 0.0) + (planned if another else 0.0)
             if bonus:
                 if adjusted is logits:
                     adjusted = logits.copy()

@@ -14,6 +14,7 @@ evaluated stays, and the system-and-tools prefix is persisted per (model, prefix
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import os
 import threading
 import time
@@ -321,7 +322,10 @@ class LlamaCppBackend(Backend):
         import llguidance
 
         if options.allow_calls:
-            grammar = build_tool_grammar(tools, self.call_format, allow_text=options.allow_text)
+            fmt = self.call_format
+            if options.more_calls is not None and fmt.allow_list:
+                fmt = dataclasses.replace(fmt, list_only=True)  # so the planner can add calls
+            grammar = build_tool_grammar(tools, fmt, allow_text=options.allow_text)
         else:
             grammar = text_only_grammar()
         matcher = llguidance.LLMatcher(self._lltokenizer, grammar, log_level=0)
@@ -367,9 +371,12 @@ class LlamaCppBackend(Backend):
         started = time.perf_counter()
         fmt = self.call_format
         nudge = None
-        if matcher is not None and (fmt.call_bias or fmt.argument_bias):
+        if matcher is not None and (fmt.call_bias or fmt.argument_bias or options.more_calls):
             nudge = CallShapeNudge(
-                self._piece, more_calls=fmt.call_bias, fewer_arguments=fmt.argument_bias
+                self._piece,
+                more_calls=fmt.call_bias,
+                fewer_arguments=fmt.argument_bias,
+                plan=options.more_calls,
             )
         chooser = TokenChooser(matcher, self._eog, options.temperature, options.seed, nudge=nudge)
         cached = self._prepare_prompt(messages, tools, tokens)

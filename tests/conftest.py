@@ -8,11 +8,17 @@ template and decoding code should run without shipping weights.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.tiny_model import build_tiny_gguf
+
+if TYPE_CHECKING:
+    from connectors.store.database import Store
+    from connectors.tool import ToolContext
 
 
 @pytest.fixture(autouse=True)
@@ -31,3 +37,78 @@ def tiny_gguf_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     Tests must treat the file as read-only; build another with ``build_tiny_gguf`` to vary it.
     """
     return build_tiny_gguf(tmp_path_factory.mktemp("tiny_model") / "tiny-qwen2.gguf")
+
+
+class MemoryKeyring:
+    """An in-memory keyring backend (``keyring.backend.KeyringBackend``), one per test."""
+
+    def __new__(cls) -> MemoryKeyring:
+        import keyring.backend
+
+        class _Memory(keyring.backend.KeyringBackend):
+            priority = 1  # type: ignore[assignment]
+
+            def __init__(self) -> None:
+                super().__init__()
+                self.secrets: dict[tuple[str, str], str] = {}
+
+            def get_password(self, service: str, username: str) -> str | None:
+                return self.secrets.get((service, username))
+
+            def set_password(self, service: str, username: str, password: str) -> None:
+                self.secrets[(service, username)] = password
+
+            def delete_password(self, service: str, username: str) -> None:
+                self.secrets.pop((service, username), None)
+
+        return _Memory()  # type: ignore[return-value]
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[object]:
+    """The OS keyring replaced by an in-memory one for this test (restored afterwards)."""
+    import keyring
+
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A fresh encrypted store with a random key passed directly (no keyring involved)."""
+    import secrets
+
+    from connectors.store.database import open_store
+
+    opened = open_store(tmp_path / "store", key=secrets.token_bytes(32))
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture
+def tool_context(store: Store, tmp_path: Path) -> ToolContext:
+    """A tool context on the fresh store, in Europe/Paris, at a fixed 'now'
+    (Wednesday 2026-11-25 10:00 local), with one granted folder ``tmp_path/granted``."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from connectors.tool import ToolContext
+
+    zone = ZoneInfo("Europe/Paris")
+    granted = tmp_path / "granted"
+    granted.mkdir()
+    fixed = datetime(2026, 11, 25, 10, 0, tzinfo=zone)
+    return ToolContext(
+        open_store=lambda: store,
+        granted_folders=(granted,),
+        timezone=zone,
+        now=lambda: fixed,
+        data_dir=tmp_path / "home",
+    )

@@ -1,0 +1,1 @@
+"""The private store: one SQLCipher-encrypted SQLite database, its key in the OS keyring."""

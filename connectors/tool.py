@@ -1,0 +1,212 @@
+"""What a tool is: a typed function the model may call, with its effect declared.
+
+A tool's arguments are a pydantic model; the JSON Schema the model is constrained by is
+generated from it (attribute docstrings become descriptions), never written by hand beside it.
+A tool that changes data says so (:attr:`Effect.CHANGES`), which is what routes it through
+approval, and returns with its result the call that undoes it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from connectors.errors import InvalidArgumentsError, StoreError
+
+if TYPE_CHECKING:
+    from connectors.store.database import Store
+
+
+class Effect(StrEnum):
+    """Whether running a tool can change the user's data."""
+
+    READS = "reads"
+    CHANGES = "changes"
+
+
+class Arguments(BaseModel):
+    """Base of every tool's argument model: unknown fields are errors, docstrings describe."""
+
+    model_config = ConfigDict(
+        extra="forbid", use_attribute_docstrings=True, str_strip_whitespace=True
+    )
+
+
+@dataclass(frozen=True)
+class Undo:
+    """The call that reverts an action: a tool name and its arguments."""
+
+    tool: str
+    arguments: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"tool": self.tool, "arguments": self.arguments}
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """What a tool returns.
+
+    Attributes:
+        data: JSON-serialisable result, sent back to the model and shown to the user.
+        undo: for a change, the call that reverts it (``None`` when nothing can be undone).
+        summary: one line for the user ("Created event 'Dentist' on Fri 27 Nov 12:30").
+    """
+
+    data: dict[str, Any]
+    undo: Undo | None = None
+    summary: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"result": self.data}
+        if self.summary:
+            out["summary"] = self.summary
+        if self.undo is not None:
+            out["undo"] = self.undo.to_dict()
+        return out
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """What a tool may use besides its arguments, given by the app.
+
+    Attributes:
+        open_store: returns the private encrypted database, opened on first use (so tools that
+            need none never touch the keyring); ``None`` when there is no store.
+        granted_folders: the only folders the file tools may touch.
+        timezone: the user's time zone, for dates like "tomorrow 12:30".
+        now: the current time (a function, so tests can fix it).
+        data_dir: the app's data directory (where connectors keep what undo needs).
+    """
+
+    open_store: Callable[[], Store] | None = None
+    granted_folders: tuple[Path, ...] = ()
+    timezone: tzinfo | None = None
+    now: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
+    data_dir: Path | None = None
+
+    def store(self) -> Store:
+        """The private store.
+
+        Raises:
+            StoreError: this context has no store, or it cannot be opened.
+        """
+        if self.open_store is None:
+            raise StoreError("no private store is available to this tool")
+        return self.open_store()
+
+    def current_time(self) -> datetime:
+        """Now, in the user's time zone."""
+        now = self.now()
+        return now.astimezone(self.timezone) if self.timezone is not None else now.astimezone()
+
+
+ToolFunction = Callable[[ToolContext, Any], ToolResult]
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A function the model may call.
+
+    Attributes:
+        name: unique, ``[a-z0-9_]`` (the OpenAI function-name rules).
+        description: what it does, for the model and for ``callmemaybe tools``.
+        arguments: the pydantic model of its arguments.
+        effect: reads, or changes data (then it waits for approval).
+        function: ``function(context, arguments) -> ToolResult``.
+        offered: shown to the model; ``False`` for helpers only undo calls (restore a version).
+    """
+
+    name: str
+    description: str
+    arguments: type[BaseModel]
+    effect: Effect
+    function: ToolFunction
+    offered: bool = True
+
+    def parameters(self) -> dict[str, Any]:
+        """The JSON Schema of the arguments, without pydantic's titles (noise in a prompt)."""
+        return _without_titles(self.arguments.model_json_schema())
+
+    def definition(self) -> dict[str, Any]:
+        """The tool in the OpenAI function format."""
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": self.parameters(),
+            },
+        }
+
+    def validate(self, raw: Mapping[str, Any] | str | None) -> BaseModel:
+        """Check ``raw`` against the argument model, whatever produced it.
+
+        Raises:
+            InvalidArgumentsError: one ``(field, message)`` per bad field.
+        """
+        if raw is None:
+            raw = {}
+        if isinstance(raw, str):
+            try:
+                raw = json.loads(raw) if raw.strip() else {}
+            except json.JSONDecodeError as exc:
+                raise InvalidArgumentsError(self.name, [("", f"not valid JSON ({exc})")]) from exc
+        if not isinstance(raw, Mapping):
+            raise InvalidArgumentsError(self.name, [("", "expected a JSON object")])
+        try:
+            return self.arguments.model_validate(dict(raw))
+        except ValidationError as exc:
+            problems = [
+                (".".join(str(p) for p in error["loc"]), _message(error)) for error in exc.errors()
+            ]
+            raise InvalidArgumentsError(self.name, problems) from None
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    if error.get("type") == "extra_forbidden":
+        return "not a parameter of this tool"
+    return str(error.get("msg", "invalid"))
+
+
+def _without_titles(schema: Any) -> Any:
+    if isinstance(schema, dict):
+        return {
+            key: _without_titles(value)
+            for key, value in schema.items()
+            if not (key == "title" and isinstance(value, str))
+        }
+    if isinstance(schema, list):
+        return [_without_titles(item) for item in schema]
+    return schema
+
+
+def tool(
+    name: str,
+    *,
+    effect: Effect,
+    arguments: type[BaseModel],
+    offered: bool = True,
+    description: str | None = None,
+) -> Callable[[ToolFunction], Tool]:
+    """Make a :class:`Tool` of a function; its description is the docstring's first paragraph."""
+
+    def wrap(function: ToolFunction) -> Tool:
+        text = description or (function.__doc__ or "").strip().split("\n\n")[0]
+        return Tool(
+            name=name,
+            description=" ".join(text.split()),
+            arguments=arguments,
+            effect=effect,
+            function=function,
+            offered=offered,
+        )
+
+    return wrap
