@@ -20,12 +20,13 @@ from typing import Any
 from app import __version__
 from app.evaluation.runner import EvalInputError
 from app.runtime import model_path, open_backend
-from app.settings import Settings, SettingsError, load_settings
+from app.settings import Settings, SettingsError, load_settings, save_settings
 from app.tool_choice import respond
 from backends.base import CancelToken, GenerateOptions
 from backends.errors import BackendError
 from backends.generation import Completion, TextDelta
 from backends.schema import ToolSpec, parse_tools
+from connectors.errors import ConnectorError
 
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -101,6 +102,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--report", type=Path, help="write every entry's details as JSON")
     _add_model_options(evaluate)
+
+    sub.add_parser("tools", help="print every tool as an OpenAI function definition (JSON)")
+    run_tool = sub.add_parser("tool", help="run one tool directly; prints its result as JSON")
+    run_tool.add_argument("name", help="the tool's name (see `callmemaybe tools`)")
+    run_tool.add_argument("arguments", nargs="?", default="{}", help="its arguments as JSON")
+    run_tool.add_argument(
+        "--yes", action="store_true", help="approve a tool that changes your data"
+    )
+
+    folders = sub.add_parser("folders", help="list, grant or revoke the folders files may touch")
+    folders.add_argument("action", nargs="?", choices=["list", "add", "remove"], default="list")
+    folders.add_argument("path", nargs="?", type=Path, help="the folder to add or remove")
     return parser
 
 
@@ -230,7 +243,56 @@ def _cmd_eval(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     return 0
 
 
-_COMMANDS = {"call": _cmd_call, "model": _cmd_model, "chat": _cmd_chat, "eval": _cmd_eval}
+def _cmd_tools(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
+    from connectors.registry import load_registry
+
+    print(json.dumps(load_registry().definitions(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def _cmd_tool(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
+    from app.toolbox import open_toolbox
+
+    toolbox = open_toolbox(load_settings())
+    stack.callback(toolbox.close)
+    result = toolbox.registry.run(args.name, args.arguments, toolbox.context, approved=args.yes)
+    print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, default=str))
+    return 0
+
+
+def _cmd_folders(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
+    settings = load_settings()
+    folders = list(settings.granted_folders)
+    if args.action != "list":
+        if args.path is None:
+            raise SettingsError(f"say which folder to {args.action}")
+        folder = args.path.expanduser().resolve()
+        if args.action == "add":
+            if not folder.is_dir():
+                raise SettingsError(f"{folder} is not a folder")
+            if str(folder) not in folders:
+                folders.append(str(folder))
+        elif str(folder) in folders:
+            folders.remove(str(folder))
+        else:
+            raise SettingsError(f"{folder} is not a granted folder")
+        save_settings(settings.model_copy(update={"granted_folders": folders}))
+    for folder_name in folders:
+        print(folder_name)
+    if not folders:
+        print("no folders granted: `callmemaybe folders add PATH` grants one", file=sys.stderr)
+    return 0
+
+
+_COMMANDS = {
+    "call": _cmd_call,
+    "model": _cmd_model,
+    "chat": _cmd_chat,
+    "eval": _cmd_eval,
+    "tools": _cmd_tools,
+    "tool": _cmd_tool,
+    "folders": _cmd_folders,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -240,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with contextlib.ExitStack() as stack:  # closes the model whatever happens
             return command(args, stack)
-    except (BackendError, SettingsError, EvalInputError) as exc:
+    except (BackendError, SettingsError, EvalInputError, ConnectorError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

@@ -10,8 +10,9 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from app.paths import data_dir
 
@@ -44,6 +45,24 @@ class Settings(BaseModel):
         4096, ge=512, le=32768, description="Context window: prompt plus answer, in tokens."
     )
     max_tokens: int = Field(512, ge=16, le=8192, description="Longest answer, in tokens.")
+    granted_folders: list[str] = Field(
+        default_factory=list,
+        description="The only folders the file tools may read or change; none at first.",
+    )
+    timezone: str | None = Field(
+        None,
+        description="Your time zone (IANA name such as 'Europe/Paris'); empty uses the system's.",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(f"unknown time zone {value!r}") from exc
+        return value or None
 
 
 def settings_path() -> Path:

@@ -88,17 +88,26 @@ def _scalars(value: object, path: str = "") -> dict[str, object]:
 
 
 def value_in_request(value: object, request: str) -> bool:
-    """Whether a call's value can be read from the request (numbers and words, not booleans)."""
+    """Whether a call's value can be read from the request (numbers and words, not booleans).
+
+    Numbers match whatever their sign ("a loss of $1000" is ``-1000``) and as percentages
+    ("5%" is ``0.05``).
+    """
     if isinstance(value, bool) or value is None:
         return True
     if isinstance(value, int | float):
-        numbers = {float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", request.replace(",", ""))}
-        return float(value) in numbers
+        return bool(_number_forms(float(value)) & _numbers(request))
     words = content_words(str(value))
     if not words:
         return True
     asked = content_words(request)
     return any(_same_stem(w, a) for w in words for a in asked)
+
+
+def _number_forms(value: float) -> set[float]:
+    """How a request may have said ``value``: its magnitude, or the same as a percentage."""
+    magnitude = abs(value)
+    return {magnitude, round(magnitude * 100, 9)}
 
 
 def trim_calls(calls: Sequence[ToolCall], request: str) -> list[ToolCall]:
@@ -186,24 +195,46 @@ def request_values(request: str) -> tuple[set[float], set[str]]:
 
 def call_planner(request: str) -> Callable[[str], float]:
     """A planner for :attr:`GenerateOptions.more_calls`: push for another call while a value
-    of the request is still unused.
+    of the request is still unused and the calls are still using new ones.
 
     Measured on the bundled model: it writes one call where a request asks for several
     (BFCL parallel: 1 of 40 right), and a constant push for more calls makes it add calls to
     single requests too. The request itself says which it is: once every number and name
-    the user gave appears in the calls written so far, the model is left to decide.
+    the user gave appears in the calls written so far, the model is left to decide. A call
+    that used no new value (the model repeating itself) ends the push: the model is stuck,
+    and more calls would only be repeats to trim.
     """
-    numbers, words = request_values(request)
+    return _CallPlanner(*request_values(request))
 
-    def more_calls(written: str) -> float:
-        missing = numbers - _numbers(written)
-        if not missing and words:
-            used = content_words(written)
-            missing_words = [w for w in words if not any(_same_stem(w, u) for u in used)]
-            return _PLANNED_BIAS if missing_words else 0.0
-        return _PLANNED_BIAS if missing else 0.0
 
-    return more_calls
+class _CallPlanner:
+    """The state of :func:`call_planner` for one generation."""
+
+    def __init__(self, numbers: set[float], words: set[str]) -> None:
+        self.numbers = numbers
+        self.words = words
+        self._text: str | None = None
+        self._missing = len(numbers) + len(words)
+        self._bias = 0.0
+
+    def missing(self, written: str) -> int:
+        """How many of the request's values the calls in ``written`` have not used."""
+        used_numbers: set[float] = set()
+        for number in _numbers(written):
+            used_numbers |= _number_forms(number)
+        used_words = content_words(written)
+        unused = [w for w in self.words if not any(_same_stem(w, u) for u in used_words)]
+        return len(self.numbers - used_numbers) + len(unused)
+
+    def __call__(self, written: str) -> float:
+        text = written.rstrip()
+        if text == self._text:  # the same decision point, after a whitespace token
+            return self._bias
+        left = self.missing(text)
+        progressed = left < self._missing
+        self._text, self._missing = text, left
+        self._bias = _PLANNED_BIAS if left and progressed else 0.0
+        return self._bias
 
 
 _PLANNED_BIAS = 6.0

@@ -115,8 +115,10 @@ class CallShapeNudge:
         top = np.argpartition(logits, -self.top_k)[-self.top_k :]
         adjusted = logits
         planned: float | None = None
+        after_call = self._written.rstrip()[-1:] == b"}"  # where the list may go on or end
         for token in (int(t) for t in top):
             closes, another = self._effect(token, args_depth)
+            another = another and after_call
             if another and planned is None:
                 planned = self.more_calls + (
                     self.plan(self._written.decode("utf-8", "replace")) if self.plan else 0.0

@@ -73,7 +73,12 @@ def _store_error(exc: OperationalError, path: Path) -> StoreError:
     message = str(exc.orig) if exc.orig is not None else str(exc)
     if "full" in message.lower():
         return DiskFullError(f"the disk is full: nothing was saved to {path.name} ({message})")
-    return StoreError(f"the store {path} could not be written: {message}")
+    if "i/o error" in message.lower():  # what a write refused by the OS (EFBIG, EIO) becomes
+        return DiskFullError(
+            f"the disk refused the write ({message}; it may be full or failing): "
+            f"nothing was saved to {path.name}"
+        )
+    return StoreError(f"the store {path} could not be written: {message}; nothing was saved")
 
 
 def engine_for(path: Path, key: bytes) -> Engine:

@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 
 from app.tool_choice import (
+    call_planner,
     content_words,
     request_mentions_tool,
+    request_values,
     respond,
     trim_calls,
     value_in_request,
@@ -150,3 +152,57 @@ def test_a_call_differing_only_by_a_flag_is_a_repeat() -> None:
 def test_a_neighbouring_tool_with_the_same_values_is_dropped() -> None:
     calls = [_call("capital", country="Brazil"), _call("population", country="Brazil")]
     assert trim_calls(calls, "What is the capital of Brazil?") == calls[:1]
+
+
+def test_request_values_are_numbers_names_and_quoted_text() -> None:
+    numbers, words = request_values(
+        "Play songs by Taylor Swift and Maroon 5 for 20 and fifteen minutes, on 'Top Hits'."
+    )
+    assert numbers == {5.0, 20.0}
+    assert {"taylor", "swift", "maroon", "top", "hits"} <= words
+    assert "play" not in words  # opens the sentence
+
+
+@pytest.mark.parametrize(
+    ("request_text", "written", "pushes"),
+    [
+        ("Find the factorial of 5, 10 and 15.", '[{"name": "f", "arguments": {"n": 5}}', True),
+        (
+            "Find the factorial of 5, 10 and 15.",
+            '[{"name": "f", "arguments": {"n": 5}}, {"name": "f", "arguments": {"n": 10}}, '
+            '{"name": "f", "arguments": {"n": 15}}',
+            False,
+        ),
+        (
+            "What is the capital of Brazil?",
+            '[{"name": "capital", "arguments": {"c": "Brazil"}}',
+            False,
+        ),
+        (
+            "Weather in Paris and in Lyon",
+            '[{"name": "weather", "arguments": {"city": "Paris"}}',
+            True,
+        ),
+        ("Weather in Paris", '[{"name": "weather", "arguments": {"city": "Paris, France"}}', False),
+    ],
+)
+def test_call_planner_pushes_while_a_request_value_is_unused(
+    request_text: str, written: str, pushes: bool
+) -> None:
+    assert (call_planner(request_text)(written) > 0) is pushes
+
+
+def test_call_planner_stops_pushing_when_a_call_adds_nothing_new() -> None:
+    """The model repeating the same call is stuck: pushing on would only write repeats."""
+    plan = call_planner("Mortgage for $400,000 at 4% over 15, 20 and 30 years.")
+    first = '[{"name": "m", "arguments": {"loan": 400000, "rate": 0.04, "years": 15}}'
+    assert plan(first) > 0  # 20 and 30 are still unused
+    assert plan(first + "\n") > 0  # same decision point after a newline token
+    assert plan(first + ", " + first[1:]) == 0  # a repeat: no new value
+
+
+def test_values_match_as_percentages_and_whatever_their_sign() -> None:
+    assert value_in_request(0.04, "at an interest rate of 4%")
+    assert value_in_request(-1000, "with a loss of $1000")
+    assert value_in_request(10, "the factorial of 5,10 and 15")
+    assert not value_in_request(510, "the factorial of 5,10 and 15")

@@ -6,6 +6,7 @@ the "model" prefers and checks what the chooser does about it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -204,3 +205,25 @@ def test_argument_nudge_leaves_out_an_optional_argument_the_model_barely_wanted(
 
     assert '"tag"' in run(0.0)
     assert run(4.0) == '{"name": "note", "arguments": {"title": 1}}'
+
+
+def _planned_chooser(plan: Callable[[str], float]) -> TokenChooser:
+    fmt = replace(call_format_for("qwen2"), list_only=True)
+    grammar = build_tool_grammar(TOOLS, fmt)
+    nudge = CallShapeNudge(lambda t: bytes([t]) if t < 256 else b"", plan=plan)
+    return TokenChooser(LLMatcher(TOKENIZER, grammar, log_level=0), frozenset({EOS}), nudge=nudge)
+
+
+def test_planner_sees_the_calls_written_so_far_and_adds_a_call() -> None:
+    """The planner is asked only where the list may end, with what was written; its bias
+    turns the model's ']' into another call."""
+    seen: list[str] = []
+
+    def plan(written: str) -> float:
+        seen.append(written)
+        return 3.0 if written.count('"name"') < 2 else 0.0
+
+    text = _drive_list(_planned_chooser(plan), "[" + CALL + ", " + CALL)
+    assert text == "[" + CALL + ", " + CALL + "]"
+    assert seen and all(s.startswith("[" + CALL) for s in seen)
+    assert not any('"level": ' in s and not s.rstrip().endswith("}") for s in seen)
