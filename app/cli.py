@@ -24,7 +24,6 @@ from app.settings import Settings, SettingsError, load_settings, save_settings
 from app.tool_choice import respond
 from backends.base import CancelToken, GenerateOptions
 from backends.errors import BackendError
-from backends.generation import Completion, TextDelta
 from backends.schema import ToolSpec, parse_tools
 from connectors.errors import ConnectorError
 
@@ -103,6 +102,23 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--report", type=Path, help="write every entry's details as JSON")
     _add_model_options(evaluate)
 
+    ask = sub.add_parser("ask", help="one request to the assistant (changes wait for approval)")
+    ask.add_argument("text", help="what you ask")
+    ask.add_argument("--json", action="store_true", help="print the events as JSON lines")
+    ask.add_argument("--conversation", type=int, help="continue this conversation")
+    _add_model_options(ask)
+
+    sub.add_parser("pending", help="list the actions waiting for your approval")
+    approve = sub.add_parser("approve", help="approve (and run) a pending action")
+    approve.add_argument("id", type=int)
+    approve.add_argument("--edit", help="replace its arguments first (JSON)")
+    reject = sub.add_parser("reject", help="reject a pending action")
+    reject.add_argument("id", type=int)
+    undo = sub.add_parser("undo", help="undo the last action, or the one given")
+    undo.add_argument("id", type=int, nargs="?")
+    history = sub.add_parser("history", help="recent actions and conversations")
+    history.add_argument("--limit", type=int, default=20)
+
     sub.add_parser("tools", help="print every tool as an OpenAI function definition (JSON)")
     run_tool = sub.add_parser("tool", help="run one tool directly; prints its result as JSON")
     run_tool.add_argument("name", help="the tool's name (see `callmemaybe tools`)")
@@ -170,14 +186,42 @@ def _cmd_model(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     return 0
 
 
-def _cmd_chat(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
+def _open_assistant(args: argparse.Namespace, stack: contextlib.ExitStack) -> Any:
+    from app.assistant import Assistant, AssistantOptions
+    from app.toolbox import open_toolbox
+
     settings = _settings(args)
+    toolbox = open_toolbox(settings)
+    stack.callback(toolbox.close)
+    toolbox.context.store()  # open (and migrate) the store before the model loads
     print("Loading the model…", file=sys.stderr)
     backend = stack.enter_context(closing(open_backend(settings, _Progress("Unpacking the model"))))
-    messages: list[dict[str, Any]] = []
-    if getattr(args, "system", None):
-        messages.append({"role": "system", "content": args.system})
+    options = AssistantOptions(max_tokens=settings.max_tokens, policies=settings.tool_policies)
+    return Assistant(backend, toolbox.registry, toolbox.context, options)
+
+
+def _decisions(stack: contextlib.ExitStack) -> Any:
+    from app.actions import Actions
+    from app.conversations import Conversations
+    from app.decisions import Decisions
+    from app.toolbox import open_toolbox
+
+    toolbox = open_toolbox(load_settings())
+    stack.callback(toolbox.close)
+    context = toolbox.context
+    return Decisions(
+        Actions(toolbox.registry, context), Conversations(context.store, context.current_time)
+    )
+
+
+def _cmd_chat(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
+    from app.decisions import Decisions
+    from app.terminal import ask_inline, render
+
+    assistant = _open_assistant(args, stack)
+    decisions = Decisions(assistant.actions, assistant.conversations)
     print("Call-Me-Maybe. Type a message; an empty line or Ctrl-D quits.", file=sys.stderr)
+    conversation: int | None = None
     while True:
         try:
             line = input("you> ").strip()
@@ -186,25 +230,77 @@ def _cmd_chat(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
             return 0
         if not line:
             return 0
-        messages.append({"role": "user", "content": line})
         cancel = CancelToken()
-        answer: Completion | None = None
-        print("assistant> ", end="", flush=True)
         try:
-            for event in backend.stream(
-                messages, options=GenerateOptions(max_tokens=settings.max_tokens), cancel=cancel
-            ):
-                if isinstance(event, TextDelta):
-                    print(event.text, end="", flush=True)
-                elif isinstance(event, Completion):
-                    answer = event
+            done = render(assistant.turn(conversation, line, cancel=cancel))
         except KeyboardInterrupt:
             cancel.cancel()
             print("\n(stopped)")
-            messages.pop()
             continue
-        print()
-        messages.append({"role": "assistant", "content": answer.text if answer else ""})
+        except BackendError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            continue
+        if done is not None:
+            conversation = done.conversation_id
+            if done.pending:
+                try:
+                    ask_inline(decisions, done.pending)
+                except EOFError:
+                    return 0
+
+
+def _cmd_ask(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
+    from app.terminal import render, render_json
+
+    assistant = _open_assistant(args, stack)
+    events = assistant.turn(args.conversation, args.text)
+    done = render_json(events) if args.json else render(events)
+    if done is not None and done.pending and not args.json:
+        ids = " ".join(str(i) for i in done.pending)
+        print(f"(approve with `callmemaybe approve {ids}`)", file=sys.stderr)
+    return 0
+
+
+def _cmd_pending(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
+    decisions = _decisions(stack)
+    waiting = decisions.actions.pending()
+    for action in waiting:
+        print(action.describe())
+        for key, value in action.preview.items():
+            if key != "summary":
+                print(f"    {key}: {json.dumps(value, ensure_ascii=False, default=str)}")
+    if not waiting:
+        print("nothing is waiting for approval", file=sys.stderr)
+    return 0
+
+
+def _cmd_approve(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
+    from app.terminal import describe_outcome
+
+    action = _decisions(stack).approve(args.id, edited=args.edit)
+    print(describe_outcome(action))
+    return 0 if action.state.value == "done" else EXIT_ERROR
+
+
+def _cmd_reject(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
+    action = _decisions(stack).reject(args.id)
+    print(action.describe())
+    return 0
+
+
+def _cmd_undo(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
+    _action, said = _decisions(stack).undo(args.id)
+    print(said)
+    return 0
+
+
+def _cmd_history(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
+    decisions = _decisions(stack)
+    for action in decisions.actions.history(args.limit):
+        print(f"{action.created:%Y-%m-%d %H:%M} {action.describe()}")
+    for info in decisions.conversations.latest(args.limit):
+        print(f"{info.updated:%Y-%m-%d %H:%M} conversation #{info.id}: {info.title}")
+    return 0
 
 
 def _cmd_eval(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
@@ -289,6 +385,12 @@ _COMMANDS = {
     "model": _cmd_model,
     "chat": _cmd_chat,
     "eval": _cmd_eval,
+    "ask": _cmd_ask,
+    "pending": _cmd_pending,
+    "approve": _cmd_approve,
+    "reject": _cmd_reject,
+    "undo": _cmd_undo,
+    "history": _cmd_history,
     "tools": _cmd_tools,
     "tool": _cmd_tool,
     "folders": _cmd_folders,

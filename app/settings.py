@@ -10,6 +10,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -52,6 +53,11 @@ class Settings(BaseModel):
     timezone: str | None = Field(
         None,
         description="Your time zone (IANA name such as 'Europe/Paris'); empty uses the system's.",
+    )
+
+    tool_policies: dict[str, Literal["always", "ask", "never"]] = Field(
+        default_factory=dict,
+        description="Per tool: 'always' run, 'ask' first (default for changes), or 'never'.",
     )
 
     @field_validator("timezone")

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from backends.base import Backend, CancelToken, GenerateOptions, Message
-from backends.generation import Completion, ToolCall
+from backends.generation import Completion, TextDelta, ToolCall
 from backends.schema import ToolSpec
 
 _FILLER_WORDS = (
@@ -253,6 +253,56 @@ def _last_user_text(messages: Sequence[Message]) -> str:
     return ""
 
 
+def respond_stream(
+    backend: Backend,
+    messages: Sequence[Message],
+    tools: Sequence[ToolSpec] | None,
+    *,
+    options: GenerateOptions | None = None,
+    cancel: CancelToken | None = None,
+) -> Iterator[TextDelta | Completion]:
+    """Like :func:`respond`, yielding a text answer's pieces as they are decoded.
+
+    A text answer streams straight through (the policy never changes one). Calls are held
+    until the whole answer is known, because the policy may still drop them; when it does,
+    the text answer that replaces them streams in their place. The last item is the
+    :class:`Completion`.
+
+    Raises:
+        The backend's errors (see :meth:`backends.base.Backend.stream`).
+    """
+    options = options or GenerateOptions()
+    request = _last_user_text(messages)
+    if tools and options.constrained and options.allow_calls and options.more_calls is None:
+        options = dataclasses.replace(options, more_calls=call_planner(request))
+    completion: Completion | None = None
+    for event in backend.stream(messages, tools, options=options, cancel=cancel):
+        if isinstance(event, TextDelta):
+            yield event
+        elif isinstance(event, Completion):
+            completion = event
+    assert completion is not None  # a backend's stream always ends with its completion
+    if not completion.tool_calls or not tools or not options.constrained:
+        yield completion
+        return
+    by_name = {tool.name: tool for tool in tools}
+    called = [by_name[c.name] for c in completion.tool_calls if c.name in by_name]
+    if any(request_mentions_tool(request, tool) for tool in called):
+        kept = trim_calls(completion.tool_calls, request)
+        if len(kept) != len(completion.tool_calls):
+            completion = dataclasses.replace(completion, tool_calls=tuple(kept))
+        yield completion
+        return
+    text_only = GenerateOptions(
+        max_tokens=options.max_tokens,
+        temperature=options.temperature,
+        seed=options.seed,
+        constrained=True,
+        allow_calls=False,
+    )
+    yield from backend.stream(messages, tools, options=text_only, cancel=cancel)
+
+
 def respond(
     backend: Backend,
     messages: Sequence[Message],
@@ -266,25 +316,7 @@ def respond(
     Raises:
         The backend's errors (see :meth:`backends.base.Backend.stream`).
     """
-    options = options or GenerateOptions()
-    if tools and options.constrained and options.allow_calls and options.more_calls is None:
-        options = dataclasses.replace(options, more_calls=call_planner(_last_user_text(messages)))
-    completion = backend.generate(messages, tools, options=options, cancel=cancel)
-    if not completion.tool_calls or not tools or not options.constrained:
-        return completion
-    request = _last_user_text(messages)
-    by_name = {tool.name: tool for tool in tools}
-    called = [by_name[c.name] for c in completion.tool_calls if c.name in by_name]
-    if any(request_mentions_tool(request, tool) for tool in called):
-        kept = trim_calls(completion.tool_calls, request)
-        if len(kept) == len(completion.tool_calls):
-            return completion
-        return dataclasses.replace(completion, tool_calls=tuple(kept))
-    text_only = GenerateOptions(
-        max_tokens=options.max_tokens,
-        temperature=options.temperature,
-        seed=options.seed,
-        constrained=True,
-        allow_calls=False,
-    )
-    return backend.generate(messages, tools, options=text_only, cancel=cancel)
+    for event in respond_stream(backend, messages, tools, options=options, cancel=cancel):
+        if isinstance(event, Completion):
+            return event
+    raise AssertionError("respond_stream ended without a completion")  # pragma: no cover

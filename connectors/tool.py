@@ -122,6 +122,10 @@ class Tool:
         effect: reads, or changes data (then it waits for approval).
         function: ``function(context, arguments) -> ToolResult``.
         offered: shown to the model; ``False`` for helpers only undo calls (restore a version).
+        preview: for a change, ``preview(context, arguments) -> dict`` says what will happen
+            without doing it (the resolved absolute times of an event, a note's diff, a
+            file's source and destination), shown while the action waits for approval; a
+            ``"summary"`` key, if present, is its one-line description.
     """
 
     name: str
@@ -130,6 +134,7 @@ class Tool:
     effect: Effect
     function: ToolFunction
     offered: bool = True
+    preview: Callable[[ToolContext, Any], dict[str, Any]] | None = None
 
     def parameters(self) -> dict[str, Any]:
         """The JSON Schema of the arguments, without pydantic's titles (noise in a prompt)."""
@@ -195,6 +200,7 @@ def tool(
     arguments: type[BaseModel],
     offered: bool = True,
     description: str | None = None,
+    preview: Callable[[ToolContext, Any], dict[str, Any]] | None = None,
 ) -> Callable[[ToolFunction], Tool]:
     """Make a :class:`Tool` of a function; its description is the docstring's first paragraph."""
 
@@ -207,6 +213,7 @@ def tool(
             effect=effect,
             function=function,
             offered=offered,
+            preview=preview,
         )
 
     return wrap

@@ -1,9 +1,17 @@
-"""Files connector: list, find, read, write, move, copy and trash files under granted folders."""
+"""Files connector: list, find, read, write, move, copy and trash files under granted folders.
+
+Only folders the user granted (``callmemaybe folders add PATH``) are reachable; see
+:mod:`connectors.granted` for how a path is checked and :mod:`connectors.files.trash` for how a
+deleted file is found again for undo.
+"""
 
 from __future__ import annotations
 
+from connectors.files.tools import TOOLS
 from connectors.registry import Registry
 
 
 def register(registry: Registry) -> None:
     """Add the file tools (entry point ``callmemaybe.connectors: files``)."""
+    for item in TOOLS:
+        registry.add(item)

@@ -143,7 +143,7 @@ def _migrate(connection: Any) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    command.upgrade(config, "heads")
 
 
 def schema_revision(store: Store) -> str | None:

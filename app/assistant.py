@@ -1,0 +1,296 @@
+"""One turn of the assistant: the model proposes, policies and the user dispose.
+
+``Assistant.turn`` is a generator of :mod:`app.events`: the terminal and the Qt window render
+the same stream. Within a turn the model may call tools several times: read-only tools run at
+once and their results go back to it; a tool that changes data becomes a pending action the
+user approves (unless a policy says "always" or "never"); a bad call, a refused path or a
+conflict flag goes back to the model as a short error so it can correct itself or ask. The
+text that confirms a change is built from the stored action, never from the model's words, so
+the assistant cannot claim something happened that no tool result confirms.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from app.actions import Action, Actions
+from app.conversations import Conversations
+from app.events import (
+    ActionPending,
+    CallProposed,
+    Event,
+    TextDelta,
+    ToolErrorEvent,
+    ToolResultEvent,
+    TurnDone,
+)
+from app.prompt import INSTRUCTIONS, now_message
+from app.tool_choice import respond_stream
+from app.tool_selection import select_tools
+from backends.base import Backend, CancelToken, GenerateOptions
+from backends.generation import Completion, ToolCall
+from backends.generation import TextDelta as ModelText
+from backends.schema import ToolSpec, parse_tools
+from connectors.errors import ConnectorError
+from connectors.registry import Registry
+from connectors.tool import Effect, Tool, ToolContext
+
+Policy = Literal["always", "ask", "never"]
+RESULT_CHARS = 1500  # a tool result longer than this is cut before it goes back to the model
+
+
+@dataclass(frozen=True)
+class AssistantOptions:
+    """How turns run.
+
+    Attributes:
+        max_steps: model calls per turn (a chain of reads then an answer fits in 4).
+        history: how many earlier messages the model sees.
+        max_tokens: answer budget per model call.
+        tool_limit: offer at most this many tools per request (chosen by relevance), so the
+            cached prompt stays short; 0 offers all of them.
+        policies: per-tool "always", "ask" or "never"; tools that change data default to
+            "ask", read-only tools to "always".
+    """
+
+    max_steps: int = 4
+    history: int = 12
+    max_tokens: int = 384
+    tool_limit: int = 0
+    policies: dict[str, Policy] | None = None
+
+
+class Assistant:
+    """The core every front end drives."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        registry: Registry,
+        context: ToolContext,
+        options: AssistantOptions | None = None,
+    ) -> None:
+        self.backend = backend
+        self.registry = registry
+        self.context = context
+        self.options = options or AssistantOptions()
+        self.actions = Actions(registry, context)
+        self.conversations = Conversations(context.store, context.current_time)
+        self._specs = {spec.name: spec for spec in parse_tools(registry.definitions())}
+
+    # -- policies ------------------------------------------------------------------------------
+
+    def policy(self, item: Tool) -> Policy:
+        """What happens when the model calls ``item``."""
+        configured = (self.options.policies or {}).get(item.name)
+        if configured is not None:
+            return configured
+        return "ask" if item.effect is Effect.CHANGES else "always"
+
+    # -- the turn ------------------------------------------------------------------------------
+
+    def turn(
+        self, conversation_id: int | None, text: str, *, cancel: CancelToken | None = None
+    ) -> Iterator[Event]:
+        """Answer ``text`` in a conversation (a new one when ``conversation_id`` is None).
+
+        Raises:
+            BackendError and its subclasses: the model failed (the user's message is kept).
+            StoreError: the store cannot be written.
+        """
+        if conversation_id is None:
+            conversation_id = self.conversations.create(title=" ".join(text.split())[:80])
+        self.conversations.append(conversation_id, {"role": "user", "content": text})
+        tools = self._tools_for(text)
+        seen: set[str] = set()
+        pending: list[Action] = []
+        shown: list[str] = []
+        options = GenerateOptions(max_tokens=self.options.max_tokens)
+        for _step in range(self.options.max_steps):
+            messages = self._messages(conversation_id)
+            completion: Completion | None = None
+            streamed: list[str] = []
+            for event in respond_stream(
+                self.backend, messages, tools, options=options, cancel=cancel
+            ):
+                if isinstance(event, ModelText):
+                    streamed.append(event.text)
+                    yield TextDelta(event.text)
+                elif isinstance(event, Completion):
+                    completion = event
+            assert completion is not None
+            if not completion.tool_calls:
+                answer = (completion.text or "").strip()
+                if not streamed and answer:
+                    yield TextDelta(answer)
+                shown.append(answer)
+                self.conversations.append(conversation_id, {"role": "assistant", "content": answer})
+                break
+            self._record_calls(conversation_id, completion.tool_calls)
+            stuck = False
+            for call in completion.tool_calls:
+                conflicts = tuple(c.describe() for c in call.conflicts)
+                yield CallProposed(call.name, dict(call.arguments), conflicts)
+                key = json.dumps([call.name, call.arguments], sort_keys=True, default=str)
+                repeated = key in seen
+                seen.add(key)
+                outcome = yield from self._handle(conversation_id, call, conflicts, repeated)
+                if isinstance(outcome, Action):
+                    pending.append(outcome)
+                elif outcome == "repeat":
+                    stuck = True
+            if pending:
+                confirmation = _pending_text(pending)
+                yield TextDelta(confirmation)
+                shown.append(confirmation)
+                self.conversations.append(
+                    conversation_id, {"role": "assistant", "content": confirmation}
+                )
+                break
+            if stuck:
+                note = "I could not complete this: the same step kept failing. Could you rephrase?"
+                yield TextDelta(note)
+                shown.append(note)
+                self.conversations.append(conversation_id, {"role": "assistant", "content": note})
+                break
+        else:
+            note = "I stopped after several steps without an answer. Could you say more?"
+            yield TextDelta(note)
+            shown.append(note)
+            self.conversations.append(conversation_id, {"role": "assistant", "content": note})
+        yield TurnDone(
+            conversation_id, "\n".join(s for s in shown if s), tuple(a.id for a in pending)
+        )
+
+    def _handle(
+        self,
+        conversation_id: int,
+        call: ToolCall,
+        conflicts: tuple[str, ...],
+        repeated: bool,
+    ) -> Iterator[Event]:
+        """Run, propose or refuse one call; its outcome goes back to the model as a tool message.
+
+        Returns (through ``yield from``): the pending :class:`Action`, ``"repeat"`` when the
+        model made a call it had already made, or ``None``.
+        """
+
+        def reply(content: dict[str, Any]) -> None:
+            text = json.dumps(content, ensure_ascii=False, default=str)
+            if len(text) > RESULT_CHARS:
+                text = text[:RESULT_CHARS] + " …(cut)"
+            self.conversations.append(
+                conversation_id, {"role": "tool", "name": call.name, "content": text}
+            )
+
+        def refuse(message: str) -> None:
+            reply({"error": message, "next": "correct the call, or ask the user"})
+
+        try:
+            item = self.registry.get(call.name)
+            item.validate(call.arguments)
+        except ConnectorError as exc:
+            refuse(str(exc))
+            yield ToolErrorEvent(call.name, str(exc))
+            return "repeat" if repeated else None
+        if repeated and not conflicts:
+            message = "this exact call was already made in this turn"
+            refuse(message)
+            yield ToolErrorEvent(call.name, message)
+            return "repeat"
+        if conflicts and not repeated:
+            message = "a value is not allowed: " + "; ".join(conflicts)
+            refuse(message)
+            yield ToolErrorEvent(call.name, message)
+            return None
+        policy = self.policy(item)
+        if policy == "never":
+            message = f"the user does not allow {call.name}"
+            refuse(message)
+            yield ToolErrorEvent(call.name, message)
+            return None
+        if item.effect is Effect.CHANGES and policy == "ask":
+            action = self.actions.propose(
+                call.name,
+                dict(call.arguments),
+                conversation_id=conversation_id,
+                conflicts=conflicts,
+            )
+            reply({"status": "waiting for the user's approval", "action": action.id})
+            yield ActionPending(
+                action.id,
+                action.tool,
+                action.arguments,
+                action.preview,
+                action.conflicts,
+                action.summary,
+            )
+            return action
+        try:
+            if item.effect is Effect.CHANGES:
+                done = self.actions.run_now(
+                    call.name, dict(call.arguments), conversation_id=conversation_id
+                )
+                if done.error:
+                    raise ConnectorError(done.error)
+                result, summary, action_id = done.result or {}, done.summary, done.id
+            else:
+                ran = self.registry.run(call.name, call.arguments, self.context)
+                result, summary, action_id = ran.data, ran.summary, None
+        except ConnectorError as exc:
+            refuse(str(exc))
+            yield ToolErrorEvent(call.name, str(exc))
+            return None
+        reply({"result": result})
+        yield ToolResultEvent(call.name, dict(call.arguments), result, summary, action_id)
+        return None
+
+    # -- prompt --------------------------------------------------------------------------------
+
+    def _tools_for(self, text: str) -> list[ToolSpec]:
+        specs = list(self._specs.values())
+        if self.options.tool_limit and len(specs) > self.options.tool_limit:
+            return select_tools(text, specs, self.options.tool_limit)
+        return specs
+
+    def _messages(self, conversation_id: int) -> list[dict[str, Any]]:
+        history = self.conversations.messages(conversation_id, limit=self.options.history)
+        while history and history[0].get("role") == "tool":
+            history.pop(0)  # a tool result without its call would confuse the model
+        last_user = max(
+            (i for i, m in enumerate(history) if m.get("role") == "user"), default=len(history)
+        )
+        now = now_message(self.context.current_time())
+        return [
+            {"role": "system", "content": INSTRUCTIONS},
+            *history[:last_user],
+            now,
+            *history[last_user:],
+        ]
+
+    def _record_calls(self, conversation_id: int, calls: Sequence[ToolCall]) -> None:
+        self.conversations.append(
+            conversation_id,
+            {
+                "role": "assistant",
+                "content": "",
+                "tool_calls": [
+                    {"type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                    for c in calls
+                ],
+            },
+        )
+
+
+def _pending_text(actions: Sequence[Action]) -> str:
+    """The confirmation shown for proposed changes: built from the stored actions only."""
+    lines = []
+    for action in actions:
+        what = action.summary or f"{action.tool} {json.dumps(action.arguments, ensure_ascii=False)}"
+        check = f" Check: {'; '.join(action.conflicts)}." if action.conflicts else ""
+        lines.append(f"#{action.id} {what}.{check}")
+    head = "This needs your approval:" if len(actions) == 1 else "These need your approval:"
+    return head + "\n" + "\n".join(lines)

@@ -1,0 +1,152 @@
+"""File operations the tools share: move without overwriting, copies kept for undo, hashing.
+
+Everything here takes real paths already checked by :func:`connectors.granted.resolve_granted`;
+nothing here decides what is allowed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import re
+import secrets
+import shutil
+import uuid
+from pathlib import Path
+
+from connectors.atomic import FileExistsRefusedError, copy_file_atomic
+from connectors.errors import ConnectorError, DiskFullError, NotFoundError
+from connectors.tool import ToolContext
+
+UNDO_DIR = "undo"
+KEPT_ID = re.compile(r"^[0-9a-f]{32}$")
+_DISK_FULL = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
+_NO_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS}
+_CHUNK = 1024 * 1024
+
+
+def sha256_of(path: Path) -> str:
+    """The sha256 hex digest of a file's content."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as source:
+        while chunk := source.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def place(src: Path, dst: Path) -> None:
+    """Move the file or folder ``src`` to the free name ``dst``.
+
+    On one file system this is a rename (a hard link then an unlink for a file, so an existing
+    ``dst`` is never replaced); across file systems the content is copied atomically first and
+    ``src`` removed after, so a failure leaves ``src`` whole.
+
+    Raises:
+        FileExistsRefusedError: ``dst`` exists.
+        DiskFullError, ConnectorError: nothing was moved.
+    """
+    if os.path.lexists(dst):
+        raise FileExistsRefusedError(
+            f"{dst} already exists; nothing was moved. Choose another name, or move that away first"
+        )
+    try:
+        if src.is_dir():
+            _place_folder(src, dst)
+        else:
+            _place_file(src, dst)
+    except OSError as exc:
+        raise _error(exc, f"could not move {src} to {dst}") from exc
+
+
+def _place_file(src: Path, dst: Path) -> None:
+    try:
+        os.link(src, dst)
+    except FileExistsError:
+        raise FileExistsRefusedError(f"{dst} already exists; nothing was moved") from None
+    except OSError as exc:
+        if exc.errno == errno.EXDEV:
+            copy_file_atomic(src, dst)
+            os.unlink(src)
+            return
+        if exc.errno not in _NO_LINKS:
+            raise
+        if os.path.lexists(dst):  # no hard links on this file system: check, then rename
+            raise FileExistsRefusedError(f"{dst} already exists; nothing was moved") from exc
+        os.rename(src, dst)
+    else:
+        os.unlink(src)
+
+
+def _place_folder(src: Path, dst: Path) -> None:
+    try:
+        os.rename(src, dst)
+        return
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+    temp = dst.parent / f".{dst.name[:200]}.{secrets.token_hex(4)}.partial"
+    try:
+        shutil.copytree(src, temp, symlinks=True)
+        os.rename(temp, dst)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+    shutil.rmtree(src)
+
+
+def keep_copy(context: ToolContext, path: Path) -> str:
+    """Copy a file or folder under ``data_dir/undo`` and return the copy's id.
+
+    Used before an overwrite (and before trashing where the trash cannot be searched) so that
+    undo can put back exactly what was there, times and permissions included.
+
+    Raises:
+        ConnectorError: there is no data directory, or the copy failed (nothing was kept).
+    """
+    if context.data_dir is None:
+        raise ConnectorError(
+            f"no data folder is available to keep a copy of {path} for undo; nothing was changed"
+        )
+    kept_id = uuid.uuid4().hex
+    folder = context.data_dir / UNDO_DIR / kept_id
+    try:
+        folder.mkdir(parents=True)
+        if path.is_dir():
+            shutil.copytree(path, folder / path.name, symlinks=True)
+        else:
+            copy_file_atomic(path, folder / path.name)
+    except BaseException as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise _error(exc, f"could not keep a copy of {path} for undo") from exc
+        raise
+    return kept_id
+
+
+def kept_path(context: ToolContext, kept_id: str) -> Path:
+    """The copy :func:`keep_copy` made under the id ``kept_id``.
+
+    Raises:
+        NotFoundError: no such copy (already restored, or the undo folder was cleaned).
+    """
+    if context.data_dir is not None and KEPT_ID.match(kept_id):
+        folder = context.data_dir / UNDO_DIR / kept_id
+        with contextlib.suppress(OSError):
+            entries = list(folder.iterdir())
+            if len(entries) == 1:
+                return entries[0]
+    raise NotFoundError(f"the copy kept for this undo ({kept_id}) is gone; it cannot be undone")
+
+
+def drop_kept(context: ToolContext, kept_id: str) -> None:
+    """Remove a kept copy (after it was restored, or when the action it guarded failed)."""
+    if context.data_dir is not None and KEPT_ID.match(kept_id):
+        shutil.rmtree(context.data_dir / UNDO_DIR / kept_id, ignore_errors=True)
+
+
+def _error(exc: OSError, what: str) -> ConnectorError:
+    if exc.errno in _DISK_FULL:
+        return DiskFullError(f"the disk is full: {what}; free some space and try again")
+    return ConnectorError(f"{what} ({exc.strerror or exc}); nothing was changed")

@@ -1,0 +1,139 @@
+"""Turn a path the model wrote into a real path inside the folders the user granted, or refuse.
+
+The model is not trusted with the file system: whatever it writes ("../..", "~/.ssh/id_rsa", a
+link planted inside a granted folder that points at /etc) is resolved to the real path first,
+links included, and only then checked against the granted folders, also resolved. Checking the
+text of a path instead would let a symlink or a ``..`` walk out. Only regular files and folders
+are handed out: reading a FIFO blocks forever, a device can be endless or harmful, a socket is
+not a file at all.
+
+A path can still change between this check and its use (another program swaps a folder for a
+link): the check guards against the model, not against a hostile program already running as the
+user.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from connectors.errors import NotFoundError, PathRefusedError
+
+if TYPE_CHECKING:
+    from connectors.tool import ToolContext
+
+Kind = Literal["file", "dir", "any"]
+
+GRANT_HINT = "callmemaybe folders add PATH"
+
+
+def granted_roots(context: ToolContext) -> list[Path]:
+    """The granted folders, resolved (links followed), in the order the user granted them.
+
+    Raises:
+        PathRefusedError: no folder is granted; the message says how to grant one.
+    """
+    if not context.granted_folders:
+        raise PathRefusedError(
+            "no folder is shared with the assistant yet, so it cannot touch any file; "
+            f"share one with `{GRANT_HINT}`"
+        )
+    roots: list[Path] = []
+    for folder in context.granted_folders:
+        root = Path(os.path.expanduser(folder)).resolve()
+        if root not in roots:
+            roots.append(root)
+    return roots
+
+
+def resolve_granted(
+    context: ToolContext,
+    path: str,
+    *,
+    must_exist: bool = True,
+    kind: Kind = "any",
+    allow_root: bool = True,
+) -> Path:
+    """The real path ``path`` names, checked to lie inside a granted folder.
+
+    A relative path is taken inside the first granted folder; ``~`` is expanded; links and
+    ``..`` are resolved before the check, so the returned path contains neither.
+
+    Args:
+        context: gives the granted folders.
+        path: as the model wrote it ("report.txt", "~/Documents/a.pdf", "/home/me/Notes").
+        must_exist: refuse a path that does not exist (a file to read) rather than return it (a
+            file to create).
+        kind: what an existing path must be: ``"file"`` (a regular file), ``"dir"`` (a folder)
+            or ``"any"`` of the two.
+        allow_root: ``False`` refuses a granted folder itself (the target of a delete or a
+            move: the user shared the folder, not the right to remove it).
+
+    Raises:
+        PathRefusedError: no granted folder; the path is outside every granted folder; it is a
+            device, socket, FIFO or other special file; it is not of ``kind``; it is a granted
+            folder and ``allow_root`` is false.
+        NotFoundError: ``must_exist`` and nothing is there.
+    """
+    roots = granted_roots(context)
+    text = path.strip()
+    if "\0" in text:
+        raise PathRefusedError(f"{path!r} is not a valid path (it contains a NUL character)")
+    candidate = Path(os.path.expanduser(text)) if text else Path()
+    if not candidate.is_absolute():
+        candidate = roots[0] / candidate
+    try:
+        resolved = candidate.resolve()
+    except (OSError, RuntimeError) as exc:  # a link loop, a name too long
+        raise PathRefusedError(f"{path!r} cannot be resolved to a real path ({exc})") from exc
+
+    if not any(resolved.is_relative_to(root) for root in roots):
+        shared = ", ".join(str(root) for root in roots)
+        via = ""
+        if ".." in Path(text).parts:
+            via = " (it climbs out with '..')"
+        elif candidate != resolved and candidate.is_symlink():
+            via = f" (it is a link to {resolved})"
+        raise PathRefusedError(
+            f"{path!r} is outside the folders you shared{via}; only files under {shared} can "
+            f"be used. To share another folder, run `{GRANT_HINT}`"
+        )
+    if not allow_root and resolved in roots:
+        raise PathRefusedError(
+            f"{resolved} is a folder you shared itself; it cannot be moved or deleted from here. "
+            "Name a file or folder inside it"
+        )
+
+    try:
+        mode = resolved.lstat().st_mode
+    except FileNotFoundError:
+        if must_exist:
+            raise NotFoundError(
+                f"{resolved} does not exist; list its folder to check the name"
+            ) from None
+        return resolved
+    except OSError as exc:
+        raise PathRefusedError(f"{resolved} cannot be examined ({exc.strerror})") from exc
+
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise PathRefusedError(
+            f"{resolved} is {_special_kind(mode)}, not a regular file or folder; "
+            "the assistant only handles ordinary files"
+        )
+    if kind == "file" and not stat.S_ISREG(mode):
+        raise PathRefusedError(f"{resolved} is a folder, not a file; name a file inside it")
+    if kind == "dir" and not stat.S_ISDIR(mode):
+        raise PathRefusedError(f"{resolved} is a file, not a folder; name the folder it is in")
+    return resolved
+
+
+def _special_kind(mode: int) -> str:
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
