@@ -29,7 +29,7 @@ from app.events import (
 )
 from app.prompt import INSTRUCTIONS, now_message
 from app.tool_choice import respond_stream
-from app.tool_selection import select_tools
+from app.tool_selection import select_groups
 from backends.base import Backend, CancelToken, GenerateOptions
 from backends.generation import Completion, ToolCall
 from backends.generation import TextDelta as ModelText
@@ -50,8 +50,8 @@ class AssistantOptions:
         max_steps: model calls per turn (a chain of reads then an answer fits in 4).
         history: how many earlier messages the model sees.
         max_tokens: answer budget per model call.
-        tool_limit: offer at most this many tools per request (chosen by relevance), so the
-            cached prompt stays short; 0 offers all of them.
+        tool_limit: offer at most this many tools per request: the connectors that match the
+            request best, whole (see :mod:`app.tool_selection`); 0 offers all of them.
         policies: per-tool "always", "ask" or "never"; tools that change data default to
             "ask", read-only tools to "always".
     """
@@ -59,7 +59,7 @@ class AssistantOptions:
     max_steps: int = 4
     history: int = 12
     max_tokens: int = 384
-    tool_limit: int = 0
+    tool_limit: int = 10
     policies: dict[str, Policy] | None = None
 
 
@@ -253,7 +253,7 @@ class Assistant:
     def _tools_for(self, text: str) -> list[ToolSpec]:
         specs = list(self._specs.values())
         if self.options.tool_limit and len(specs) > self.options.tool_limit:
-            return select_tools(text, specs, self.options.tool_limit)
+            return select_groups(text, specs, self.options.tool_limit)
         return specs
 
     def _messages(self, conversation_id: int) -> list[dict[str, Any]]:

@@ -1,8 +1,10 @@
 """The ``callmemaybe`` command.
 
-``callmemaybe`` alone starts the assistant (a terminal chat for now; the Qt window replaces it
-as the default front end when it lands). ``callmemaybe call`` runs one request against a tools
-file and prints the answer as JSON, which is how scripts, tests and benchmarks drive the model.
+``callmemaybe`` alone opens the desktop window when there is a display (the terminal chat
+otherwise). ``callmemaybe quick`` opens the quick-command popup of the running app (starting it
+if needed), so any desktop can bind it to a key; Qt is imported only by these commands.
+``callmemaybe call`` runs one request against a tools file and prints the answer as JSON,
+which is how scripts, tests and benchmarks drive the model.
 Errors print one sentence on stderr and exit with status 2; nothing prints a traceback at a user.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from contextlib import closing
@@ -100,6 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--unconstrained", action="store_true", help="turn the grammar off (for comparison)"
     )
     evaluate.add_argument("--report", type=Path, help="write every entry's details as JSON")
+    evaluate.add_argument(
+        "--select",
+        type=int,
+        default=0,
+        metavar="K",
+        help="offer only the K tools most relevant to each request (default: all)",
+    )
     _add_model_options(evaluate)
 
     ask = sub.add_parser("ask", help="one request to the assistant (changes wait for approval)")
@@ -126,6 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
     run_tool.add_argument(
         "--yes", action="store_true", help="approve a tool that changes your data"
     )
+
+    sub.add_parser("gui", help="open the desktop window (the default when there is a display)")
+    sub.add_parser("quick", help="open the quick command in the running app (starting it)")
+    shot = sub.add_parser("screenshot", help="render the window over a sample conversation")
+    shot.add_argument("out", type=Path, help="PNG file to write")
 
     folders = sub.add_parser("folders", help="list, grant or revoke the folders files may touch")
     folders.add_argument("action", nargs="?", choices=["list", "add", "remove"], default="list")
@@ -231,6 +246,7 @@ def _cmd_chat(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         if not line:
             return 0
         cancel = CancelToken()
+        print("assistant> ", end="", flush=True)
         try:
             done = render(assistant.turn(conversation, line, cancel=cancel))
         except KeyboardInterrupt:
@@ -322,7 +338,7 @@ def _cmd_eval(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
             bar.set_postfix_str(f"{correct}/{bar.n + 1} correct")
             bar.update()
 
-        results = runner.run(backend, entries, options, on_result=advance)
+        results = runner.run(backend, entries, options, on_result=advance, select=args.select)
     if args.report:
         runner.write_report(
             args.report,
@@ -332,6 +348,7 @@ def _cmd_eval(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
                 "model": settings.model,
                 "constrained": not args.unconstrained,
                 "limit": args.limit,
+                "select": args.select,
             },
         )
     for line in runner.report_lines(results):
@@ -380,7 +397,36 @@ def _cmd_folders(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     return 0
 
 
+def has_display() -> bool:
+    """Whether a window can be shown: an X11 or Wayland display, or macOS/Windows."""
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _cmd_gui(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
+    from app.ui.app import run_gui
+
+    return run_gui("show")
+
+
+def _cmd_quick(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
+    from app.ui.app import run_gui
+
+    return run_gui("quick")
+
+
+def _cmd_screenshot(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
+    from app.ui.app import screenshot
+
+    print(screenshot(args.out))
+    return 0
+
+
 _COMMANDS = {
+    "gui": _cmd_gui,
+    "quick": _cmd_quick,
+    "screenshot": _cmd_screenshot,
     "call": _cmd_call,
     "model": _cmd_model,
     "chat": _cmd_chat,
@@ -400,7 +446,8 @@ _COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``callmemaybe`` console script."""
     args = build_parser().parse_args(argv)
-    command = _COMMANDS[args.command or "chat"]
+    default = "gui" if has_display() else "chat"
+    command = _COMMANDS[args.command or default]
     try:
         with contextlib.ExitStack() as stack:  # closes the model whatever happens
             return command(args, stack)

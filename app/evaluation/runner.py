@@ -18,6 +18,7 @@ from typing import Any
 
 from app.evaluation.checker import category_of, check_entry
 from app.tool_choice import respond
+from app.tool_selection import select_tools
 from backends.base import Backend, GenerateOptions
 from backends.errors import BackendError
 from backends.schema import parse_tools
@@ -107,11 +108,16 @@ def load_entries(
     return entries
 
 
-def run_entry(backend: Backend, entry: Entry, options: GenerateOptions) -> Result:
-    """Answer one entry and score it."""
+def run_entry(backend: Backend, entry: Entry, options: GenerateOptions, select: int = 0) -> Result:
+    """Answer one entry and score it (offering only the ``select`` most relevant tools)."""
     started = time.perf_counter()
     try:
         tools = parse_tools(entry.functions) if entry.functions else None
+        if tools and select and len(tools) > select:
+            request = next(
+                (m["content"] for m in reversed(entry.messages) if m.get("role") == "user"), ""
+            )
+            tools = select_tools(str(request), tools, select)
         prompt = backend.render(entry.messages, tools)
         completion = respond(backend, entry.messages, tools, options=options)
     except BackendError as exc:
@@ -170,11 +176,12 @@ def run(
     entries: Iterable[Entry],
     options: GenerateOptions,
     on_result: Callable[[Result], None] | None = None,
+    select: int = 0,
 ) -> list[Result]:
     """Answer and score every entry, calling ``on_result`` after each (progress display)."""
     results = []
     for entry in entries:
-        result = run_entry(backend, entry, options)
+        result = run_entry(backend, entry, options, select)
         results.append(result)
         if on_result is not None:
             on_result(result)

@@ -7,3 +7,7 @@ from connectors.registry import Registry
 
 def register(registry: Registry) -> None:
     """Add the calendar tools (entry point ``callmemaybe.connectors: calendar``)."""
+    from connectors.calendar.tools import TOOLS
+
+    for item in TOOLS:
+        registry.add(item)

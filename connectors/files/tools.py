@@ -12,6 +12,7 @@ import fnmatch
 import hashlib
 import os
 import stat
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -105,27 +106,19 @@ def files_find(context: ToolContext, args: FindArguments) -> ToolResult:
         return fnmatch.fnmatchcase(target.casefold(), pattern)
 
     found: list[dict[str, Any]] = []
-    visited = 0
     complete = True
+    visited = 0
     for start in starts:
-        for current, folders, files in os.walk(start):
-            if not args.include_hidden:
-                folders[:] = [f for f in folders if not _hidden(f)]
-                files = [f for f in files if not _hidden(f)]
-            folders.sort(key=str.casefold)
-            here = Path(current)
-            for name, kind in [(f, "folder") for f in folders] + [
-                (f, "file") for f in sorted(files)
-            ]:
-                visited += 1
-                relative = (here / name).relative_to(start).as_posix()
-                if matches(name, relative):
-                    found.append({"path": str(here / name), "kind": kind})
-                if len(found) >= FIND_LIMIT or visited >= FIND_VISIT_LIMIT:
+        for path, kind in _walk(start, include_hidden=args.include_hidden):
+            visited += 1
+            if visited > FIND_VISIT_LIMIT:
+                complete = False
+                break
+            if matches(path.name, path.relative_to(start).as_posix()):
+                if len(found) == FIND_LIMIT:
                     complete = False
                     break
-            if not complete:
-                break
+                found.append({"path": str(path), "kind": kind})
         if not complete:
             break
     where = args.folder or "the shared folders"
@@ -359,6 +352,37 @@ TOOLS = (
 
 def _hidden(name: str) -> bool:
     return name.startswith(".")
+
+
+def _walk(start: Path, *, include_hidden: bool) -> Iterator[tuple[Path, str]]:
+    """Every entry under ``start``, a folder's entries before its subfolders', by name.
+
+    Links are reported as links and never followed: one may lead outside the granted folders
+    or back up into a loop.
+    """
+    pending = [start]
+    while pending:
+        folder = pending.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name.casefold())
+        except OSError:  # unreadable folder: skip it, as a file manager's search does
+            continue
+        subfolders: list[Path] = []
+        for entry in entries:
+            if not include_hidden and _hidden(entry.name):
+                continue
+            if entry.is_symlink():
+                kind = "link"
+            elif entry.is_dir(follow_symlinks=False):
+                kind = "folder"
+                subfolders.append(Path(entry.path))
+            elif entry.is_file(follow_symlinks=False):
+                kind = "file"
+            else:
+                kind = "other"
+            yield Path(entry.path), kind
+        pending.extend(reversed(subfolders))
 
 
 def _entry(context: ToolContext, folder: Path, name: str) -> dict[str, Any]:

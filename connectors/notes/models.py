@@ -1,10 +1,12 @@
 """Tables of the notes connector.
 
 A note's tags live twice on purpose: as a space-separated ``tags`` column (what full-text search
-indexes and what a version snapshots) and as rows of ``note_tags`` (what an index can answer
-"notes tagged X" from without scanning 100,000 notes). :func:`connectors.notes.service.set_tags`
-keeps the two equal. The full-text index ``notes_fts`` is an FTS5 table kept in sync by triggers
-written in migration 0002; it is not mapped here because the ORM never writes it.
+indexes and what a version snapshots) and as rows of ``note_tags`` (what an index answers "notes
+tagged X, newest first" and "how many notes per tag" from, without reading 100,000 notes).
+``note_tags`` holds rows only for notes out of the trash, with a copy of the note's ``updated``;
+:func:`connectors.notes.service.sync_tags` keeps it equal to the notes after every change. The
+full-text index ``notes_fts`` is an FTS5 table kept in sync by triggers written in migration
+0002; it is not mapped here because the ORM never writes it.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ class Note(Base):
 
     __tablename__ = "notes"
     __table_args__ = (
-        Index("ix_notes_title_key", "title_key"),
-        Index("ix_notes_updated", "updated"),
+        Index("ix_notes_trashed_title_key", "trashed", "title_key"),
+        Index("ix_notes_trashed_updated", "trashed", "updated"),
         {"sqlite_autoincrement": True},
     )
 
@@ -47,14 +49,16 @@ class Note(Base):
 
 
 class NoteTag(Base):
-    """One tag on one note (primary key ``(tag, note_id)``: listing a tag is an index range)."""
+    """One tag on one note out of the trash, with the note's last change time for sorting."""
 
     __tablename__ = "note_tags"
+    __table_args__ = (Index("ix_note_tags_tag_updated", "tag", "updated"),)
 
     tag: Mapped[str] = mapped_column(String(64), primary_key=True)
     note_id: Mapped[int] = mapped_column(
         ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    updated: Mapped[datetime] = mapped_column(UTCDateTime)
 
     note: Mapped[Note] = relationship(back_populates="tag_rows")
 

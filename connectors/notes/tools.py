@@ -28,8 +28,9 @@ Tag = Annotated[str, Field(min_length=1, max_length=40), AfterValidator(service.
 NoteName = Annotated[str, Field(min_length=1, max_length=200)]
 
 
-def _tag_or_none(tag: str) -> str | None:
-    return service.normalize_tag(tag) if tag else None
+TagFilter = Annotated[
+    str, Field(max_length=40), AfterValidator(lambda t: service.normalize_tag(t) if t else "")
+]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -83,7 +84,7 @@ class RenameArgs(NoteArgs):
 
 
 class ListArgs(Arguments):
-    tag: str = Field("", max_length=40)
+    tag: TagFilter = ""
     """Only notes with this tag, e.g. 'work'. Empty for all notes."""
     in_trash: bool = False
     """True to list the notes in the trash."""
@@ -94,7 +95,7 @@ class ListArgs(Arguments):
 class SearchArgs(Arguments):
     query: str = Field(min_length=1, max_length=500)
     """Words to look for, e.g. 'dentist appointment'."""
-    tag: str = Field("", max_length=40)
+    tag: TagFilter = ""
     """Only notes with this tag, e.g. 'work'. Empty for all notes."""
     limit: int = Field(10, ge=1, le=50)
     """How many results at most."""
@@ -148,6 +149,7 @@ def _change(
         note = service.find_note(session, name, in_trash=in_trash)
         version = service.save_version(session, note, now)
         extra, summary = change(session, note, now)
+        service.sync_tags(note)
         session.flush()
         data = {**_brief(note, context), **extra}
         undo = Undo("notes_restore_version", {"note_id": note.id, "version_id": version.id})
@@ -173,7 +175,8 @@ def create(context: ToolContext, args: CreateArgs) -> ToolResult:
             created=now,
             updated=now,
         )
-        service.set_tags(session, note, args.tags)
+        service.set_tags(note, args.tags)
+        service.sync_tags(note)
         session.add(note)
         session.flush()
         data = _brief(note, context)
@@ -224,7 +227,7 @@ def edit(context: ToolContext, args: EditArgs) -> ToolResult:
             note.body = args.body
             done.append("rewrote the text")
         if args.tags is not None:
-            service.set_tags(session, note, args.tags)
+            service.set_tags(note, args.tags)
             done.append("set tags to " + (", ".join(note.tag_list()) or "none"))
         note.updated = now
         extra = {"diff": service.diff_preview(old, note.body)} if note.body != old else {}
@@ -273,7 +276,7 @@ def restore(context: ToolContext, args: NoteArgs) -> ToolResult:
 @tool("notes_list", effect=Effect.READS, arguments=ListArgs)
 def list_notes(context: ToolContext, args: ListArgs) -> ToolResult:
     """List notes, newest first, optionally only those with a tag or those in the trash."""
-    tag = _tag_or_none(args.tag)
+    tag = args.tag or None
     with context.store().reading() as session:
         notes, total = service.list_notes(
             session, tag=tag, in_trash=args.in_trash, limit=args.limit
@@ -301,9 +304,9 @@ def tags(context: ToolContext, _args: NoArgs) -> ToolResult:
 @tool("notes_search", effect=Effect.READS, arguments=SearchArgs)
 def search(context: ToolContext, args: SearchArgs) -> ToolResult:
     """Search the text, titles and tags of notes; best matches first, with a snippet each."""
-    tag = _tag_or_none(args.tag)
+    tag = args.tag or None
     with context.store().reading() as session:
-        hits, matched = service.search(session, args.query, tag=tag, limit=args.limit)
+        found = service.search(session, args.query, tag=tag, limit=args.limit)
     results = [
         {
             "id": hit.id,
@@ -312,12 +315,17 @@ def search(context: ToolContext, args: SearchArgs) -> ToolResult:
             "updated": _local(hit.updated, context),
             "snippet": hit.snippet,
         }
-        for hit in hits
+        for hit in found.hits
     ]
+    data: dict[str, Any] = {"results": results, "matched": found.matched}
+    if found.broad:
+        data["note"] = (
+            f"over {service.RANK_BUDGET} notes match: the newest with the words in their title "
+            "come first, then the newest others; add words to narrow the search"
+        )
     count = len(results)
     return ToolResult(
-        data={"results": results, "matched": matched},
-        summary=f"{count} note{'' if count == 1 else 's'} found for {args.query!r}",
+        data=data, summary=f"{count} note{'' if count == 1 else 's'} found for {args.query!r}"
     )
 
 
@@ -338,7 +346,8 @@ def restore_version(context: ToolContext, args: RestoreVersionArgs) -> ToolResul
         if version is None or version.note_id != note.id:
             raise NotFoundError(f"the note {note.title!r} has no saved version {args.version_id}")
         current = service.save_version(session, note, now)
-        service.restore_version(session, note, version)
+        service.restore_version(note, version)
+        service.sync_tags(note)
         session.flush()
         data = _brief(note, context)
         data["in_trash"] = note.trashed is not None

@@ -31,21 +31,30 @@ def test_settings_reject_out_of_range_values() -> None:
         Settings(context_tokens=100)
 
 
-def test_chat_streams_answers_until_an_empty_line(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tiny_gguf_path: Path
+def test_chat_answers_until_an_empty_line(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tiny_long_gguf: Path,
+    memory_keyring: object,
 ) -> None:
-    """`callmemaybe` with no command chats in the terminal and quits on an empty line."""
+    """`callmemaybe chat` runs turns of the assistant and quits on an empty line; the
+    conversation is kept in the store."""
     lines = iter(["hello there", ""])
     monkeypatch.setattr("builtins.input", lambda prompt="": next(lines))
-    code = main(["chat", "--model", str(tiny_gguf_path), "--max-tokens", "8"])
+    code = main(["chat", "--model", str(tiny_long_gguf), "--max-tokens", "8"])
     out, err = capsys.readouterr()
     assert code == 0, err
     assert out.count("assistant> ") == 1
     assert "Type a message" in err
+    assert main(["history"]) == 0
+    assert "conversation #1: hello there" in capsys.readouterr().out
 
 
 def test_chat_quits_on_end_of_input(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tiny_gguf_path: Path
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tiny_gguf_path: Path,
+    memory_keyring: object,
 ) -> None:
     def eof(prompt: str = "") -> str:
         raise EOFError

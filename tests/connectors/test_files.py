@@ -148,9 +148,7 @@ def test_list_is_bounded(run: Any, granted: Path) -> None:
     assert result.data["more"] == 7
 
 
-def test_list_of_several_granted_folders(
-    registry: Registry, tmp_path: Path, granted: Path
-) -> None:
+def test_list_of_several_granted_folders(registry: Registry, tmp_path: Path, granted: Path) -> None:
     other = tmp_path / "other"
     other.mkdir()
     context = ToolContext(granted_folders=(granted, other))
@@ -223,8 +221,10 @@ def test_find_in_one_folder(run: Any, tree: Path) -> None:
 
 
 def test_find_is_bounded(run: Any, granted: Path) -> None:
-    for n in range(FIND_LIMIT + 10):
+    for n in range(FIND_LIMIT):
         (granted / f"match-{n:03d}.txt").touch()
+    assert run("files_find", pattern="match").data["complete"] is True
+    (granted / "match-last.txt").touch()
     result = run("files_find", pattern="match")
     assert len(result.data["matches"]) == FIND_LIMIT
     assert result.data["complete"] is False
@@ -236,6 +236,9 @@ def test_find_does_not_follow_links_outside(run: Any, tmp_path: Path, granted: P
     (outside / "secret-plan.txt").write_text("x")
     (granted / "door").symlink_to(outside)
     assert run("files_find", pattern="secret").data["matches"] == []
+    assert run("files_find", pattern="door").data["matches"] == [
+        {"path": str(granted / "door"), "kind": "link"}
+    ]
     with pytest.raises(PathRefusedError):
         run("files_find", pattern="secret", folder="door")
 
@@ -281,6 +284,13 @@ def test_read_is_limited_and_says_so(run: Any, granted: Path) -> None:
     whole = run("files_read", path="long.txt", max_chars=50_000)
     assert whole.data["text"] == text
     assert whole.data["truncated"] is False
+    # The read stops inside a two-byte character: it is dropped, not garbled.
+    (granted / "split.txt").write_text("aé" * 10_000, encoding="utf-8")
+    assert run("files_read", path="split.txt", max_chars=1000).data["text"] == "aé" * 500
+    (granted / "lettre.txt").write_bytes(FRENCH.encode("latin-1") * 50)
+    cut = run("files_read", path="lettre.txt", max_chars=500)
+    assert cut.data["text"] == (FRENCH * 50)[:500]
+    assert cut.data["truncated"] is True
 
 
 def test_read_refuses_binary(run: Any, granted: Path) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from connectors.atomic import FileExistsRefusedError, copy_file_atomic, write_bytes_atomic
+from connectors.errors import ConnectorError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -64,6 +65,9 @@ def test_copy_keeps_content_and_times_and_returns_the_hash(tmp_path: Path) -> No
     assert (tmp_path / "dst.bin").stat().st_mtime == 1_600_000_000
     with pytest.raises(FileExistsRefusedError):
         copy_file_atomic(source, tmp_path / "dst.bin")
+    with pytest.raises(ConnectorError, match=r"could not read .*missing\.bin"):
+        copy_file_atomic(tmp_path / "missing.bin", tmp_path / "other.bin")
+    assert not (tmp_path / "other.bin").exists()
     assert leftovers(tmp_path) == []
 
 
@@ -76,7 +80,16 @@ signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # so the kernel answers EFBIG ins
 resource.setrlimit(resource.RLIMIT_FSIZE, (4096, resource.RLIM_INFINITY))
 mode, target = sys.argv[1], Path(sys.argv[2])
 try:
-    if mode == "copy":
+    if mode == "tool":
+        from connectors.files import register
+        from connectors.registry import Registry
+        from connectors.tool import ToolContext
+        registry = Registry()
+        register(registry)
+        context = ToolContext(granted_folders=(target.parent,), data_dir=Path(sys.argv[3]))
+        arguments = {"path": target.name, "text": "x" * 100_000, "overwrite": True}
+        registry.run("files_write", arguments, context, approved=True)
+    elif mode == "copy":
         copy_file_atomic(Path(sys.argv[3]), target)
     else:
         write_bytes_atomic(target, b"x" * 100_000, overwrite=(mode == "overwrite"))
@@ -123,3 +136,15 @@ def test_full_disk_while_copying_leaves_nothing(tmp_path: Path) -> None:
     done = run_with_file_size_limit("copy", str(tmp_path / "copy.bin"), str(source))
     assert done.returncode == 3, done.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["source.bin"]
+
+
+def test_full_disk_while_the_write_tool_overwrites_changes_nothing(tmp_path: Path) -> None:
+    granted, data = tmp_path / "granted", tmp_path / "data"
+    granted.mkdir()
+    target = granted / "report.txt"
+    target.write_text("version one")
+    done = run_with_file_size_limit("tool", str(target), str(data))
+    assert done.returncode == 3, done.stderr
+    assert target.read_text() == "version one"
+    assert [p.name for p in granted.iterdir()] == ["report.txt"]
+    assert list((data / "undo").iterdir()) == []  # the copy kept for undo is gone too

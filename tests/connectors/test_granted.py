@@ -42,9 +42,7 @@ def test_relative_path_is_inside_the_first_granted_folder(
     assert resolve_granted(context, "", kind="dir") == granted
 
 
-def test_tilde_is_expanded(
-    tmp_path: Path, granted: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_tilde_is_expanded(tmp_path: Path, granted: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
     context = ToolContext(granted_folders=(Path("~/granted"),))
     assert resolve_granted(context, "~/granted/docs/a.txt") == granted / "docs" / "a.txt"

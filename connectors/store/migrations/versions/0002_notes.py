@@ -59,8 +59,9 @@ def upgrade() -> None:
         sa.Column("trashed", utc, nullable=True),
         sqlite_autoincrement=True,  # an id the user was shown never names another note later
     )
-    op.create_index("ix_notes_title_key", "notes", ["title_key"])
-    op.create_index("ix_notes_updated", "notes", ["updated"])
+    # Names are looked up among notes in (or out of) the trash, so the trash state leads.
+    op.create_index("ix_notes_trashed_title_key", "notes", ["trashed", "title_key"])
+    op.create_index("ix_notes_trashed_updated", "notes", ["trashed", "updated"])
     op.create_table(
         "note_tags",
         sa.Column("tag", sa.String(64), primary_key=True),
@@ -70,8 +71,10 @@ def upgrade() -> None:
             sa.ForeignKey("notes.id", ondelete="CASCADE"),
             primary_key=True,
         ),
+        sa.Column("updated", utc, nullable=False),
     )
     op.create_index("ix_note_tags_note_id", "note_tags", ["note_id"])
+    op.create_index("ix_note_tags_tag_updated", "note_tags", ["tag", "updated"])
     op.create_table(
         "note_versions",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -93,8 +96,6 @@ def upgrade() -> None:
         f"CREATE VIRTUAL TABLE notes_fts USING fts5({_FTS_COLUMNS}, content='notes', "
         "content_rowid='id', tokenize='porter unicode61 remove_diacritics 2')"
     )
-    # Ranking: a word in the title weighs ten times one in the body, a tag four times.
-    op.execute("INSERT INTO notes_fts (notes_fts, rank) VALUES ('rank', 'bm25(10.0, 1.0, 4.0)')")
     for statement in _TRIGGERS.values():
         op.execute(statement)
 

@@ -1,7 +1,7 @@
 """The assistant's own records: conversations, messages, actions awaiting approval, audit log.
 
 Revision ID: 0010
-Revises: 0002
+Revises: 0003
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

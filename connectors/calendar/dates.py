@@ -1,0 +1,201 @@
+"""Dates as the model writes them ("tomorrow 12:30", "next Friday", ISO) made absolute, and back.
+
+Resolution is deterministic: relative words are read against the context's "now" and time zone,
+never the machine's clock, and an ambiguous weekday means the next one (``PREFER_DATES_FROM``
+future). ISO text is read by the standard library first (exact and fast); only other text goes
+to dateparser. Whether the text named a time of day matters ("Friday" is a day, "Friday 3pm" a
+moment), so dateparser is asked to say so (``RETURN_TIME_AS_PERIOD``).
+
+Results carry an ISO string with its offset and a human string ("Thu 26 Nov 2026 12:30–13:30
+CET") so the user can check the resolved times before approving anything.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from connectors.errors import InvalidArgumentsError
+
+# Languages dateparser may try, English first. Trying all of its 200 locales would make an
+# unreadable text cost seconds; these cover what users of the app write.
+LANGUAGES = ["en", "fr", "de", "es", "it", "nl", "pt"]
+_TIME_ONLY = re.compile(
+    r"^(at\s+)?(\d{1,2}([:h.]\d{2})?\s*(am|pm|h)?|noon|midday|midnight)$", re.IGNORECASE
+)
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A resolved date text.
+
+    Attributes:
+        value: aware, in the zone it was resolved in (midnight when no time was said).
+        has_time: the text named a time of day ("3pm", "in 2 hours", an ISO time).
+    """
+
+    value: datetime
+    has_time: bool
+
+    @property
+    def day(self) -> date:
+        return self.value.date()
+
+
+def zone_of(zone: tzinfo | None) -> tzinfo:
+    """The zone to resolve in: the user's, else UTC (never the machine's, which tests vary)."""
+    return zone if zone is not None else UTC
+
+
+def named_zone(name: str, tool: str, field: str = "timezone") -> ZoneInfo:
+    """An IANA zone by name ("Europe/Paris").
+
+    Raises:
+        InvalidArgumentsError: no such zone; the message gives an example.
+    """
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidArgumentsError(
+            tool, [(field, f"{name!r} is not a time zone name; write one like 'Europe/Paris'")]
+        ) from None
+
+
+def is_time_only(text: str) -> bool:
+    """Whether ``text`` names only a time of day ("13:30", "3pm", "noon"), no day."""
+    return bool(_TIME_ONLY.match(" ".join(text.split())))
+
+
+def resolve(
+    text: str,
+    *,
+    field: str,
+    tool: str,
+    zone: tzinfo,
+    base: datetime,
+    on_day: date | None = None,
+) -> Moment:
+    """Read ``text`` as a date or a moment, relative to ``base``, in ``zone``.
+
+    Args:
+        text: "2026-11-26T12:30", "tomorrow 12:30", "next Friday", "in 2 hours".
+        field: the argument's name, for the error message.
+        tool: the tool's name, for the error message.
+        zone: where a time without an offset is (the user's zone).
+        base: what "now" is for relative words (aware).
+        on_day: the day a time alone ("13:30") is on (the event's day when moving it);
+            otherwise a time alone is its next occurrence after ``base``.
+
+    Raises:
+        InvalidArgumentsError: the text is not a date; the message names the field and text.
+    """
+    cleaned = " ".join(text.split())
+    if not cleaned:
+        raise InvalidArgumentsError(tool, [(field, "is empty; give a date like 'tomorrow 12:30'")])
+    iso = _iso(cleaned, zone)
+    if iso is not None:
+        return iso
+    import dateparser.date
+
+    local_base = base.astimezone(zone)
+    settings = {
+        "RELATIVE_BASE": local_base.replace(tzinfo=None),
+        "TIMEZONE": _zone_name(zone, local_base),
+        "RETURN_AS_TIMEZONE_AWARE": True,
+        "PREFER_DATES_FROM": "future",
+        "RETURN_TIME_AS_PERIOD": True,
+    }
+    parser = dateparser.date.DateDataParser(languages=LANGUAGES, settings=settings)
+    found = parser.get_date_data(cleaned)
+    if found.date_obj is None:
+        raise InvalidArgumentsError(
+            tool,
+            [
+                (
+                    field,
+                    f"could not read {text!r} as a date or time; write it like "
+                    "'2026-11-26 12:30', 'tomorrow 12:30' or 'next Friday'",
+                )
+            ],
+        )
+    value = found.date_obj
+    value = value.replace(tzinfo=zone) if value.tzinfo is None else value.astimezone(zone)
+    if on_day is not None and found.period == "time" and is_time_only(cleaned):
+        value = datetime.combine(on_day, value.time(), tzinfo=zone)
+    if found.period == "time":
+        return Moment(_normalise(value, zone), has_time=True)
+    return Moment(at_midnight(value.date(), zone), has_time=False)
+
+
+def _iso(text: str, zone: tzinfo) -> Moment | None:
+    candidate = text.replace(" ", "T", 1) if len(text) > 10 else text
+    if candidate.endswith(("Z", "z")):
+        candidate = candidate[:-1] + "+00:00"
+    try:
+        if len(candidate) == 10:
+            return Moment(at_midnight(date.fromisoformat(candidate), zone), has_time=False)
+        value = datetime.fromisoformat(candidate)
+    except ValueError:
+        return None
+    if value.tzinfo is None:
+        return Moment(_normalise(value.replace(tzinfo=zone), zone), has_time=True)
+    return Moment(value.astimezone(zone), has_time=True)
+
+
+def _normalise(value: datetime, zone: tzinfo) -> datetime:
+    """Wall time in ``zone`` (a time skipped by a DST change moves forward, as clocks do)."""
+    return value.replace(tzinfo=None).replace(tzinfo=zone).astimezone(UTC).astimezone(zone)
+
+
+def _zone_name(zone: tzinfo, moment: datetime) -> str:
+    key = getattr(zone, "key", None)
+    if key:
+        return str(key)
+    offset = moment.utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
+
+
+def at_midnight(day: date, zone: tzinfo) -> datetime:
+    """The start of ``day`` in ``zone``."""
+    return datetime.combine(day, time(0), tzinfo=zone)
+
+
+def iso(value: datetime | date) -> str:
+    """ISO text with offset to the minute ("2026-11-26T12:30+01:00"); a date stays a date."""
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="minutes")
+    return value.isoformat()
+
+
+def _day_text(value: date) -> str:
+    return f"{_DAYS[value.weekday()]} {value.day} {_MONTHS[value.month - 1]} {value.year}"
+
+
+def human(start: datetime | date, end: datetime | date, *, all_day: bool) -> str:
+    """'Thu 26 Nov 2026 12:30–13:30 CET', or 'Thu 26 Nov 2026 (all day)'.
+
+    ``end`` is exclusive for an all-day event (the day after the last day), as in iCalendar.
+    """
+    if all_day:
+        first = start.date() if isinstance(start, datetime) else start
+        last = (end.date() if isinstance(end, datetime) else end) - timedelta(days=1)
+        if last <= first:
+            return f"{_day_text(first)} (all day)"
+        return f"{_day_text(first)} – {_day_text(last)} (all day)"
+    assert isinstance(start, datetime) and isinstance(end, datetime)
+    zone_name = start.tzname() or ""
+    suffix = f" {zone_name}" if zone_name else ""
+    if start.date() == end.date():
+        return f"{_day_text(start.date())} {start:%H:%M}–{end:%H:%M}{suffix}"
+    end_zone = end.tzname() or ""
+    end_suffix = f" {end_zone}" if end_zone and end_zone != zone_name else ""
+    return (
+        f"{_day_text(start.date())} {start:%H:%M}{suffix} – "
+        f"{_day_text(end.date())} {end:%H:%M}{end_suffix or suffix}"
+    )

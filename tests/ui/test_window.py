@@ -1,0 +1,185 @@
+"""The main window on the real core: streaming, Markdown, cards, approvals, badge, undo."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from app.events import TurnDone
+from app.records import ActionState
+
+NOTE = json.dumps({"name": "notes_create", "arguments": {"title": "Shopping", "body": "- milk"}})
+
+
+def send_and_wait(qtbot: Any, desktop: Any, text: str, timeout: int = 60_000) -> TurnDone:
+    with qtbot.waitSignal(desktop.bridge.turnDone, timeout=timeout) as done:
+        assert desktop.window.send(text)
+    qtbot.waitUntil(lambda: not desktop.bridge.busy, timeout=timeout)
+    return done.args[0]
+
+
+def test_tiny_real_model_streams_an_answer_into_the_window(
+    qtbot: Any, make_desktop: Any, tiny_settings: Any
+) -> None:
+    from app.runtime import open_backend
+
+    settings = tiny_settings(24)
+    desktop = make_desktop(lambda progress: open_backend(settings, progress), settings)
+    with qtbot.waitSignal(desktop.bridge.modelReady, timeout=60_000):
+        desktop.start()
+    assert desktop.window.isVisible()
+    assert desktop.window.model_status.text() == "Model ready."
+    deltas: list[str] = []
+    desktop.bridge.textDelta.connect(deltas.append)
+    done = send_and_wait(qtbot, desktop, "hello there")
+    view = desktop.window.chat.view
+    assert view.items[0].text == "hello there"
+    assert len(view.items) >= 2  # the answer: streamed text, or a tool card from random weights
+    if deltas:
+        assert view.last_answer().strip() == "".join(deltas).strip()
+    assert done.conversation_id == desktop.window.conversation_id
+    assert desktop.window.conversations.count() == 1
+    assert desktop.window.chat.send_button.isEnabled()
+
+
+def test_streamed_markdown_is_rendered_and_copied(
+    qtbot: Any, make_desktop: Any, scripted: Any
+) -> None:
+    desktop = make_desktop(scripted(["Buy **fresh** milk and `eggs` today"]))
+    desktop.start()
+    deltas: list[str] = []
+    desktop.bridge.textDelta.connect(deltas.append)
+    send_and_wait(qtbot, desktop, "what should I buy?")
+    assert len(deltas) > 3  # streamed word by word
+    view = desktop.window.chat.view
+    view.render_now()
+    plain = view.toPlainText()
+    assert "Buy fresh milk and eggs today" in plain  # Markdown markup rendered, not shown
+    assert "**" not in plain
+    desktop.window.chat.copy_answer()
+    from PySide6.QtGui import QGuiApplication
+
+    assert QGuiApplication.clipboard().text() == "Buy **fresh** milk and `eggs` today"
+
+
+def test_stop_cancels_a_turn(qtbot: Any, make_desktop: Any, tiny_settings: Any) -> None:
+    from app.runtime import open_backend
+
+    settings = tiny_settings(2000)
+    desktop = make_desktop(lambda progress: open_backend(settings, progress), settings)
+    desktop.start()
+    failures: list[str] = []
+    desktop.bridge.turnFailed.connect(failures.append)
+    desktop.window.send("write a long story")
+    assert desktop.window.chat.stop_button.isEnabled()
+    desktop.window.chat.stop_button.click()
+    qtbot.waitUntil(lambda: not desktop.bridge.busy, timeout=60_000)
+    assert failures == ["Stopped."]
+    assert desktop.window.chat.view.last_answer() == "*Stopped.*"
+    assert desktop.window.chat.send_button.isEnabled()
+    assert not desktop.window.chat.stop_button.isEnabled()
+
+
+def test_a_change_shows_a_card_the_badge_and_is_approved_then_undone(
+    qtbot: Any, make_desktop: Any, scripted: Any
+) -> None:
+    desktop = make_desktop(scripted([NOTE]))
+    desktop.start()
+    window = desktop.window
+    send_and_wait(qtbot, desktop, "note my shopping")
+    card = window.chat.view.items[1]
+    assert (card.tool, card.state) == ("notes_create", "pending")
+    assert window.pending_count == 1
+    assert "1 waiting for approval" in window.windowTitle()
+    assert window.approvals_dock.windowTitle() == "Approvals (1)"
+    panel = window.approvals
+    assert panel.list.count() == 1 and panel.approve_button.isEnabled()
+    assert "Shopping" in panel.details.toPlainText()
+
+    panel.approve_button.click()
+    action = desktop.bridge.actions.get(card.action_id)
+    assert action.state is ActionState.DONE
+    assert window.pending_count == 0 and window.windowTitle() == "Call-Me-Maybe"
+    assert "Done #" in panel.outcome.text()
+    listed = desktop.bridge.core.registry.run("notes_list", {}, desktop.bridge.core.context)
+    assert "Shopping" in json.dumps(listed.data)
+    assert window.chat.view.items[1].state == "done"  # the card follows the decision
+
+    assert panel.done_list.count() == 1
+    panel.undo_button.click()
+    assert desktop.bridge.actions.get(card.action_id).state is ActionState.UNDONE
+    assert "Undid" in panel.outcome.text()
+
+
+def test_reject_from_the_panel(qtbot: Any, make_desktop: Any, scripted: Any) -> None:
+    desktop = make_desktop(scripted([NOTE]))
+    desktop.start()
+    send_and_wait(qtbot, desktop, "note my shopping")
+    panel = desktop.window.approvals
+    action_id = panel.current_id()
+    panel.reject_button.click()
+    assert desktop.bridge.actions.get(action_id).state is ActionState.REJECTED
+    assert panel.list.count() == 0 and not panel.approve_button.isEnabled()
+    assert desktop.window.pending_count == 0
+    messages = desktop.bridge.messages(desktop.window.conversation_id)
+    assert messages[-1]["content"] == f"Rejected #{action_id}: nothing was changed."
+
+
+def test_edit_form_is_validated_by_the_core_then_approved(
+    qtbot: Any, make_desktop: Any, scripted: Any
+) -> None:
+    desktop = make_desktop(scripted([NOTE]))
+    desktop.start()
+    send_and_wait(qtbot, desktop, "note my shopping")
+    panel = desktop.window.approvals
+    action_id = panel.current_id()
+    dialog = panel.edit_current()
+    title = dialog.form.fields["title"].widget
+    assert title.text() == "Shopping"
+    title.setText("")  # the schema wants at least one character
+    dialog.save()
+    assert dialog.isVisible()
+    assert dialog.form._errors["title"].isVisibleTo(dialog)
+    title.setText("Groceries")
+    dialog.form.fields["tags"].widget.setText("home, weekly")
+    dialog.save()
+    assert not dialog.isVisible()
+    edited = desktop.bridge.actions.get(action_id)
+    assert edited.state is ActionState.EDITED
+    assert edited.arguments == {"title": "Groceries", "body": "- milk", "tags": ["home", "weekly"]}
+    assert "Groceries" in panel.details.toPlainText()
+    panel.approve_button.click()
+    assert desktop.bridge.actions.get(action_id).state is ActionState.DONE
+
+
+def test_conversations_are_listed_and_reopened(
+    qtbot: Any, make_desktop: Any, scripted: Any
+) -> None:
+    desktop = make_desktop(scripted(["First answer.", "Second answer."]))
+    desktop.start()
+    window = desktop.window
+    send_and_wait(qtbot, desktop, "first question")
+    first = window.conversation_id
+    window.new_conversation()
+    assert window.chat.view.items == []
+    send_and_wait(qtbot, desktop, "second question")
+    assert window.conversations.count() == 2
+    for row in range(window.conversations.count()):
+        item = window.conversations.item(row)
+        if item.data(256) == first:  # Qt.UserRole
+            window.conversations.setCurrentItem(item)
+    assert window.conversation_id == first
+    assert window.chat.view.last_answer() == "First answer."
+
+
+def test_controls_have_accessible_names(make_desktop: Any, scripted: Any) -> None:
+    from PySide6.QtWidgets import QAbstractButton, QListWidget, QPlainTextEdit, QTextBrowser
+
+    desktop = make_desktop(scripted([]))
+    window = desktop.window
+    for kind in (QListWidget, QPlainTextEdit, QTextBrowser):
+        for widget in window.findChildren(kind):
+            assert widget.accessibleName(), widget
+    for button in window.findChildren(QAbstractButton):
+        if button.text():
+            assert button.accessibleName() or "&" in button.text(), button.text()
