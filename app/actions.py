@@ -99,6 +99,7 @@ class Actions:
 
         Raises:
             UnknownToolError, InvalidArgumentsError: nothing is stored.
+            ConnectorError: the preview shows the call cannot work (nothing is stored).
         """
         item = self.registry.get(tool)
         args = item.validate(arguments).model_dump(mode="json", exclude_unset=True)
@@ -122,13 +123,12 @@ class Actions:
             return Action.of(record)
 
     def _preview(self, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        """What approving would do; a call that cannot work (a refused path, an unknown note)
+        raises here, so it goes back to the model or the user before anyone approves it."""
         item = self.registry.get(tool)
         if item.preview is None:
             return {}
-        try:
-            return dict(item.preview(self.context, item.validate(arguments)))
-        except ConnectorError as exc:
-            return {"problem": str(exc)}
+        return dict(item.preview(self.context, item.validate(arguments)))
 
     # -- deciding ------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ the assistant cannot claim something happened that no tool result confirms.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -109,7 +110,9 @@ class Assistant:
         pending: list[Action] = []
         shown: list[str] = []
         options = GenerateOptions(max_tokens=self.options.max_tokens)
-        for _step in range(self.options.max_steps):
+        for step in range(self.options.max_steps):
+            if step == self.options.max_steps - 1:
+                options = dataclasses.replace(options, allow_calls=False)  # answer now
             messages = self._messages(conversation_id)
             completion: Completion | None = None
             streamed: list[str] = []
@@ -129,19 +132,21 @@ class Assistant:
                 shown.append(answer)
                 self.conversations.append(conversation_id, {"role": "assistant", "content": answer})
                 break
+            keys = [_call_key(call) for call in completion.tool_calls]
+            if all(key in seen for key in keys):
+                # The model repeats calls whose results it already has: it is done calling.
+                # Ask for the answer in text, from those results, instead of failing the turn.
+                options = dataclasses.replace(options, allow_calls=False)
+                continue
             self._record_calls(conversation_id, completion.tool_calls)
-            stuck = False
-            for call in completion.tool_calls:
+            for call, key in zip(completion.tool_calls, keys, strict=True):
                 conflicts = tuple(c.describe() for c in call.conflicts)
                 yield CallProposed(call.name, dict(call.arguments), conflicts)
-                key = json.dumps([call.name, call.arguments], sort_keys=True, default=str)
                 repeated = key in seen
                 seen.add(key)
                 outcome = yield from self._handle(conversation_id, call, conflicts, repeated)
                 if isinstance(outcome, Action):
                     pending.append(outcome)
-                elif outcome == "repeat":
-                    stuck = True
             if pending:
                 confirmation = _pending_text(pending)
                 yield TextDelta(confirmation)
@@ -150,17 +155,6 @@ class Assistant:
                     conversation_id, {"role": "assistant", "content": confirmation}
                 )
                 break
-            if stuck:
-                note = "I could not complete this: the same step kept failing. Could you rephrase?"
-                yield TextDelta(note)
-                shown.append(note)
-                self.conversations.append(conversation_id, {"role": "assistant", "content": note})
-                break
-        else:
-            note = "I stopped after several steps without an answer. Could you say more?"
-            yield TextDelta(note)
-            shown.append(note)
-            self.conversations.append(conversation_id, {"role": "assistant", "content": note})
         yield TurnDone(
             conversation_id, "\n".join(s for s in shown if s), tuple(a.id for a in pending)
         )
@@ -213,12 +207,17 @@ class Assistant:
             yield ToolErrorEvent(call.name, message)
             return None
         if item.effect is Effect.CHANGES and policy == "ask":
-            action = self.actions.propose(
-                call.name,
-                dict(call.arguments),
-                conversation_id=conversation_id,
-                conflicts=conflicts,
-            )
+            try:
+                action = self.actions.propose(
+                    call.name,
+                    dict(call.arguments),
+                    conversation_id=conversation_id,
+                    conflicts=conflicts,
+                )
+            except ConnectorError as exc:
+                refuse(str(exc))
+                yield ToolErrorEvent(call.name, str(exc))
+                return None
             reply({"status": "waiting for the user's approval", "action": action.id})
             yield ActionPending(
                 action.id,
@@ -283,6 +282,10 @@ class Assistant:
                 ],
             },
         )
+
+
+def _call_key(call: ToolCall) -> str:
+    return json.dumps([call.name, call.arguments], sort_keys=True, default=str)
 
 
 def _pending_text(actions: Sequence[Action]) -> str:

@@ -139,6 +139,8 @@ def conflicts_for_call(
                 continue
             if span.path and span.path[0] not in keys:
                 continue
+            if _same_value_end(text, override):
+                continue  # the model closed the value too, only wanting another key after it
             wanted = text[span.start : override.offset] + override.wanted
             found[span.path] = Conflict(
                 path=format_path(span.path),
@@ -147,6 +149,17 @@ def conflicts_for_call(
             )
             break
     return tuple(found.values())
+
+
+def _same_value_end(text: str, override: Override) -> bool:
+    """Whether the model's token closes the string just as the written text does (``",``
+    wanted where the grammar wrote ``"}}``): the value is what the model meant."""
+    wanted = override.wanted
+    return (
+        wanted[:1] == '"'
+        and text[override.offset : override.offset + 1] == '"'
+        and all(c in _STRUCTURAL or c.isspace() for c in wanted[1:])
+    )
 
 
 def _readable(fragment: str) -> str:

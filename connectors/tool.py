@@ -8,6 +8,7 @@ approval, and returns with its result the call that undoes it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -111,6 +112,21 @@ class ToolContext:
 ToolFunction = Callable[[ToolContext, Any], ToolResult]
 
 
+def dry_run_preview(function: ToolFunction) -> Callable[[ToolContext, Any], dict[str, Any]]:
+    """A preview that runs ``function`` against the store in a transaction rolled back.
+
+    For tools whose every effect goes through :meth:`Store.transaction` (notes, events), this
+    shows exactly what approving would do. Not for tools that touch files.
+    """
+
+    def preview(context: ToolContext, args: Any) -> dict[str, Any]:
+        store = context.store().dry_run()
+        result = function(dataclasses.replace(context, open_store=lambda: store), args)
+        return {**result.data, "summary": result.summary} if result.summary else result.data
+
+    return preview
+
+
 @dataclass(frozen=True)
 class Tool:
     """A function the model may call.
@@ -137,8 +153,13 @@ class Tool:
     preview: Callable[[ToolContext, Any], dict[str, Any]] | None = None
 
     def parameters(self) -> dict[str, Any]:
-        """The JSON Schema of the arguments, without pydantic's titles (noise in a prompt)."""
-        return _without_titles(self.arguments.model_json_schema())
+        """The JSON Schema of the arguments as the model sees it.
+
+        Without pydantic's titles and defaults: both are noise in a prompt, and shown
+        defaults made the bundled 0.5B model write every optional argument with its default
+        value (``"end": "", "duration_minutes": 0, ...``). Validation still applies them.
+        """
+        return _for_model(self.arguments.model_json_schema())
 
     def definition(self) -> dict[str, Any]:
         """The tool in the OpenAI function format."""
@@ -181,15 +202,16 @@ def _message(error: Mapping[str, Any]) -> str:
     return str(error.get("msg", "invalid"))
 
 
-def _without_titles(schema: Any) -> Any:
+def _for_model(schema: Any, in_properties: bool = False) -> Any:
     if isinstance(schema, dict):
         return {
-            key: _without_titles(value)
+            key: _for_model(value, key in ("properties", "$defs") and not in_properties)
             for key, value in schema.items()
-            if not (key == "title" and isinstance(value, str))
+            if in_properties
+            or (not (key == "title" and isinstance(value, str)) and key != "default")
         }
     if isinstance(schema, list):
-        return [_without_titles(item) for item in schema]
+        return [_for_model(item) for item in schema]
     return schema
 
 

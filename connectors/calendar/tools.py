@@ -89,11 +89,11 @@ class CreateArgs(Arguments):
     all_day: bool = False
     """True for an all-day event, e.g. a birthday."""
     location: str = Field("", max_length=500)
-    """Where, e.g. 'Room 4'."""
+    """Where, only if the user said where."""
     attendees: list[str] = Field(default_factory=list, max_length=50)
-    """People invited: emails or names, e.g. ['ana@example.com']."""
+    """People invited, only those the user named."""
     notes: str = Field("", max_length=10000)
-    """Details, e.g. 'Bring the contract'."""
+    """Details the user gave, if any."""
     repeat: Repeat = "none"
     """How it repeats, e.g. 'weekly'."""
     repeat_until: str = Field("", max_length=100)
@@ -101,9 +101,9 @@ class CreateArgs(Arguments):
     repeat_count: int = Field(0, ge=0, le=1000)
     """How many times in all, e.g. 10. 0: no limit."""
     reminder_minutes: int = Field(-1, ge=-1, le=40320)
-    """Remind this many minutes before, e.g. 15. -1: no reminder."""
+    """Remind this many minutes before, only if the user asked. -1: no reminder."""
     timezone: str = Field("", max_length=64)
-    """Time zone of the times if not the user's, e.g. 'America/New_York'."""
+    """Only when the user names another time zone (an IANA name)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> CreateArgs:

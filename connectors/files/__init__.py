@@ -7,11 +7,15 @@ deleted file is found again for undo.
 
 from __future__ import annotations
 
-from connectors.files.tools import TOOLS
+import dataclasses
+
+from connectors.files.tools import PREVIEWS, TOOLS
 from connectors.registry import Registry
 
 
 def register(registry: Registry) -> None:
-    """Add the file tools (entry point ``callmemaybe.connectors: files``)."""
+    """Add the file tools (entry point ``callmemaybe.connectors: files``), each change with
+    the preview that checks its paths and says what approving will do."""
     for item in TOOLS:
-        registry.add(item)
+        preview = PREVIEWS.get(item.name)
+        registry.add(dataclasses.replace(item, preview=preview) if preview else item)

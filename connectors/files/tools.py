@@ -447,3 +447,55 @@ def _check_folder(path: Path) -> None:
         raise NotFoundError(
             f"the folder {path.parent} does not exist; create it first or choose another folder"
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# Previews: what approving will do, with every path already checked
+# ---------------------------------------------------------------------------------------------
+
+
+def _preview_write(context: ToolContext, args: WriteArguments) -> dict[str, Any]:
+    path = resolve_granted(context, args.path, must_exist=False, kind="file")
+    _check_folder(path)
+    exists = os.path.lexists(path)
+    if exists and not args.overwrite:
+        raise FileExistsRefusedError(f"{path} already exists; choose another name")
+    size = len(args.text.encode("utf-8"))
+    verb = "Replace" if exists else "Write"
+    return {"summary": f"{verb} {path} ({size} bytes)", "path": str(path), "replaces": exists}
+
+
+def _preview_move(context: ToolContext, args: MoveArguments) -> dict[str, Any]:
+    source = _existing_target(context, args.source)
+    destination = _destination(context, args.destination, source)
+    if destination.is_relative_to(source):
+        raise PathRefusedError(f"{source} cannot be moved inside itself ({destination})")
+    return {
+        "summary": f"Move {source} to {destination}",
+        "from": str(source),
+        "to": str(destination),
+    }
+
+
+def _preview_copy(context: ToolContext, args: CopyArguments) -> dict[str, Any]:
+    source = resolve_granted(context, args.source, kind="file")
+    destination = _destination(context, args.destination, source)
+    return {
+        "summary": f"Copy {source} to {destination}",
+        "from": str(source),
+        "to": str(destination),
+    }
+
+
+def _preview_delete(context: ToolContext, args: DeleteArguments) -> dict[str, Any]:
+    path = _existing_target(context, args.path)
+    kind = "folder" if path.is_dir() else "file"
+    return {"summary": f"Move the {kind} {path} to the trash", "path": str(path)}
+
+
+PREVIEWS = {
+    "files_write": _preview_write,
+    "files_move": _preview_move,
+    "files_copy": _preview_copy,
+    "files_delete": _preview_delete,
+}

@@ -44,7 +44,7 @@ class CreateArgs(Arguments):
     body: str = ""
     """The note's text in Markdown, e.g. '- milk\\n- eggs'."""
     tags: list[Tag] = Field(default_factory=list, max_length=20)
-    """Tags, e.g. ['home', 'todo']."""
+    """Tags, only those the user gave."""
 
 
 class NoteArgs(Arguments):

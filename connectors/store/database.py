@@ -68,6 +68,27 @@ class Store:
         """Close every connection."""
         self.engine.dispose()
 
+    def dry_run(self) -> DryRunStore:
+        """A view of this store whose transactions are always rolled back."""
+        return DryRunStore(self.path, self.engine)
+
+
+class DryRunStore(Store):
+    """The store as a preview sees it: a tool runs for real, then nothing is kept.
+
+    Used to show exactly what a change to notes or events would do (its summary, its diff,
+    the resolved times) while it waits for approval, with no preview code of its own.
+    """
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with super().reading() as session:
+            yield session
+            session.flush()  # run the writes (and their checks) before they are dropped
+
+    def close(self) -> None:
+        """Nothing to close: the engine belongs to the real store."""
+
 
 def _store_error(exc: OperationalError, path: Path) -> StoreError:
     message = str(exc.orig) if exc.orig is not None else str(exc)

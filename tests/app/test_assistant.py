@@ -21,7 +21,7 @@ from app.events import (
     TurnDone,
 )
 from app.records import ActionState
-from connectors.errors import InvalidArgumentsError, NotFoundError
+from connectors.errors import ConnectorError, InvalidArgumentsError, NotFoundError
 from connectors.registry import Registry
 from connectors.tool import Arguments, Effect, ToolContext, ToolResult, Undo, tool
 from tests.scripted_backend import ScriptedBackend
@@ -232,14 +232,42 @@ def test_a_bad_call_goes_back_to_the_model_which_corrects_it(
     assert events[-1].text == "At the door."
 
 
-def test_the_same_call_repeated_stops_the_turn(
+def test_a_repeated_call_turns_into_an_answer_from_the_results(
     registry: Registry, tool_context: ToolContext
 ) -> None:
-    assistant, _ = assistant_for(
-        [call("shelf_get", key="attic"), call("shelf_get", key="attic")], registry, tool_context
+    """A small model often calls the same tool again after its result: that ends the calling,
+    and it answers in text from what it has (calls are not allowed in that last answer)."""
+    SHELF["attic"] = "old skis"
+    assistant, backend = assistant_for(
+        [
+            call("shelf_get", key="attic"),
+            call("shelf_get", key="attic"),
+            "The attic shelf holds old skis.",
+        ],
+        registry,
+        tool_context,
     )
     events = list(assistant.turn(None, "What is on the shelf in the attic?"))
-    assert "kept failing" in events[-1].text
+    assert [type(e) for e in events if not isinstance(e, TextDelta)] == [
+        CallProposed,
+        ToolResultEvent,
+        TurnDone,
+    ]
+    assert events[-1].text == "The attic shelf holds old skis."
+    assert len(backend.prompts) == 3
+
+
+def test_the_last_step_must_answer_in_text(registry: Registry, tool_context: ToolContext) -> None:
+    SHELF.update(a="1", b="2", c="3")
+    assistant, _ = assistant_for(
+        [call("shelf_get", key="a"), call("shelf_get", key="b"), call("shelf_get", key="c")],
+        registry,
+        tool_context,
+        max_steps=3,
+    )
+    events = list(assistant.turn(None, "Read every shelf key"))
+    assert events[-1].text == "I can't do that with my tools."  # the scripted text-only reply
+    assert sum(isinstance(e, ToolResultEvent) for e in events) == 2
 
 
 def test_policies_never_and_always(registry: Registry, tool_context: ToolContext) -> None:
@@ -291,3 +319,29 @@ def test_expired_actions_cannot_be_approved(registry: Registry, tool_context: To
     with pytest.raises(ActionError, match="expired"):
         later.approve(action.id)
     assert SHELF == {}
+
+
+def test_previews_of_notes_and_files_say_what_approval_will_do(tool_context: ToolContext) -> None:
+    """Notes are previewed by a dry run (nothing kept); file paths are checked up front, so a
+    refused path goes back to the model instead of becoming an action nobody can run."""
+    from connectors.registry import load_registry
+
+    registry = load_registry()
+    actions = Actions(registry, tool_context)
+    wifi = {"title": "Wifi", "body": "password: x"}
+    registry.run("notes_create", wifi, tool_context, approved=True)
+    action = actions.propose("notes_append", {"note": "wifi", "text": "router in the hall"})
+    assert action.summary == "Added to note 'Wifi'"
+    assert "+router in the hall" in action.preview["diff"]
+    note = registry.run("notes_read", {"note": "Wifi"}, tool_context).data
+    assert "router" not in note["body"]  # the preview kept nothing
+
+    granted = tool_context.granted_folders[0]
+    (granted / "report.txt").write_text("Q3")
+    (granted / "archive").mkdir()
+    move = actions.propose("files_move", {"source": "report.txt", "destination": "archive"})
+    assert move.preview["to"] == str(granted / "archive" / "report.txt")
+    assert (granted / "report.txt").exists()
+    with pytest.raises(ConnectorError, match="outside"):
+        actions.propose("files_move", {"source": "report.txt", "destination": "/etc"})
+    assert [a.id for a in actions.pending()] == [action.id, move.id]

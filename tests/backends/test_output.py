@@ -314,3 +314,23 @@ def test_scalar_spans_and_paths() -> None:
     ]
     with pytest.raises(ValueError):
         scalar_spans("   ", 0)
+
+
+@pytest.mark.parametrize("wanted", ['",', '", ', '"}'])
+def test_closing_a_string_where_the_grammar_closed_the_object_is_not_a_conflict(
+    wanted: str,
+) -> None:
+    """The model ended "decibel" too, it only wanted another key after it: same value."""
+    raw = '{"name": "set_volume", "arguments": {"level": 1, "unit": "decibel"}}'
+    overrides = [Override(_after(raw, '"decibel'), wanted)]
+    (only,) = assemble(raw, TOOLS, FMT, overrides=overrides).tool_calls
+    assert only.conflicts == ()
+
+
+def test_a_string_cut_short_by_the_grammar_is_still_a_conflict() -> None:
+    raw = '{"name": "set_volume", "arguments": {"level": 1, "unit": "decibel"}}'
+    overrides = [Override(_after(raw, '"decibel'), 's",')]
+    (only,) = assemble(raw, TOOLS, FMT, overrides=overrides).tool_calls
+    assert [(c.path, c.wanted[:8], c.got) for c in only.conflicts] == [
+        ("arguments.unit", "decibels", "decibel")
+    ]
