@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from app.actions import Action, Actions
+from app.argument_scope import scoped_tools
 from app.conversations import Conversations
 from app.events import (
     ActionPending,
@@ -109,7 +110,10 @@ class Assistant:
         seen: set[str] = set()
         pending: list[Action] = []
         shown: list[str] = []
-        options = GenerateOptions(max_tokens=self.options.max_tokens)
+        options = GenerateOptions(
+            max_tokens=self.options.max_tokens, constrain_to=scoped_tools(text, tools)
+        )
+        failed: dict[str, str] = {}  # call -> why it failed, for the calls that did
         for step in range(self.options.max_steps):
             if step == self.options.max_steps - 1:
                 options = dataclasses.replace(options, allow_calls=False)  # answer now
@@ -134,6 +138,16 @@ class Assistant:
                 break
             keys = [_call_key(call) for call in completion.tool_calls]
             if all(key in seen for key in keys):
+                errors = [failed[key] for key in keys if key in failed]
+                if errors:
+                    # The same failing call again: the model cannot fix it; say why, plainly.
+                    note = f"I couldn't do that: {errors[0]} Could you give me more details?"
+                    yield TextDelta(note)
+                    shown.append(note)
+                    self.conversations.append(
+                        conversation_id, {"role": "assistant", "content": note}
+                    )
+                    break
                 # The model repeats calls whose results it already has: it is done calling.
                 # Ask for the answer in text, from those results, instead of failing the turn.
                 options = dataclasses.replace(options, allow_calls=False)
@@ -144,7 +158,9 @@ class Assistant:
                 yield CallProposed(call.name, dict(call.arguments), conflicts)
                 repeated = key in seen
                 seen.add(key)
-                outcome = yield from self._handle(conversation_id, call, conflicts, repeated)
+                outcome = yield from self._handle(
+                    conversation_id, call, conflicts, repeated, failed, key
+                )
                 if isinstance(outcome, Action):
                     pending.append(outcome)
             if pending:
@@ -165,6 +181,8 @@ class Assistant:
         call: ToolCall,
         conflicts: tuple[str, ...],
         repeated: bool,
+        failed: dict[str, str],
+        key: str,
     ) -> Iterator[Event]:
         """Run, propose or refuse one call; its outcome goes back to the model as a tool message.
 
@@ -181,6 +199,7 @@ class Assistant:
             )
 
         def refuse(message: str) -> None:
+            failed[key] = message
             reply({"error": message, "next": "correct the call, or ask the user"})
 
         try:

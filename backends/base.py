@@ -58,6 +58,9 @@ class GenerateOptions:
             the logits to add to "another call" wherever the list of calls may end; with a
             planner, calls always come as a JSON array so the model can go on. ``None``
             leaves the number of calls to the model and the call format.
+        constrain_to: the tools the grammar enforces, when they differ from the tools shown
+            in the prompt (for example with optional arguments the request never mentions
+            left out): the prompt, and its cached prefix, stay the same for every request.
     """
 
     max_tokens: int = 512
@@ -67,6 +70,7 @@ class GenerateOptions:
     allow_text: bool = True
     allow_calls: bool = True
     more_calls: Callable[[str], float] | None = None
+    constrain_to: tuple[ToolSpec, ...] | None = None
 
 
 class Backend(ABC):

@@ -343,7 +343,8 @@ class LlamaCppBackend(Backend):
     ) -> Iterator[GenerationEvent]:
         options = options or GenerateOptions()
         constrained = options.constrained and tools is not None
-        matcher = self._matcher(tools or (), options) if constrained else None
+        grammar_tools = options.constrain_to if options.constrain_to is not None else tools
+        matcher = self._matcher(grammar_tools or (), options) if constrained else None
         prompt = self.render(messages, tools)
         tokens = self.tokenize(prompt)
         if len(tokens) >= self.n_ctx:

@@ -47,7 +47,7 @@ _SHA256 = r"^[0-9a-f]{64}$"
 
 class ListArguments(Arguments):
     path: str = ""
-    """Folder to list, e.g. "Documents" or "~/Pictures". Empty: the shared folder."""
+    """Folder to list, as the user named it. Empty: the shared folder."""
     include_hidden: bool = False
     """Also list hidden entries (names starting with a dot)."""
 
@@ -82,7 +82,7 @@ class FindArguments(Arguments):
     pattern: str = Field(min_length=1)
     """Part of a name ("invoice") or a glob ("*.pdf", "report-202?.txt"). Case is ignored."""
     folder: str = ""
-    """Folder to search in, with its subfolders, e.g. "Documents". Empty: all shared folders."""
+    """Folder to search in, with its subfolders, as the user named it. Empty: all shared folders."""
     include_hidden: bool = False
     """Also search hidden files and folders (names starting with a dot)."""
 
@@ -131,7 +131,7 @@ def files_find(context: ToolContext, args: FindArguments) -> ToolResult:
 
 class ReadArguments(Arguments):
     path: str = Field(min_length=1)
-    """The text file to read, e.g. "notes/todo.txt"."""
+    """The text file to read, as the user named it."""
     max_chars: int = Field(default=4000, ge=100, le=50_000)
     """Read at most this many characters, e.g. 4000."""
 
@@ -163,7 +163,7 @@ class WriteArguments(Arguments):
     model_config = ConfigDict(str_strip_whitespace=False)
 
     path: str = Field(min_length=1)
-    """The file to create, e.g. "notes/ideas.txt". Its folder must exist."""
+    """The file to create, as the user named it. Its folder must exist."""
     text: str = Field(max_length=WRITE_LIMIT)
     """The whole content to write."""
     overwrite: bool = False
@@ -202,9 +202,9 @@ def files_write(context: ToolContext, args: WriteArguments) -> ToolResult:
 
 class MoveArguments(Arguments):
     source: str = Field(min_length=1)
-    """The file or folder to move, e.g. "report.pdf"."""
+    """The file or folder to move, as the user named it."""
     destination: str = Field(min_length=1)
-    """New path or an existing folder to move it into, e.g. "Archive/report.pdf" or "Archive"."""
+    """Where to: a new path, or an existing folder to move it into, as the user named it."""
 
 
 @tool("files_move", effect=Effect.CHANGES, arguments=MoveArguments)
@@ -224,9 +224,9 @@ def files_move(context: ToolContext, args: MoveArguments) -> ToolResult:
 
 class CopyArguments(Arguments):
     source: str = Field(min_length=1)
-    """The file to copy, e.g. "report.pdf"."""
+    """The file to copy, as the user named it."""
     destination: str = Field(min_length=1)
-    """Path of the copy or an existing folder to copy into, e.g. "Backup/report.pdf"."""
+    """Path of the copy, or an existing folder to copy into, as the user named it."""
 
 
 @tool("files_copy", effect=Effect.CHANGES, arguments=CopyArguments)
@@ -244,7 +244,7 @@ def files_copy(context: ToolContext, args: CopyArguments) -> ToolResult:
 
 class DeleteArguments(Arguments):
     path: str = Field(min_length=1)
-    """The file or folder to move to the trash, e.g. "old/draft.txt"."""
+    """The file or folder to move to the trash, as the user named it."""
 
 
 @tool("files_delete", effect=Effect.CHANGES, arguments=DeleteArguments)

@@ -40,7 +40,7 @@ TagFilter = Annotated[
 
 class CreateArgs(Arguments):
     title: Title
-    """The note's title, e.g. 'Shopping list'."""
+    """The note's title, as the user gave it."""
     body: str = ""
     """The note's text in Markdown, e.g. '- milk\\n- eggs'."""
     tags: list[Tag] = Field(default_factory=list, max_length=20)
@@ -49,7 +49,7 @@ class CreateArgs(Arguments):
 
 class NoteArgs(Arguments):
     note: NoteName
-    """The note's title or id, e.g. 'Shopping list'."""
+    """The note's title or id, exactly as the user named it."""
 
 
 class AppendArgs(NoteArgs):
@@ -80,7 +80,7 @@ class EditArgs(NoteArgs):
 
 class RenameArgs(NoteArgs):
     new_title: Title
-    """The new title, e.g. 'Groceries'."""
+    """The new title the user gave."""
 
 
 class ListArgs(Arguments):

@@ -1,0 +1,59 @@
+"""The grammar offers an optional argument only when the request talks about it."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.argument_scope import scoped_tool
+from backends.schema import parse_tools
+
+(EVENT,) = parse_tools(
+    [
+        {
+            "name": "calendar_create",
+            "description": "Create a calendar event.",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "title": {"type": "string", "description": "The title."},
+                    "start": {"type": "string", "description": "When it starts."},
+                    "attendees": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "description": "People invited, e.g. ['ana@example.com'].",
+                    },
+                    "repeat": {
+                        "type": "string",
+                        "enum": ["none", "daily", "weekly"],
+                        "description": "How it repeats.",
+                    },
+                    "location": {"type": "string", "description": "Where it takes place."},
+                },
+                "required": ["title", "start"],
+            },
+        }
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("request_text", "offered"),
+    [
+        ("Add a dentist appointment tomorrow at 12:30", ["title", "start"]),
+        ("Team meeting weekly on Monday at 9", ["title", "start", "repeat"]),  # an enum value
+        ("Lunch with the people invited last time", ["title", "start", "attendees"]),
+        ("Create a calendar entry for the party, repeats daily", ["title", "start", "repeat"]),
+    ],
+)
+def test_only_mentioned_optional_arguments_are_offered(
+    request_text: str, offered: list[str]
+) -> None:
+    scoped = scoped_tool(request_text, EVENT)
+    assert list(scoped.parameters["properties"]) == offered
+    assert scoped.parameters["required"] == ["title", "start"]
+    assert scoped.name == EVENT.name and scoped.description == EVENT.description
+
+
+def test_the_tool_is_unchanged_when_everything_is_mentioned() -> None:
+    text = "Weekly title start with the people invited, location: where the office is"
+    assert scoped_tool(text, EVENT) is EVENT
