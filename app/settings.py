@@ -7,8 +7,6 @@ may override any of them for one run; the Qt settings page (later) edits the sam
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from app.paths import data_dir
+from connectors.atomic import write_bytes_atomic
 
 
 class SettingsError(Exception):
@@ -100,14 +99,5 @@ def load_settings() -> Settings:
 
 def save_settings(settings: Settings) -> None:
     """Write the settings atomically (a crash never leaves half a file)."""
-    path = settings_path()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(settings.model_dump_json(indent=2))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    data = settings.model_dump_json(indent=2).encode("utf-8")
+    write_bytes_atomic(settings_path(), data, overwrite=True)

@@ -8,13 +8,12 @@ the main settings, so a crash never leaves half a file.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.paths import data_dir
+from connectors.atomic import write_bytes_atomic
 
 DEFAULT_HOTKEY = "Ctrl+Alt+Space"
 
@@ -52,14 +51,5 @@ def load_ui_settings() -> UiSettings:
 
 def save_ui_settings(settings: UiSettings) -> None:
     """Write the preferences atomically."""
-    path = ui_settings_path()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(settings.model_dump_json(indent=2))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    data = settings.model_dump_json(indent=2).encode("utf-8")
+    write_bytes_atomic(ui_settings_path(), data, overwrite=True)

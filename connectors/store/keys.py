@@ -14,11 +14,11 @@ import hashlib
 import json
 import os
 import secrets
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from connectors.atomic import write_bytes_atomic
 from connectors.errors import KeyringUnavailableError, StoreError
 
 SERVICE = "call-me-maybe"
@@ -74,16 +74,8 @@ def read_source(database: Path) -> KeySource | None:
 def _write_source(database: Path, source: KeySource) -> None:
     path = _sidecar(database)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump({"source": source.kind, "salt": source.salt.hex()}, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    record = {"source": source.kind, "salt": source.salt.hex()}
+    write_bytes_atomic(path, json.dumps(record).encode("utf-8"), overwrite=True)
 
 
 def database_key(database: Path, passphrase: str | None = None) -> bytes:
