@@ -243,18 +243,26 @@ class LlamaCppBackend(Backend):
     def prefix_tokens(
         self, messages: Sequence[Message], tools: Sequence[ToolSpec] | None
     ) -> list[int]:
-        """The tokens every prompt with these system messages and tools starts with.
+        """The tokens every prompt with this first system message and these tools starts with.
 
-        Found by rendering two different user messages after the same system block and keeping
-        their common tokens: whatever the template puts before the user's words, tools included.
+        Found by rendering different continuations after the same system block (two user
+        messages, and a second system message) and keeping their common tokens: whatever the
+        template puts before the next message, tools included. Only the first system message
+        counts: templates put the tools in its block, and a later one (the assistant's
+        "Now: ..." line, which changes every minute) must not be part of the cached prefix.
         """
-        system = [m for m in _leading_system(messages)]
+        system = _leading_system(messages)[:1]
         key = (repr(system), repr([t.to_openai() for t in tools or ()]))
         cached = self._prefix_tokens.get(key)
         if cached is None:
-            probe_a = self.tokenize(self.render([*system, {"role": "user", "content": "A"}], tools))
-            probe_b = self.tokenize(self.render([*system, {"role": "user", "content": "Z"}], tools))
-            cached = probe_a[: _common_prefix(probe_a, probe_b)]
+            endings: list[list[Message]] = [
+                [{"role": "user", "content": "A"}],
+                [{"role": "user", "content": "Z"}],
+                [{"role": "system", "content": "A"}, {"role": "user", "content": "A"}],
+            ]
+            probes = [self.tokenize(self.render([*system, *end], tools)) for end in endings]
+            shared = min(_common_prefix(probes[0], probe) for probe in probes[1:])
+            cached = probes[0][:shared]
             self._prefix_tokens[key] = cached
         return cached
 

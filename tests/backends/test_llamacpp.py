@@ -335,3 +335,23 @@ def test_context_filling_up_inside_a_call_is_an_incomplete_call(tiny_gguf_path: 
         )
     finally:
         small.close()
+
+
+def test_a_second_system_message_stays_out_of_the_cached_prefix(backend: LlamaCppBackend) -> None:
+    """The assistant's "Now: ..." system message changes every minute; the cached prefix is the
+    first system message and the tools only, so a new minute does not make a cold prompt."""
+    tools = parse_tools([WEATHER])
+
+    def at(minute: str) -> list[dict[str, str]]:
+        return [
+            {"role": "system", "content": "You help."},
+            {"role": "system", "content": f"Now: Wednesday 10:{minute}."},
+            {"role": "user", "content": "Paris?"},
+        ]
+
+    prefix = backend.prefix_tokens(at("00"), tools)
+    assert prefix == backend.prefix_tokens(at("01"), tools)
+    assert prefix == backend.prefix_tokens(_messages(), tools)
+    prompt = backend.tokenize(backend.render(at("01"), tools))
+    assert prompt[: len(prefix)] == prefix
+    assert "Now:" not in backend.detokenize(prefix)
