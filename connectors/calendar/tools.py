@@ -769,22 +769,28 @@ def _update_preview(context: ToolContext, args: UpdateArgs) -> dict[str, Any]:
     }
 
 
+def _save_edit(session: Session, edit: Edit, env: Env) -> CalendarVersion:
+    """Keep the event's current text as a version (for undo), then store the edited text."""
+    version = service.save_version(session, edit.row, env.now)
+    service.store_text(
+        session,
+        edit.row,
+        uid=edit.row.uid,
+        ical=edit.text,
+        vtimezones=edit.row.vtimezones,
+        now=env.now,
+        calendar=edit.calendar,
+    )
+    return version
+
+
 @tool("calendar_update", effect=Effect.CHANGES, arguments=UpdateArgs, preview=_update_preview)
 def update(context: ToolContext, args: UpdateArgs) -> ToolResult:
     """Change an event's title, time, place, notes, attendees or reminder; one occurrence or all."""
     env = Env.of(context, "calendar_update")
     with context.store().transaction() as session:
         edit = _edit(session, env, args)
-        version = service.save_version(session, edit.row, env.now)
-        service.store_text(
-            session,
-            edit.row,
-            uid=edit.row.uid,
-            ical=edit.text,
-            vtimezones=edit.row.vtimezones,
-            now=env.now,
-            calendar=edit.calendar,
-        )
+        version = _save_edit(session, edit, env)
         found = _conflicts(session, edit.calendar, edit.row.id, env)
         event_id, title = edit.row.id, edit.row.title
     data: dict[str, Any] = {"id": event_id, **edit.after, "before": edit.before}
@@ -819,16 +825,7 @@ def cancel(context: ToolContext, args: EventArgs) -> ToolResult:
     env = Env.of(context, "calendar_cancel")
     with context.store().transaction() as session:
         edit = _cancel_edit(session, env, args)
-        version = service.save_version(session, edit.row, env.now)
-        service.store_text(
-            session,
-            edit.row,
-            uid=edit.row.uid,
-            ical=edit.text,
-            vtimezones=edit.row.vtimezones,
-            now=env.now,
-            calendar=edit.calendar,
-        )
+        version = _save_edit(session, edit, env)
         event_id, title, recurring = edit.row.id, edit.row.title, edit.row.recurring
     data: dict[str, Any] = {"id": event_id, "cancelled": edit.before}
     if edit.occurrence:
