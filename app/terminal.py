@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import TextIO
 
 from app.actions import Action
-from app.decisions import Decisions
+from app.decisions import Decisions, outcome_text
 from app.events import (
     ActionPending,
     CallProposed,
@@ -96,8 +96,6 @@ def ask_inline(
 
 def describe_outcome(action: Action) -> str:
     """One line about a decided action."""
-    from app.decisions import outcome_text
-
     if action.state.value in ("done", "failed"):
         return outcome_text(action)
     return action.describe()

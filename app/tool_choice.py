@@ -336,9 +336,7 @@ def _with_missing_calls(
     calls = trim_calls(again.tool_calls, request)
     if len(calls) <= len(completion.tool_calls):
         return completion
-    covered = _CallPlanner(*request_values(request)).missing(
-        json.dumps([c.arguments for c in calls], ensure_ascii=False)
-    )
+    covered = planner.missing(json.dumps([c.arguments for c in calls], ensure_ascii=False))
     if covered >= missing:
         return completion
     return dataclasses.replace(again, tool_calls=tuple(calls))
