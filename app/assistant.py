@@ -30,6 +30,7 @@ from app.events import (
     TurnDone,
 )
 from app.prompt import INSTRUCTIONS, now_message
+from app.result_answer import answer_from_results, asks_for_more
 from app.tool_choice import respond_stream
 from app.tool_selection import select_groups
 from backends.base import Backend, CancelToken, GenerateOptions
@@ -114,6 +115,7 @@ class Assistant:
             max_tokens=self.options.max_tokens, constrain_to=scoped_tools(text, tools)
         )
         failed: dict[str, str] = {}  # call -> why it failed, for the calls that did
+        called: list[str] = []  # names of the tools called in this turn
         for step in range(self.options.max_steps):
             if step == self.options.max_steps - 1:
                 options = dataclasses.replace(options, allow_calls=False)  # answer now
@@ -153,13 +155,15 @@ class Assistant:
                 options = dataclasses.replace(options, allow_calls=False)
                 continue
             self._record_calls(conversation_id, completion.tool_calls)
+            ran: list[tuple[str, dict[str, Any]]] = []  # (summary, result) of the calls that ran
             for call, key in zip(completion.tool_calls, keys, strict=True):
+                called.append(call.name)
                 conflicts = tuple(c.describe() for c in call.conflicts)
                 yield CallProposed(call.name, dict(call.arguments), conflicts)
                 repeated = key in seen
                 seen.add(key)
                 outcome = yield from self._handle(
-                    conversation_id, call, conflicts, repeated, failed, key
+                    conversation_id, call, conflicts, repeated, failed, key, ran
                 )
                 if isinstance(outcome, Action):
                     pending.append(outcome)
@@ -170,6 +174,16 @@ class Assistant:
                 self.conversations.append(
                     conversation_id, {"role": "assistant", "content": confirmation}
                 )
+                break
+            if len(ran) == len(completion.tool_calls) and not asks_for_more(
+                text, self._change_tools(tools), called
+            ):
+                # Every call ran and the request asks for nothing more: the results are the
+                # answer, shown as the tools returned them (see app.result_answer).
+                answer = answer_from_results(ran)
+                yield TextDelta(answer)
+                shown.append(answer)
+                self.conversations.append(conversation_id, {"role": "assistant", "content": answer})
                 break
         yield TurnDone(
             conversation_id, "\n".join(s for s in shown if s), tuple(a.id for a in pending)
@@ -183,8 +197,11 @@ class Assistant:
         repeated: bool,
         failed: dict[str, str],
         key: str,
+        ran: list[tuple[str, dict[str, Any]]],
     ) -> Iterator[Event]:
         """Run, propose or refuse one call; its outcome goes back to the model as a tool message.
+
+        A call that ran adds its (summary, result) to ``ran``.
 
         Returns (through ``yield from``): the pending :class:`Action`, ``"repeat"`` when the
         model made a call it had already made, or ``None``.
@@ -256,13 +273,14 @@ class Assistant:
                     raise ConnectorError(done.error)
                 result, summary, action_id = done.result or {}, done.summary, done.id
             else:
-                ran = self.registry.run(call.name, call.arguments, self.context)
-                result, summary, action_id = ran.data, ran.summary, None
+                output = self.registry.run(call.name, call.arguments, self.context)
+                result, summary, action_id = output.data, output.summary, None
         except ConnectorError as exc:
             refuse(str(exc))
             yield ToolErrorEvent(call.name, str(exc))
             return None
         reply({"result": result})
+        ran.append((summary or "", result if isinstance(result, dict) else {}))
         yield ToolResultEvent(call.name, dict(call.arguments), result, summary, action_id)
         return None
 
@@ -273,6 +291,17 @@ class Assistant:
         if self.options.tool_limit and len(specs) > self.options.tool_limit:
             return select_groups(text, specs, self.options.tool_limit)
         return specs
+
+    def _change_tools(self, tools: Sequence[ToolSpec]) -> list[str]:
+        """The names of the offered tools that change data."""
+        names = []
+        for spec in tools:
+            try:
+                if self.registry.get(spec.name).effect is Effect.CHANGES:
+                    names.append(spec.name)
+            except ConnectorError:
+                continue
+        return names
 
     def _messages(self, conversation_id: int) -> list[dict[str, Any]]:
         history = self.conversations.messages(conversation_id, limit=self.options.history)
