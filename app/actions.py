@@ -190,6 +190,7 @@ class Actions:
         with self.context.store().transaction() as session:
             record = session.get(ActionRecord, action_id)
             assert record is not None
+            _still_waiting(record)  # the other front end may have decided it meanwhile
             record.arguments = json.dumps(args, ensure_ascii=False)
             record.preview = json.dumps(preview, ensure_ascii=False, default=str)
             record.summary = str(preview.get("summary", ""))
@@ -209,9 +210,11 @@ class Actions:
         """
         if edited is not None:
             self.edit(action_id, edited)
-        action = self._waiting(action_id)
-        self._decide(action_id, ActionState.APPROVED)
-        return self._execute(action_id, action.tool, action.arguments)
+        self._waiting(action_id)
+        # Run the arguments as they were when approved: an edit from the other front end just
+        # before wins over what was read above.
+        approved = self._decide(action_id, ActionState.APPROVED)
+        return self._execute(action_id, approved.tool, approved.arguments)
 
     def run_now(
         self, tool: str, arguments: dict[str, Any], *, conversation_id: int | None = None
@@ -237,6 +240,9 @@ class Actions:
             record = session.get(ActionRecord, action_id)
             if record is None:
                 raise NotFoundError(f"there is no action #{action_id}")
+            # Checked again inside the write transaction: the GUI and a CLI command approving
+            # the same action at once would otherwise both see it waiting and both run it.
+            _still_waiting(record)
             record.state = state
             record.updated = self._now()
             return Action.of(record)
@@ -342,6 +348,16 @@ class Actions:
                 AuditItem(r.action_id, r.event, r.tool, json.loads(r.arguments), r.detail, r.at)
                 for r in rows
             ]
+
+
+def _still_waiting(record: ActionRecord) -> None:
+    """Refuse a decision on an action that is no longer waiting (checked under the write lock).
+
+    Raises:
+        ActionError: it was approved, rejected or has expired since it was read.
+    """
+    if ActionState(record.state) not in WAITING:
+        raise ActionError(f"action #{record.id} is {record.state}, not waiting for approval")
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,14 @@ SQLCipher through ``sqlcipher3`` and SQLAlchemy's ``sqlite+pysqlcipher`` dialect
 256-bit key passed as ``x'<hex>'`` (no key derivation on every open). The schema is brought to
 the newest Alembic revision on open, so an older store is migrated before first use. WAL mode
 lets the GUI read while the CLI writes.
+
+Transactions are begun by this module, not by the driver: pysqlite's own ``BEGIN`` comes only
+before the first write, so the reads of a read-modify-write (append to a note) ran outside any
+transaction and two processes appending at once lost one side's text. Every
+:meth:`Store.transaction` starts with ``BEGIN IMMEDIATE`` (it takes the write lock first, so its
+reads are the latest and no one else writes until it commits; another writer waits up to
+``BUSY_TIMEOUT_MS``), and every :meth:`Store.reading` with a plain ``BEGIN`` (one consistent
+snapshot).
 """
 
 from __future__ import annotations
@@ -22,6 +30,9 @@ from connectors.store.keys import database_key
 
 DATABASE_NAME = "store.db"
 MIGRATIONS = Path(__file__).with_name("migrations")
+BUSY_TIMEOUT_MS = 30_000
+"""How long a write waits for another process's transaction (the GUI and a CLI command)."""
+_BEGIN = "callmemaybe_begin"  # execution option: how the next transaction begins
 
 
 class Store:
@@ -41,6 +52,7 @@ class Store:
         """A session committed at the end of the block, rolled back on any error."""
         session = self._sessions()
         try:
+            session.connection(execution_options={_BEGIN: "IMMEDIATE"})
             yield session
             session.commit()
         except OperationalError as exc:
@@ -82,9 +94,18 @@ class DryRunStore(Store):
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        with super().reading() as session:
+        session = self._sessions()
+        try:
+            # IMMEDIATE as for a real write: a deferred transaction whose snapshot is older
+            # than another process's commit cannot take the write lock at its first flush.
+            session.connection(execution_options={_BEGIN: "IMMEDIATE"})
             yield session
             session.flush()  # run the writes (and their checks) before they are dropped
+        except OperationalError as exc:
+            raise _store_error(exc, self.path) from exc
+        finally:
+            session.rollback()
+            session.close()
 
     def close(self) -> None:
         """Nothing to close: the engine belongs to the real store."""
@@ -99,7 +120,21 @@ def _store_error(exc: OperationalError, path: Path) -> StoreError:
             f"the disk refused the write ({message}; it may be full or failing): "
             f"nothing was saved to {path.name}"
         )
+    if "locked" in message.lower() or "busy" in message.lower():
+        return StoreError(
+            f"another Call-Me-Maybe window or command kept the store busy for over "
+            f"{BUSY_TIMEOUT_MS // 1000} s; nothing was saved. Try again when it has finished"
+        )
+    if "readonly" in message.lower() or "read-only" in message.lower():
+        return StoreError(_read_only_message(path))
     return StoreError(f"the store {path} could not be written: {message}; nothing was saved")
+
+
+def _read_only_message(path: Path) -> str:
+    return (
+        f"the store's folder {path.parent} is read-only, so nothing can be saved (nothing was "
+        "changed); make it writable again, or free the disk it is on, and try again"
+    )
 
 
 def engine_for(path: Path, key: bytes) -> Engine:
@@ -111,11 +146,20 @@ def engine_for(path: Path, key: bytes) -> Engine:
 
     @event.listens_for(engine, "connect")
     def _pragmas(connection: Any, _record: Any) -> None:
+        connection.isolation_level = None  # the driver begins nothing; _begin does
         cursor = connection.cursor()
         cursor.execute("PRAGMA cipher_log_level = NONE")  # a wrong key is reported, not logged
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        # Outside any transaction (WAL cannot be switched on inside one); a no-op once set, and
+        # the first read of the file, so a wrong key fails here.
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        mode = connection.get_execution_options().get(_BEGIN, "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
 
@@ -139,8 +183,9 @@ def open_store(
     engine = engine_for(path, key if key is not None else database_key(path, passphrase))
     try:
         with engine.connect() as connection:
+            # IMMEDIATE: two processes opening a new store at once migrate it one after the other.
+            connection.execution_options(**{_BEGIN: "IMMEDIATE"})
             connection.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
-            connection.exec_driver_sql("PRAGMA journal_mode=WAL")
             _migrate(connection)
             connection.commit()
     except DatabaseError as exc:
