@@ -7,13 +7,17 @@ nothing here decides what is allowed.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
+import functools
 import hashlib
 import os
 import re
 import secrets
 import shutil
+import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from connectors.atomic import FileExistsRefusedError, copy_file_atomic
@@ -25,6 +29,52 @@ KEPT_ID = re.compile(r"^[0-9a-f]{32}$")
 _DISK_FULL = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
 _NO_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS}
 _CHUNK = 1024 * 1024
+_AT_FDCWD = -100
+_RENAME_NOREPLACE = 1
+# Answers meaning "this kernel or file system cannot rename without replacing": fall back.
+_NO_EXCLUSIVE_RENAME = {errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP}
+
+
+@functools.cache
+def _renameat2() -> Callable[..., int] | None:
+    """Linux's ``renameat2`` from the C library, or ``None`` (another system, an old libc)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p]
+    function.argtypes += [ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function  # type: ignore[no-any-return]
+
+
+def rename_exclusive(src: Path, dst: Path) -> bool:
+    """Rename ``src`` to ``dst`` in one step that never replaces an existing ``dst``.
+
+    One system call, so a process killed at any moment leaves the file at one of its two
+    names, never at both (a hard link then an unlink leaves both between the two calls).
+
+    Returns:
+        ``False`` when this system or file system has no such rename; the caller falls back.
+
+    Raises:
+        FileExistsError: ``dst`` exists.
+        OSError: any other failure (``EXDEV`` across file systems); nothing was moved.
+    """
+    function = _renameat2()
+    if function is None:
+        return False
+    result = function(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), _RENAME_NOREPLACE)
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in _NO_EXCLUSIVE_RENAME:
+        return False
+    if code == errno.EEXIST:
+        raise FileExistsError(code, os.strerror(code), str(dst))
+    raise OSError(code, os.strerror(code), str(src))
 
 
 def sha256_of(path: Path) -> str:
@@ -62,6 +112,8 @@ def place(src: Path, dst: Path) -> None:
 
 def _place_file(src: Path, dst: Path) -> None:
     try:
+        if rename_exclusive(src, dst):
+            return
         os.link(src, dst)
     except FileExistsError:
         raise FileExistsRefusedError(f"{dst} already exists; nothing was moved") from None
@@ -81,8 +133,12 @@ def _place_file(src: Path, dst: Path) -> None:
 
 def _place_folder(src: Path, dst: Path) -> None:
     try:
-        os.rename(src, dst)
+        # os.rename would replace an empty folder created at dst since it was checked.
+        if not rename_exclusive(src, dst):
+            os.rename(src, dst)
         return
+    except FileExistsError:
+        raise FileExistsRefusedError(f"{dst} already exists; nothing was moved") from None
     except OSError as exc:
         if exc.errno != errno.EXDEV:
             raise
