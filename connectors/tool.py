@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from enum import StrEnum
@@ -142,6 +142,9 @@ class Tool:
             without doing it (the resolved absolute times of an event, a note's diff, a
             file's source and destination), shown while the action waits for approval; a
             ``"summary"`` key, if present, is its one-line description.
+        choices: ``choices(context) -> {argument: values}``, the values an argument can
+            currently take (the titles of the user's notes), so decoding can keep a small model
+            to them; an empty mapping (or ``None``) leaves the arguments free.
     """
 
     name: str
@@ -151,6 +154,7 @@ class Tool:
     function: ToolFunction
     offered: bool = True
     preview: Callable[[ToolContext, Any], dict[str, Any]] | None = None
+    choices: Callable[[ToolContext], Mapping[str, Sequence[str]]] | None = None
 
     def parameters(self) -> dict[str, Any]:
         """The JSON Schema of the arguments as the model sees it.
@@ -223,6 +227,7 @@ def tool(
     offered: bool = True,
     description: str | None = None,
     preview: Callable[[ToolContext, Any], dict[str, Any]] | None = None,
+    choices: Callable[[ToolContext], Mapping[str, Sequence[str]]] | None = None,
 ) -> Callable[[ToolFunction], Tool]:
     """Make a :class:`Tool` of a function; its description is the docstring's first paragraph."""
 
@@ -236,6 +241,7 @@ def tool(
             function=function,
             offered=offered,
             preview=preview,
+            choices=choices,
         )
 
     return wrap

@@ -57,9 +57,10 @@ _UID_DOMAIN = "callmemaybe"
 
 class ListArgs(Arguments):
     start: str = Field("today", max_length=100)
-    """From when, e.g. 'today', 'next Monday' or '2026-12-01'."""
+    """The day to list, or from when, e.g. 'today', 'tomorrow', 'Friday' or '2026-12-01'."""
     end: str = Field("", max_length=100)
-    """Until when (that day included), e.g. 'Friday'. Empty: 7 days after start."""
+    """Until when (that day included), e.g. 'next Sunday'. Empty: the start's day only (the
+    next 7 days when no start is given)."""
     limit: int = Field(50, ge=1, le=200)
     """How many events at most."""
 
@@ -878,7 +879,14 @@ def _refresh(context: ToolContext, now: datetime) -> None:
 def list_events(context: ToolContext, args: ListArgs) -> ToolResult:
     """List calendar events between two dates, repeating events included."""
     env = Env.of(context, "calendar_list")
-    start, end = _range(env, args.start, args.end, lambda s: s + timedelta(days=7))
+
+    def default_end(start: datetime) -> datetime:
+        # "What is on tomorrow?" means that day; "What is on my calendar?" the week ahead.
+        if "start" not in args.model_fields_set:
+            return start + timedelta(days=7)
+        return dates.at_midnight(start.date() + timedelta(days=1), env.zone)
+
+    start, end = _range(env, args.start, args.end, default_end)
     _refresh(context, env.now)
     with context.store().reading() as session:
         page = service.occurrences_between(session, start, end, env.zone, limit=args.limit)

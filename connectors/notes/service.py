@@ -125,6 +125,18 @@ def find_note(session: Session, name: str, *, in_trash: bool = False) -> Note:
     )
 
 
+def titles(session: Session, *, in_trash: bool = False, limit: int) -> list[str] | None:
+    """Every title on one side of the trash, or ``None`` when there are more than ``limit``."""
+    query = (
+        select(Note.title)
+        .where(in_trash_condition(in_trash))
+        .order_by(Note.title_key)
+        .limit(limit + 1)
+    )
+    found = list(session.scalars(query))
+    return None if len(found) > limit else found
+
+
 def _candidates(session: Session, condition: ColumnElement[bool]) -> list[Note]:
     # Ids first, from the (trashed, title_key) index alone and in its order; then the notes.
     ids = select(Note.id).where(condition).order_by(Note.title_key).limit(MAX_CANDIDATES + 1)

@@ -161,6 +161,28 @@ def _change(
 # ---------------------------------------------------------------------------------------------
 
 
+MAX_CHOICES = 200  # above this many notes, a note's name is left free while decoding
+
+
+def _choices(in_trash: bool) -> Callable[[ToolContext], dict[str, list[str]]]:
+    """The titles a ``note`` argument can take now, so a small model names an existing note.
+
+    Measured on the bundled model: asked to "Append 'router in the hall' to my Wifi note" it
+    wrote the text as the note's name, and asked to "Rename my Inbox note to Later" it swapped
+    the two titles; each call failed ("no note titled ...") and the turn ended without a change.
+    """
+
+    def choices(context: ToolContext) -> dict[str, list[str]]:
+        with context.store().reading() as session:
+            found = service.titles(session, in_trash=in_trash, limit=MAX_CHOICES)
+        return {"note": found} if found else {}
+
+    return choices
+
+
+_LIVE_TITLES = _choices(in_trash=False)
+
+
 @tool("notes_create", effect=Effect.CHANGES, arguments=CreateArgs)
 def create(context: ToolContext, args: CreateArgs) -> ToolResult:
     """Create a new note with a title, Markdown text and tags."""
@@ -187,7 +209,7 @@ def create(context: ToolContext, args: CreateArgs) -> ToolResult:
     )
 
 
-@tool("notes_read", effect=Effect.READS, arguments=NoteArgs)
+@tool("notes_read", effect=Effect.READS, arguments=NoteArgs, choices=_LIVE_TITLES)
 def read(context: ToolContext, args: NoteArgs) -> ToolResult:
     """Show a note's full text and tags."""
     with context.store().reading() as session:
@@ -200,7 +222,7 @@ def read(context: ToolContext, args: NoteArgs) -> ToolResult:
     return ToolResult(data=data, summary=f"Note {data['title']!r}")
 
 
-@tool("notes_append", effect=Effect.CHANGES, arguments=AppendArgs)
+@tool("notes_append", effect=Effect.CHANGES, arguments=AppendArgs, choices=_LIVE_TITLES)
 def append(context: ToolContext, args: AppendArgs) -> ToolResult:
     """Add text at the end of a note."""
 
@@ -213,7 +235,7 @@ def append(context: ToolContext, args: AppendArgs) -> ToolResult:
     return _change(context, args.note, change)
 
 
-@tool("notes_edit", effect=Effect.CHANGES, arguments=EditArgs)
+@tool("notes_edit", effect=Effect.CHANGES, arguments=EditArgs, choices=_LIVE_TITLES)
 def edit(context: ToolContext, args: EditArgs) -> ToolResult:
     """Change a note: replace a passage (find and replace), rewrite its text, or set its tags."""
 
@@ -236,7 +258,7 @@ def edit(context: ToolContext, args: EditArgs) -> ToolResult:
     return _change(context, args.note, change)
 
 
-@tool("notes_rename", effect=Effect.CHANGES, arguments=RenameArgs)
+@tool("notes_rename", effect=Effect.CHANGES, arguments=RenameArgs, choices=_LIVE_TITLES)
 def rename(context: ToolContext, args: RenameArgs) -> ToolResult:
     """Give a note a new title."""
 
@@ -251,7 +273,7 @@ def rename(context: ToolContext, args: RenameArgs) -> ToolResult:
     return _change(context, args.note, change)
 
 
-@tool("notes_delete", effect=Effect.CHANGES, arguments=NoteArgs)
+@tool("notes_delete", effect=Effect.CHANGES, arguments=NoteArgs, choices=_LIVE_TITLES)
 def delete_note(context: ToolContext, args: NoteArgs) -> ToolResult:
     """Move a note to the trash (it can be restored)."""
 
@@ -262,7 +284,7 @@ def delete_note(context: ToolContext, args: NoteArgs) -> ToolResult:
     return _change(context, args.note, change)
 
 
-@tool("notes_restore", effect=Effect.CHANGES, arguments=NoteArgs)
+@tool("notes_restore", effect=Effect.CHANGES, arguments=NoteArgs, choices=_choices(in_trash=True))
 def restore(context: ToolContext, args: NoteArgs) -> ToolResult:
     """Take a note out of the trash."""
 

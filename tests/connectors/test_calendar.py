@@ -177,6 +177,11 @@ def test_list_defaults_to_a_week_and_reports_what_it_left_out(run: Any):
     short = run("calendar_list", {"start": "2026-11-20", "end": "2026-11-29", "limit": 3}).data
     assert [e["title"] for e in short["events"]] == ["Meeting 0", "Meeting 1", "Meeting 2"]
     assert short["more"] == 7
+    tomorrow = run("calendar_list", {"start": "tomorrow"}).data  # "what is on tomorrow?"
+    assert (
+        tomorrow["from"] == "2026-11-26T00:00+01:00" and tomorrow["to"] == "2026-11-27T00:00+01:00"
+    )
+    assert [e["title"] for e in tomorrow["events"]] == ["Meeting 6"]
 
 
 # ---------------------------------------------------------------------------------------------
