@@ -29,6 +29,7 @@ from app.events import (
     ToolResultEvent,
     TurnDone,
 )
+from app.history_window import fit_to_context
 from app.prompt import INSTRUCTIONS, now_message
 from app.result_answer import answer_from_results, asks_for_more
 from app.tool_choice import respond_stream
@@ -120,6 +121,7 @@ class Assistant:
             if step == self.options.max_steps - 1:
                 options = dataclasses.replace(options, allow_calls=False)  # answer now
             messages = self._messages(conversation_id)
+            messages = fit_to_context(self.backend, messages, tools, reserve=options.max_tokens)
             completion: Completion | None = None
             streamed: list[str] = []
             for event in respond_stream(
