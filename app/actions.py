@@ -145,15 +145,24 @@ class Actions:
             return Action.of(record)
 
     def pending(self) -> list[Action]:
-        """Actions waiting for a decision, oldest first (expired ones are marked so first)."""
-        self.expire()
+        """Actions waiting for a decision, oldest first (expired ones are marked so first).
+
+        Only reads unless something has expired: the window asks for this on the GUI thread
+        while a turn may be writing, and a write would wait for the store's write lock.
+        """
+        now = self._now()
         with self.context.store().reading() as session:
-            rows = session.scalars(
-                select(ActionRecord)
-                .where(ActionRecord.state.in_([s.value for s in WAITING]))
-                .order_by(ActionRecord.id)
+            rows = list(
+                session.scalars(
+                    select(ActionRecord)
+                    .where(ActionRecord.state.in_([s.value for s in WAITING]))
+                    .order_by(ActionRecord.id)
+                )
             )
-            return [Action.of(r) for r in rows]
+            waiting = [Action.of(r) for r in rows if r.expires is None or r.expires > now]
+        if len(waiting) < len(rows):
+            self.expire()
+        return waiting
 
     def history(self, limit: int = 50) -> list[Action]:
         """The newest actions in any state."""
