@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -113,7 +113,8 @@ class Assistant:
         pending: list[Action] = []
         shown: list[str] = []
         options = GenerateOptions(
-            max_tokens=self.options.max_tokens, constrain_to=scoped_tools(text, tools)
+            max_tokens=self.options.max_tokens,
+            constrain_to=scoped_tools(text, tools, self._choices(tools)),
         )
         failed: dict[str, str] = {}  # call -> why it failed, for the calls that did
         called: list[str] = []  # names of the tools called in this turn
@@ -160,7 +161,9 @@ class Assistant:
             ran: list[tuple[str, dict[str, Any]]] = []  # (summary, result) of the calls that ran
             for call, key in zip(completion.tool_calls, keys, strict=True):
                 called.append(call.name)
-                conflicts = tuple(c.describe() for c in call.conflicts)
+                conflicts = tuple(
+                    c.describe() for c in call.conflicts if not _said_by_user(c.got, text)
+                )
                 yield CallProposed(call.name, dict(call.arguments), conflicts)
                 repeated = key in seen
                 seen.add(key)
@@ -294,6 +297,18 @@ class Assistant:
             return select_groups(text, specs, self.options.tool_limit)
         return specs
 
+    def _choices(self, tools: Sequence[ToolSpec]) -> dict[str, Mapping[str, Sequence[str]]]:
+        """The current values of arguments that name the user's things (see Tool.choices)."""
+        found: dict[str, Mapping[str, Sequence[str]]] = {}
+        for spec in tools:
+            try:
+                choices = self.registry.get(spec.name).choices
+                if choices is not None:
+                    found[spec.name] = choices(self.context)
+            except ConnectorError:
+                continue  # no store yet, or it cannot be read: the arguments stay free
+        return found
+
     def _change_tools(self, tools: Sequence[ToolSpec]) -> list[str]:
         """The names of the offered tools that change data."""
         names = []
@@ -332,6 +347,12 @@ class Assistant:
                 ],
             },
         )
+
+
+def _said_by_user(value: object, request: str) -> bool:
+    """Whether the grammar's value is one the user said: then overriding the model (which
+    wanted to write something else) followed the user, and there is nothing to flag."""
+    return isinstance(value, str) and len(value) >= 2 and value.casefold() in request.casefold()
 
 
 def _call_key(call: ToolCall) -> str:
