@@ -1,6 +1,6 @@
 """The interface every model runtime implements.
 
-One class per runtime (``backends.llamacpp``, later ``backends.mlx``), each importing its heavy
+One class per runtime (``backends.llamacpp``, ``backends.mlxlm``), each importing its heavy
 library lazily and raising :class:`~backends.errors.RuntimeNotInstalledError` with the extra to
 install when it is missing. Capabilities are class attributes, not string switches.
 """
@@ -143,6 +143,20 @@ class Backend(ABC):
             if isinstance(event, Completion):
                 return event
         raise GenerationIncomplete("the model stopped without an answer")  # pragma: no cover
+
+    def prefix_tokens(
+        self, messages: Sequence[Message], tools: Sequence[ToolSpec] | None
+    ) -> list[int]:
+        """The tokens every prompt with this first system message and these tools starts with
+        (what a backend with ``supports_prefix_cache`` keeps ready); none by default."""
+        return []
+
+    def warm_prefix(
+        self, messages: Sequence[Message], tools: Sequence[ToolSpec] | None = None
+    ) -> float:
+        """Make the system-and-tools prefix ready so the next request reads only the user's
+        words; returns the seconds it took (nothing to do by default)."""
+        return 0.0
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Free the model's memory."""

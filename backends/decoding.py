@@ -14,14 +14,22 @@ so llama.cpp and MLX constrain decoding identically:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import llguidance
 import numpy as np
 from llguidance.numpy import allocate_token_bitmask, fill_next_token_bitmask
 
+from backends.call_format import CallFormat
 from backends.errors import BackendError
+from backends.grammar import build_tool_grammar, text_only_grammar
+
+if TYPE_CHECKING:
+    from backends.base import GenerateOptions
+    from backends.schema import ToolSpec
 
 
 @dataclass
@@ -241,3 +249,49 @@ class TokenChooser:
         probs = np.exp(scaled)
         probs /= probs.sum()
         return int(self._rng.choice(len(probs), p=probs))
+
+
+def make_matcher(
+    lltokenizer: llguidance.LLTokenizer,
+    tools: Sequence[ToolSpec],
+    fmt: CallFormat,
+    options: GenerateOptions,
+) -> llguidance.LLMatcher:
+    """The grammar state for one request: the tool grammar, or text only when calls are off.
+
+    With a call planner (``options.more_calls``) calls always come as a JSON array, so the
+    planner can ask for another one.
+
+    Raises:
+        GrammarError: the tools cannot be turned into a grammar.
+        BackendError: the grammar does not start.
+    """
+    if options.allow_calls:
+        if options.more_calls is not None and fmt.allow_list:
+            fmt = dataclasses.replace(fmt, list_only=True)
+        grammar = build_tool_grammar(tools, fmt, allow_text=options.allow_text)
+    else:
+        grammar = text_only_grammar()
+    matcher = llguidance.LLMatcher(lltokenizer, grammar, log_level=0)
+    if matcher.is_error():
+        raise BackendError(f"the tool grammar failed to start: {matcher.get_error()}")
+    return matcher
+
+
+def make_chooser(
+    matcher: llguidance.LLMatcher | None,
+    fmt: CallFormat,
+    options: GenerateOptions,
+    piece: Callable[[int], bytes],
+    eog: frozenset[int],
+) -> TokenChooser:
+    """The token chooser for one request, with the family's call-shape nudges under a grammar."""
+    nudge = None
+    if matcher is not None and (fmt.call_bias or fmt.argument_bias or options.more_calls):
+        nudge = CallShapeNudge(
+            piece,
+            more_calls=fmt.call_bias,
+            fewer_arguments=fmt.argument_bias,
+            plan=options.more_calls,
+        )
+    return TokenChooser(matcher, eog, options.temperature, options.seed, nudge=nudge)

@@ -17,8 +17,14 @@ import hashlib
 import os
 import struct
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from backends.schema import ToolSpec
+
+Message = Mapping[str, Any]
 
 _MAGIC = b"CMMKV001"
 _HEADER = struct.Struct("<8sI32s")  # magic, token count, sha256 of the payload
@@ -92,3 +98,59 @@ class PrefixCache:
         files = sorted(self.directory.glob("*.kv"), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in files[self.max_files :]:
             old.unlink(missing_ok=True)
+
+
+class PrefixFinder:
+    """Finds, once per (first system message, tools), the tokens every such prompt starts with.
+
+    Found by rendering different continuations after the same system block (two user
+    messages, and a second system message) and keeping their common tokens: whatever the
+    template puts before the next message, tools included. Only the first system message
+    counts: templates put the tools in its block, and a later one (the assistant's "Now: ..."
+    line, which changes every minute) must not be part of the cached prefix.
+
+    Args:
+        prompt_tokens: the tokens of the rendered prompt for ``(messages, tools)``.
+    """
+
+    _ENDINGS: tuple[tuple[Message, ...], ...] = (
+        ({"role": "user", "content": "A"},),
+        ({"role": "user", "content": "Z"},),
+        ({"role": "system", "content": "A"}, {"role": "user", "content": "A"}),
+    )
+
+    def __init__(
+        self, prompt_tokens: Callable[[list[Message], Sequence[ToolSpec] | None], list[int]]
+    ) -> None:
+        self._prompt_tokens = prompt_tokens
+        self._found: dict[tuple[str, str], list[int]] = {}
+
+    def __call__(self, messages: Sequence[Message], tools: Sequence[ToolSpec] | None) -> list[int]:
+        system = leading_system(messages)[:1]
+        key = (repr(system), repr([t.to_openai() for t in tools or ()]))
+        found = self._found.get(key)
+        if found is None:
+            probes = [self._prompt_tokens([*system, *end], tools) for end in self._ENDINGS]
+            shared = min(common_prefix(probes[0], probe) for probe in probes[1:])
+            found = probes[0][:shared]
+            self._found[key] = found
+        return found
+
+
+def leading_system(messages: Sequence[Message]) -> list[Message]:
+    """The system messages at the start of ``messages``."""
+    out = []
+    for message in messages:
+        if message.get("role") != "system":
+            break
+        out.append(message)
+    return out
+
+
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    """How many leading tokens ``a`` and ``b`` share."""
+    n = min(len(a), len(b))
+    for i in range(n):
+        if a[i] != b[i]:
+            return i
+    return n
