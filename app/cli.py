@@ -22,7 +22,7 @@ from typing import Any
 
 from app import __version__
 from app.evaluation.runner import EvalInputError
-from app.runtime import model_path, open_backend
+from app.runtime import BACKENDS, model_path, open_backend
 from app.settings import Settings, SettingsError, load_settings, save_settings
 from app.tool_choice import respond
 from backends.base import CancelToken, GenerateOptions
@@ -60,6 +60,11 @@ class _Progress:
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="'bundled', a .gguf path, or hf:OWNER/REPO/FILE.gguf[@REV]")
+    parser.add_argument(
+        "--backend",
+        choices=["auto", *sorted(BACKENDS)],
+        help="model runtime (default: settings; auto = MLX on Apple Silicon, else llama.cpp)",
+    )
     parser.add_argument("--threads", type=int, help="decoding threads (default: settings)")
     parser.add_argument("--max-tokens", type=int, help="longest answer in tokens")
 
@@ -90,6 +95,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     model = sub.add_parser("model", help="unpack or download the model; print its path")
     _add_model_options(model)
+    model_sub = model.add_subparsers(dest="model_command")
+    convert = model_sub.add_parser(
+        "convert-mlx", help="convert a Qwen2 GGUF into an MLX model folder; print its path"
+    )
+    convert.add_argument(
+        "gguf", nargs="?", type=Path, help="the GGUF file (default: the configured model)"
+    )
+    convert.add_argument("--out", type=Path, help="folder to write (default: in models/mlx)")
+    convert.add_argument(
+        "--bits",
+        type=int,
+        choices=[0, 4, 8],
+        help="quantize with mlx-lm (default: 8 on Apple Silicon, 0 = keep bf16 elsewhere)",
+    )
 
     evaluate = sub.add_parser("eval", help="score the model on a BFCL-format question file")
     evaluate.add_argument("questions", type=Path, help="BFCL question file (JSON lines)")
@@ -152,6 +171,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     settings = load_settings()
     overrides = {
         "model": getattr(args, "model", None),
+        "backend": getattr(args, "backend", None),
         "threads": getattr(args, "threads", None),
         "max_tokens": getattr(args, "max_tokens", None),
     }
@@ -196,8 +216,29 @@ def _cmd_call(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
 
 
 def _cmd_model(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
-    path = model_path(_settings(args), progress=_Progress("Unpacking the model"))
+    if args.model_command == "convert-mlx":
+        return _cmd_convert_mlx(args)
+    path = model_path(_settings(args), progress=_Progress("Preparing the model"))
     print(path)
+    return 0
+
+
+def _cmd_convert_mlx(args: argparse.Namespace) -> int:
+    from app.paths import models_dir
+    from backends.mlx_convert import convert_gguf, default_bits
+    from backends.mlx_models import MLX_SUBDIR, converted_model
+
+    gguf = args.gguf
+    if gguf is None:
+        settings = _settings(args).model_copy(update={"backend": "llama.cpp"})
+        gguf = model_path(settings, progress=_Progress("Unpacking the model"))
+    progress = _Progress("Converting to MLX")
+    if args.out is None:
+        out = converted_model(gguf, models_dir() / MLX_SUBDIR, progress, bits=args.bits)
+    else:
+        bits = default_bits() if args.bits is None else (args.bits or None)
+        out = convert_gguf(gguf, args.out, bits=bits, progress=progress)
+    print(out)
     return 0
 
 

@@ -1,21 +1,41 @@
 """Opening the configured model runtime: the one place that wires settings to a backend.
 
-Backends are looked up in a table of factories (no string if/elif chains), each importing its
-runtime lazily so a missing extra fails with an install hint, not an ImportError at start-up.
+Backends are looked up in a table (no string if/elif chains): each entry makes the backend and
+turns the model setting into the files that runtime reads (a GGUF for llama.cpp, an mlx-lm
+folder for MLX), importing its runtime lazily so a missing extra fails with an install hint,
+not an ImportError at start-up. ``auto`` picks MLX on Apple Silicon when the ``mlx`` extra is
+installed, llama.cpp everywhere else.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from app.paths import cache_dir, models_dir
 from app.settings import Settings
 from backends.base import Backend
 from backends.errors import BackendError
+from backends.mlx_convert import is_apple_silicon
 from backends.model_files import resolve_model
 
 Progress = Callable[[int, int], None]
+AUTO = "auto"
+
+
+@dataclass(frozen=True)
+class BackendKind:
+    """How to open one runtime.
+
+    Attributes:
+        make: a backend configured from the settings (its model not loaded yet).
+        resolve: the model setting to a local path this runtime loads.
+    """
+
+    make: Callable[[Settings], Backend]
+    resolve: Callable[[str, Path, Progress | None], Path]
 
 
 def _llama_cpp(settings: Settings) -> Backend:
@@ -30,14 +50,45 @@ def _llama_cpp(settings: Settings) -> Backend:
     )
 
 
-BACKENDS: dict[str, Callable[[Settings], Backend]] = {
-    "llama.cpp": _llama_cpp,
+def _mlx(settings: Settings) -> Backend:
+    from backends.mlxlm import MlxBackend, MlxSettings
+
+    return MlxBackend(MlxSettings(n_ctx=settings.context_tokens, cache_dir=cache_dir() / "prefix"))
+
+
+def _resolve_mlx(spec: str, models: Path, progress: Progress | None) -> Path:
+    from backends.mlx_models import resolve_mlx_model
+
+    return resolve_mlx_model(spec, models, progress)
+
+
+BACKENDS: dict[str, BackendKind] = {
+    "llama.cpp": BackendKind(_llama_cpp, resolve_model),
+    "mlx": BackendKind(_mlx, _resolve_mlx),
 }
 
 
+def backend_name(settings: Settings) -> str:
+    """The runtime the settings ask for, with ``auto`` decided for this machine."""
+    if settings.backend != AUTO:
+        return settings.backend
+    mlx_installed = importlib.util.find_spec("mlx_lm") is not None
+    return "mlx" if is_apple_silicon() and mlx_installed else "llama.cpp"
+
+
+def _kind(settings: Settings) -> BackendKind:
+    name = backend_name(settings)
+    kind = BACKENDS.get(name)
+    if kind is None:
+        known = ", ".join([AUTO, *sorted(BACKENDS)])
+        raise BackendError(f"unknown backend {name!r}; choose one of: {known}")
+    return kind
+
+
 def model_path(settings: Settings, progress: Progress | None = None) -> Path:
-    """The model file for ``settings.model``, joining or downloading it first if needed."""
-    return resolve_model(settings.model, models_dir(), progress=progress)
+    """The model for ``settings.model`` in the chosen runtime's format, made ready first
+    (joined, downloaded or converted)."""
+    return _kind(settings).resolve(settings.model, models_dir(), progress)
 
 
 def open_backend(settings: Settings, progress: Progress | None = None) -> Backend:
@@ -46,11 +97,8 @@ def open_backend(settings: Settings, progress: Progress | None = None) -> Backen
     Raises:
         BackendError: unknown backend, or the model cannot be found, unpacked or loaded.
     """
-    factory = BACKENDS.get(settings.backend)
-    if factory is None:
-        known = ", ".join(sorted(BACKENDS))
-        raise BackendError(f"unknown backend {settings.backend!r}; choose one of: {known}")
-    path = model_path(settings, progress)
-    backend = factory(settings)
+    kind = _kind(settings)
+    path = kind.resolve(settings.model, models_dir(), progress)
+    backend = kind.make(settings)
     backend.load(path)
     return backend

@@ -30,10 +30,16 @@ class Settings(BaseModel):
         "bundled",
         description=(
             "Which model to run: 'bundled' (ships with the app), a path to a .gguf file, "
-            "or 'hf:OWNER/REPO/FILE.gguf[@REVISION]' to download from a model hub."
+            "or 'hf:OWNER/REPO/FILE.gguf[@REVISION]' to download from a model hub. With the "
+            "MLX backend also an MLX model folder or 'hf:OWNER/REPO[@REVISION]' (an MLX "
+            "repository); a GGUF is converted for MLX once."
         ),
     )
-    backend: str = Field("llama.cpp", description="Model runtime: 'llama.cpp' (or 'mlx' later).")
+    backend: str = Field(
+        "auto",
+        description="Model runtime: 'auto' (MLX on Apple Silicon when the mlx extra is "
+        "installed, llama.cpp otherwise), 'llama.cpp' or 'mlx'.",
+    )
     threads: int | None = Field(
         None,
         ge=1,

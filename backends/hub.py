@@ -29,6 +29,7 @@ import hashlib
 import os
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -66,6 +67,9 @@ _GIT_SHA1 = re.compile(r"^[0-9a-f]{40}$")
 _DISK_FULL_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 _HASH_CHUNK = 4 * 1024 * 1024
 
+FileCheck = Callable[..., object]
+"""Called as ``check(path, label=...)``; raises ModelFileError when the file is not usable."""
+
 
 def hub_endpoint() -> str:
     """The hub's base URL: ``HF_ENDPOINT`` as it is now, not as it was at import."""
@@ -96,12 +100,15 @@ def download_model(
     dest_dir: Path,
     revision: str | None = None,
     progress: Progress | None = None,
+    check: FileCheck = check_gguf_file,
 ) -> Path:
-    """Download ``filename`` from ``repo_id`` (once) and return the checked local GGUF file.
+    """Download ``filename`` from ``repo_id`` (once) and return the checked local file.
 
     An interrupted download (dropped connection, app closed, Ctrl-C) leaves a partial file
     that the next call continues with a ``Range`` request. ``progress(done, total)`` receives
-    bytes, counting what an earlier attempt already fetched.
+    bytes, counting what an earlier attempt already fetched. ``check`` decides whether a file
+    is complete and usable (a whole GGUF model by default; the MLX backend checks its
+    safetensors and JSON files).
 
     Raises:
         ModelDownloadError: the hub is unreachable, the repository, revision or file does not
@@ -109,7 +116,7 @@ def download_model(
             written; one sentence says which.
     """
     target = local_path(repo_id, filename, Path(dest_dir), revision)
-    if _usable(target):
+    if _usable(target, check):
         return target
     what = f"{filename} from {repo_id}" + (f"@{revision}" if revision else "")
     endpoint = hub_endpoint()
@@ -121,8 +128,8 @@ def download_model(
     try:
         _make_dirs(target.parent, what)
         with WeakFileLock(target.parent / f".{target.name}.lock"):
-            if not _usable(target):  # another instance may have finished it meanwhile
-                _download(repo_id, filename, revision, endpoint, target, progress, what)
+            if not _usable(target, check):  # another instance may have finished it meanwhile
+                _download(repo_id, filename, revision, endpoint, target, progress, what, check)
     except ModelFileError:
         raise
     except Exception as exc:  # huggingface_hub and httpx2 raise many kinds; say it once
@@ -134,12 +141,12 @@ def _env_true(name: str) -> bool:
     return os.environ.get(name, "").strip().upper() in {"1", "ON", "YES", "TRUE"}
 
 
-def _usable(target: Path) -> bool:
+def _usable(target: Path, check: FileCheck) -> bool:
     """Whether a finished download is there and whole; a damaged one is removed for a refetch."""
     if not target.is_file():
         return False
     try:
-        check_gguf_file(target)
+        check(target)
     except ModelFileError:
         target.unlink(missing_ok=True)
         return False
@@ -163,6 +170,7 @@ def _download(
     target: Path,
     progress: Progress | None,
     what: str,
+    check: FileCheck,
 ) -> None:
     """HEAD for size and ETag, GET into the partial file (resuming it), verify, move in place."""
     url = hf_hub_url(repo_id, filename, revision=revision, endpoint=endpoint)
@@ -175,7 +183,7 @@ def _download(
     _fetch(url, metadata, partial, progress)
     _verify(partial, metadata.etag, what)
     try:
-        check_gguf_file(partial, label=f"The file {what}")
+        check(partial, label=f"The file {what}")
     except ModelFileError as exc:
         partial.unlink(missing_ok=True)
         raise ModelDownloadError(str(exc)) from exc

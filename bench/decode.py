@@ -11,7 +11,8 @@ Measures, with the assistant's own tools (bench/assistant_tools.json) and reques
 * resident memory (peak RSS of this process).
 
 Runs in a temporary data directory (``CALLMEMAYBE_HOME``), so the bundled model is joined there
-first. The last line is exactly::
+first (and, with ``--backend mlx``, converted to an MLX folder there: quantized to 8 bits on
+Apple Silicon, bf16 elsewhere). The last line is exactly::
 
     ratio=R p50_s=X p95_s=Y restored_ttft_s=Z rss_mb=M
 """
@@ -64,13 +65,19 @@ def _messages(request: str) -> list[dict[str, str]]:
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": request}]
 
 
-def _open(model: Path, threads: int):
+def _open(model: Path, threads: int, kind: str):
     from app.paths import cache_dir
-    from backends.llamacpp import LlamaCppBackend, LlamaSettings
 
-    backend = LlamaCppBackend(
-        LlamaSettings(n_ctx=4096, n_threads=threads, cache_dir=cache_dir() / "prefix")
-    )
+    if kind == "mlx":
+        from backends.mlxlm import MlxBackend, MlxSettings
+
+        backend = MlxBackend(MlxSettings(n_ctx=4096, cache_dir=cache_dir() / "prefix"))
+    else:
+        from backends.llamacpp import LlamaCppBackend, LlamaSettings
+
+        backend = LlamaCppBackend(
+            LlamaSettings(n_ctx=4096, n_threads=threads, cache_dir=cache_dir() / "prefix")
+        )
     backend.load(model)
     return backend
 
@@ -82,10 +89,12 @@ def _tools():
 
 
 def raw_speed(backend) -> tuple[float, float]:
-    """This machine's raw llama.cpp speed: prompt tokens/s and single-token decode tokens/s.
+    """This machine's raw runtime speed: prompt tokens/s and single-token decode tokens/s.
 
     Printed beside the results so numbers from machines of different speed can be compared.
     """
+    if backend.name == "mlx":
+        return raw_speed_mlx(backend)
     llm = backend.llm
     tokens = backend.tokenize("The quick brown fox jumps over the lazy dog. " * 40)[:400]
     llm.n_tokens = 0
@@ -100,11 +109,27 @@ def raw_speed(backend) -> tuple[float, float]:
     return prompt_tps, decode_tps
 
 
-def child_ttft(model: Path, threads: int) -> None:
+def raw_speed_mlx(backend) -> tuple[float, float]:
+    """:func:`raw_speed` for MLX: the model's forward passes straight on a fresh cache."""
+    import mlx.core as mx
+    from mlx_lm.models.cache import make_prompt_cache
+
+    tokens = backend.tokenize("The quick brown fox jumps over the lazy dog. " * 40)[:400]
+    cache = make_prompt_cache(backend.model)
+    started = time.perf_counter()
+    mx.eval(backend.model(mx.array(tokens)[None], cache=cache))
+    prompt_tps = len(tokens) / (time.perf_counter() - started)
+    started = time.perf_counter()
+    for token in tokens[:32]:
+        mx.eval(backend.model(mx.array([[token]]), cache=cache))
+    return prompt_tps, 32 / (time.perf_counter() - started)
+
+
+def child_ttft(model: Path, threads: int, kind: str) -> None:
     """Run in a fresh process: load, then time one request to its first token."""
     from backends.generation import Completion
 
-    backend = _open(model, threads)
+    backend = _open(model, threads, kind)
     tools = _tools()
     started = time.perf_counter()
     first = None
@@ -131,10 +156,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--model", type=Path, help="a GGUF to use instead of the bundled model")
+    parser.add_argument("--backend", choices=["llama.cpp", "mlx"], default="llama.cpp")
+    parser.add_argument("--limit", type=int, help="only the first N requests (a quick look)")
     parser.add_argument("--child-ttft", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_ttft:
-        child_ttft(args.child_ttft, args.threads)
+        child_ttft(args.child_ttft, args.threads, args.backend)
         return
 
     with tempfile.TemporaryDirectory(prefix="cmm-bench-") as home:
@@ -145,13 +172,17 @@ def main() -> None:
 
         t0 = time.perf_counter()
         model = args.model or ensure_bundled_model(models_dir())
+        if args.backend == "mlx":
+            from backends.mlx_models import resolve_mlx_model
+
+            model = resolve_mlx_model(str(model), models_dir())
         print(f"model ready in {time.perf_counter() - t0:.1f} s: {model.name}")
         t0 = time.perf_counter()
-        backend = _open(model, args.threads)
+        backend = _open(model, args.threads, args.backend)
         print(f"loaded in {time.perf_counter() - t0:.2f} s, threads={args.threads}")
         prompt_tps, decode_tps = raw_speed(backend)
         speed = f"prompt {prompt_tps:.0f} tok/s, decode {decode_tps:.1f} tok/s"
-        print(f"raw llama.cpp speed here: {speed}")
+        print(f"raw {args.backend} speed here: {speed}")
         tools = _tools()
         cold = backend.warm_prefix(_messages(REQUESTS[0]), tools)
         prefix_len = len(backend.prefix_tokens(_messages(REQUESTS[0]), tools))
@@ -160,7 +191,7 @@ def main() -> None:
         latencies: list[float] = []
         con_time = con_tokens = 0.0
         unc_time = unc_tokens = 0.0
-        for request in REQUESTS:
+        for request in REQUESTS[: args.limit]:
             started = time.perf_counter()
             c = backend.generate(_messages(request), tools)
             latency = time.perf_counter() - started
@@ -186,7 +217,12 @@ def main() -> None:
         rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
         child = subprocess.run(
-            [sys.executable, __file__, "--threads", str(args.threads), "--child-ttft", str(model)],
+            [
+                sys.executable,
+                __file__,
+                *("--threads", str(args.threads), "--backend", args.backend),
+                *("--child-ttft", str(model)),
+            ],
             capture_output=True,
             text=True,
             check=True,

@@ -40,6 +40,21 @@ def tiny_gguf_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_mlx_path(tiny_gguf_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny GGUF converted to an mlx-lm folder (float32, so its logits match llama.cpp's),
+    built once per test session; skipped where MLX is not installed (``mlx[cpu]`` on Linux)."""
+    from backends.mlxlm import mlx_available
+
+    if not mlx_available():
+        pytest.skip("MLX is not installed (pip install '.[mlx]'; on Linux it needs mlx[cpu])")
+    from backends.mlx_convert import convert_gguf
+
+    return convert_gguf(
+        tiny_gguf_path, tmp_path_factory.mktemp("tiny_mlx") / "tiny-mlx", dtype="float32"
+    )
+
+
+@pytest.fixture(scope="session")
 def tiny_long_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny model with an 8k context: the assistant's prompt with its tools needs a few
     thousand tokens in the tiny model's byte-level vocabulary, more than the 2k default."""
