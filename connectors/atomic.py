@@ -18,12 +18,18 @@ import errno
 import hashlib
 import os
 import secrets
-import shutil
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
 from connectors.errors import ConnectorError, DiskFullError
+
+FolderGuard = Callable[[Path], int]
+"""Opens a destination folder and checks it (see :func:`connectors.granted.open_folder_checked`);
+the write then happens relative to that descriptor, so a link swapped in for the folder (or one
+above it) after the check cannot send the file elsewhere."""
+Opener = Callable[[str, int], int]
 
 _DISK_FULL = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
 # File systems without hard links (FAT, exFAT, some network shares) answer one of these to
@@ -36,7 +42,9 @@ class FileExistsRefusedError(ConnectorError):
     """The destination exists and overwriting it was not asked for; nothing was written."""
 
 
-def write_bytes_atomic(path: Path, data: bytes, *, overwrite: bool = False) -> None:
+def write_bytes_atomic(
+    path: Path, data: bytes, *, overwrite: bool = False, guard: FolderGuard | None = None
+) -> None:
     """Write ``data`` to ``path`` atomically.
 
     Args:
@@ -44,6 +52,7 @@ def write_bytes_atomic(path: Path, data: bytes, *, overwrite: bool = False) -> N
         data: the whole content.
         overwrite: replace an existing file (keeping its permissions); otherwise an existing
             ``path`` is refused.
+        guard: opens and checks the folder first (the file tools pass one).
 
     Raises:
         FileExistsRefusedError: ``path`` exists and ``overwrite`` is false.
@@ -54,10 +63,17 @@ def write_bytes_atomic(path: Path, data: bytes, *, overwrite: bool = False) -> N
     def fill(out: BinaryIO) -> None:
         out.write(data)
 
-    _publish(path, fill, overwrite=overwrite, mode_from=path)
+    _publish(path, fill, overwrite=overwrite, mode_from=path, guard=guard)
 
 
-def copy_file_atomic(src: Path, dst: Path, *, overwrite: bool = False) -> str:
+def copy_file_atomic(
+    src: Path,
+    dst: Path,
+    *,
+    overwrite: bool = False,
+    opener: Opener | None = None,
+    guard: FolderGuard | None = None,
+) -> str:
     """Copy the regular file ``src`` to ``dst`` atomically, keeping its permissions and times.
 
     Returns:
@@ -70,7 +86,7 @@ def copy_file_atomic(src: Path, dst: Path, *, overwrite: bool = False) -> str:
     """
     digest = hashlib.sha256()
     try:
-        source = src.open("rb")
+        source = open(src, "rb", opener=opener)  # noqa: SIM115 - closed below, after publishing
     except OSError as exc:
         raise ConnectorError(
             f"could not read {src} ({exc.strerror or exc}); nothing was copied"
@@ -82,7 +98,7 @@ def copy_file_atomic(src: Path, dst: Path, *, overwrite: bool = False) -> str:
             out.write(chunk)
 
     with source:
-        _publish(dst, fill, overwrite=overwrite, stat_from=src)
+        _publish(dst, fill, overwrite=overwrite, stat_from=src, guard=guard)
     return digest.hexdigest()
 
 
@@ -93,16 +109,40 @@ def _publish(
     overwrite: bool,
     mode_from: Path | None = None,
     stat_from: Path | None = None,
+    guard: FolderGuard | None = None,
 ) -> None:
-    """Write a temporary file with ``fill``, fsync it, then give it ``path``'s name."""
+    """Write a temporary file with ``fill``, fsync it, then give it ``path``'s name.
+
+    With a ``guard``, every step names the files relative to the checked folder descriptor.
+    """
     folder = path.parent
-    if not overwrite and os.path.lexists(path):
+    dir_fd = guard(folder) if guard is not None else None
+    try:
+        _publish_in(folder, dir_fd, path, fill, overwrite, mode_from, stat_from)
+    finally:
+        if dir_fd is not None:
+            os.close(dir_fd)
+
+
+def _publish_in(
+    folder: Path,
+    dir_fd: int | None,
+    path: Path,
+    fill: Callable[[BinaryIO], None],
+    overwrite: bool,
+    mode_from: Path | None,
+    stat_from: Path | None,
+) -> None:
+    name = path.name if dir_fd is not None else str(path)
+    temp_name = f".{path.name[:200]}.{secrets.token_hex(4)}.partial"
+    temp = temp_name if dir_fd is not None else str(folder / temp_name)
+    if not overwrite and _lexists(name, dir_fd):
         raise FileExistsRefusedError(_exists_message(path))
-    temp = folder / f".{path.name[:200]}.{secrets.token_hex(4)}.partial"
     try:
         # O_EXCL: never write through a name someone else holds; 0o666 lets the umask decide
         # the permissions, as for any new file.
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        fd = os.open(temp, flags, 0o666, dir_fd=dir_fd)
     except OSError as exc:
         raise _error(exc, path) from exc
     try:
@@ -110,18 +150,21 @@ def _publish(
             fill(out)
             out.flush()
             os.fsync(out.fileno())
-        if stat_from is not None:
-            shutil.copystat(stat_from, temp)
-        elif overwrite and mode_from is not None and mode_from.exists():
-            shutil.copymode(mode_from, temp)
+            if stat_from is not None:
+                source = os.stat(stat_from)
+                os.chmod(out.fileno(), stat.S_IMODE(source.st_mode))
+                os.utime(out.fileno(), ns=(source.st_atime_ns, source.st_mtime_ns))
+            elif overwrite and mode_from is not None and _lexists(name, dir_fd):
+                mode = os.stat(name, dir_fd=dir_fd).st_mode
+                os.chmod(out.fileno(), stat.S_IMODE(mode))
         if overwrite:
-            os.replace(temp, path)
+            os.replace(temp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
         else:
-            _rename_no_replace(temp, path)
-        _fsync_folder(folder)
+            _rename_no_replace(temp, name, dir_fd)
+        _fsync_folder(folder, dir_fd)
     except BaseException as exc:
         with contextlib.suppress(OSError):
-            os.unlink(temp)
+            os.unlink(temp, dir_fd=dir_fd)
         if isinstance(exc, FileExistsError):
             raise FileExistsRefusedError(_exists_message(path)) from exc
         if isinstance(exc, OSError):
@@ -129,28 +172,39 @@ def _publish(
         raise
 
 
-def _rename_no_replace(temp: Path, path: Path) -> None:
-    """Give ``temp`` the name ``path`` unless that name exists (FileExistsError)."""
+def _lexists(name: str, dir_fd: int | None) -> bool:
+    try:
+        os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _rename_no_replace(temp: str, name: str, dir_fd: int | None) -> None:
+    """Give ``temp`` the name ``name`` unless that name exists (FileExistsError)."""
     if os.name == "nt":
-        os.rename(temp, path)  # refuses an existing destination on Windows
+        os.rename(temp, name)  # refuses an existing destination on Windows
         return
     try:
-        os.link(temp, path)
+        os.link(temp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except OSError as exc:
         if exc.errno not in _NO_LINKS:
             raise
-        if os.path.lexists(path):  # no hard links here: check, then replace (small race)
-            raise FileExistsError(errno.EEXIST, "exists", str(path)) from exc
-        os.replace(temp, path)
+        if _lexists(name, dir_fd):  # no hard links here: check, then replace (small race)
+            raise FileExistsError(errno.EEXIST, "exists", name) from exc
+        os.replace(temp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     else:
-        os.unlink(temp)
+        os.unlink(temp, dir_fd=dir_fd)
 
 
-def _fsync_folder(folder: Path) -> None:
+def _fsync_folder(folder: Path, dir_fd: int | None = None) -> None:
     """Make the new name itself durable (POSIX); not possible, nor needed, on Windows."""
     if os.name == "nt":
         return
     with contextlib.suppress(OSError):
+        if dir_fd is not None:
+            os.fsync(dir_fd)
+            return
         fd = os.open(folder, os.O_RDONLY)
         try:
             os.fsync(fd)

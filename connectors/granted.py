@@ -8,14 +8,16 @@ are handed out: reading a FIFO blocks forever, a device can be endless or harmfu
 not a file at all.
 
 A path can still change between this check and its use (another program swaps a folder for a
-link): the check guards against the model, not against a hostile program already running as the
-user.
+link). The tools therefore open what they read, and the folders they write into or move between,
+with :func:`open_checked` / :func:`open_folder_checked`, which check the real path of the open
+descriptor again, and then work relative to it.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -137,3 +139,107 @@ def _special_kind(mode: int) -> str:
     if stat.S_ISSOCK(mode):
         return "a socket"
     return "a special file"
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking again what was opened: a link swapped in between the check and the use
+# ---------------------------------------------------------------------------------------------
+
+_F_GETPATH = 50  # macOS fcntl: the path of an open file descriptor
+
+
+def opened_path(fd: int) -> Path | None:
+    """The real path of the file or folder open as ``fd``, or ``None`` where the system cannot
+    say (then only the check made by :func:`resolve_granted` applies)."""
+    if os.path.isdir("/proc/self/fd"):
+        try:
+            return Path(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:
+            return None
+    if hasattr(os, "O_DIRECTORY") and os.uname().sysname == "Darwin":  # pragma: no cover
+        import fcntl
+
+        try:
+            raw = fcntl.fcntl(fd, _F_GETPATH, b"\0" * 1024)
+        except OSError:
+            return None
+        return Path(os.fsdecode(raw.rstrip(b"\0")))
+    return None  # pragma: no cover - Windows: no links to swap without privileges
+
+
+def check_opened(context: ToolContext, fd: int, shown: Path) -> None:
+    """Refuse ``fd`` unless what it opened lies inside a granted folder.
+
+    :func:`resolve_granted` checked a path; between that check and the ``open`` another
+    program may have swapped a folder on the way for a link to elsewhere (a symlink race).
+    What the descriptor really opened is checked here, so the file read, the folder written
+    into or moved from is the one inside, or nothing is done.
+
+    Raises:
+        PathRefusedError: ``fd`` is outside every granted folder (the caller closes it).
+    """
+    real = opened_path(fd)
+    if real is None:
+        return
+    roots = granted_roots(context)
+    if not any(real.is_relative_to(root) for root in roots):
+        raise PathRefusedError(
+            f"{shown} changed while it was being opened and now leads outside the folders you "
+            f"shared (to {real}); nothing was done. Check what replaced it"
+        )
+
+
+def open_checked(context: ToolContext, path: Path, flags: int = os.O_RDONLY) -> int:
+    """Open a path :func:`resolve_granted` returned, checked again once open.
+
+    Opened without following a final link and without blocking (a FIFO swapped in would
+    otherwise hang the read forever), then refused unless it is a regular file or folder
+    inside a granted folder. The caller owns (and closes) the descriptor.
+
+    Raises:
+        PathRefusedError: it is now a link, a special file, or outside.
+        NotFoundError: it is gone.
+    """
+    extra = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    extra |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags | extra)
+    except FileNotFoundError:
+        raise NotFoundError(f"{path} does not exist any more; list its folder to check") from None
+    except OSError as exc:
+        raise PathRefusedError(f"{path} cannot be opened ({exc.strerror or exc})") from exc
+    try:
+        mode = os.fstat(fd).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            raise PathRefusedError(
+                f"{path} is {_special_kind(mode)}, not a regular file or folder; "
+                "the assistant only handles ordinary files"
+            )
+        check_opened(context, fd, path)
+        if hasattr(os, "set_blocking") and stat.S_ISREG(mode):
+            os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def checked_opener(context: ToolContext) -> Callable[[str, int], int]:
+    """An ``opener`` for :func:`open` that refuses what :func:`open_checked` refuses."""
+
+    def opener(path: str, flags: int) -> int:
+        return open_checked(context, Path(path), flags)
+
+    return opener
+
+
+def open_folder_checked(context: ToolContext, folder: Path) -> int:
+    """A descriptor of ``folder`` checked to be inside a granted folder once open: names
+    created or renamed relative to it (``dir_fd=``) stay inside whatever else moves."""
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+    return open_checked(context, folder, flags)
+
+
+def folder_guard(context: ToolContext) -> Callable[[Path], int]:
+    """:func:`open_folder_checked` for ``context``, as the file operations take it."""
+    return lambda folder: open_folder_checked(context, folder)

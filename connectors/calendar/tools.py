@@ -29,7 +29,7 @@ from connectors.atomic import write_bytes_atomic
 from connectors.calendar import dates, ics, service
 from connectors.calendar.models import CalendarEvent, CalendarImport, CalendarVersion
 from connectors.errors import ConnectorError, InvalidArgumentsError, NotFoundError
-from connectors.granted import resolve_granted
+from connectors.granted import checked_opener, folder_guard, resolve_granted
 from connectors.tool import Arguments, Effect, ToolContext, ToolResult, Undo, tool
 
 Repeat = Literal["none", "daily", "weekdays", "weekly", "monthly", "yearly"]
@@ -959,7 +959,8 @@ def free_time(context: ToolContext, args: FreeTimeArgs) -> ToolResult:
 def _read_ics(context: ToolContext, path_text: str) -> tuple[str, ics.ParsedFile]:
     path = resolve_granted(context, path_text, must_exist=True, kind="file")
     try:
-        data = path.read_bytes()
+        with open(path, "rb", opener=checked_opener(context)) as source:
+            data = source.read(ics.MAX_ICS_BYTES + 1)
     except OSError as exc:
         raise ConnectorError(
             f"{path} cannot be read ({exc.strerror}); nothing was imported"
@@ -1044,7 +1045,7 @@ def export_ics(context: ToolContext, args: PathArgs) -> ToolResult:
             )
         ]
     data = ics.export_text(rows)
-    write_bytes_atomic(path, data)
+    write_bytes_atomic(path, data, guard=folder_guard(context))
     digest = hashlib.sha256(data).hexdigest()
     return ToolResult(
         data={"path": str(path), "events": len(rows), "bytes": len(data)},

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from connectors.atomic import FileExistsRefusedError, copy_file_atomic
+from connectors.atomic import FileExistsRefusedError, FolderGuard, copy_file_atomic
 from connectors.errors import ConnectorError, DiskFullError, NotFoundError
 from connectors.tool import ToolContext
 
@@ -50,11 +50,16 @@ def _renameat2() -> Callable[..., int] | None:
     return function  # type: ignore[no-any-return]
 
 
-def rename_exclusive(src: Path, dst: Path) -> bool:
+def rename_exclusive(
+    src: Path | str, dst: Path | str, src_dir_fd: int | None = None, dst_dir_fd: int | None = None
+) -> bool:
     """Rename ``src`` to ``dst`` in one step that never replaces an existing ``dst``.
 
     One system call, so a process killed at any moment leaves the file at one of its two
     names, never at both (a hard link then an unlink leaves both between the two calls).
+
+    Args:
+        src_dir_fd, dst_dir_fd: folders the names are relative to (as for :func:`os.rename`).
 
     Returns:
         ``False`` when this system or file system has no such rename; the caller falls back.
@@ -66,7 +71,13 @@ def rename_exclusive(src: Path, dst: Path) -> bool:
     function = _renameat2()
     if function is None:
         return False
-    result = function(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), _RENAME_NOREPLACE)
+    result = function(
+        _AT_FDCWD if src_dir_fd is None else src_dir_fd,
+        os.fsencode(src),
+        _AT_FDCWD if dst_dir_fd is None else dst_dir_fd,
+        os.fsencode(dst),
+        _RENAME_NOREPLACE,
+    )
     if result == 0:
         return True
     code = ctypes.get_errno()
@@ -86,12 +97,16 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def place(src: Path, dst: Path) -> None:
+def place(src: Path, dst: Path, guard: FolderGuard | None = None) -> None:
     """Move the file or folder ``src`` to the free name ``dst``.
 
     On one file system this is a rename (a hard link then an unlink for a file, so an existing
     ``dst`` is never replaced); across file systems the content is copied atomically first and
     ``src`` removed after, so a failure leaves ``src`` whole.
+
+    Args:
+        guard: opens and checks both folders first; the move then names the file relative
+            to them, so a link swapped in for either folder cannot take it elsewhere.
 
     Raises:
         FileExistsRefusedError: ``dst`` exists.
@@ -101,41 +116,62 @@ def place(src: Path, dst: Path) -> None:
         raise FileExistsRefusedError(
             f"{dst} already exists; nothing was moved. Choose another name, or move that away first"
         )
+    src_fd = guard(src.parent) if guard is not None else None
     try:
-        if src.is_dir():
-            _place_folder(src, dst)
-        else:
-            _place_file(src, dst)
-    except OSError as exc:
-        raise _error(exc, f"could not move {src} to {dst}") from exc
+        dst_fd = guard(dst.parent) if guard is not None else None
+        try:
+            if src.is_dir():
+                _place_folder(src, dst, src_fd, dst_fd)
+            else:
+                _place_file(src, dst, src_fd, dst_fd, guard)
+        except OSError as exc:
+            raise _error(exc, f"could not move {src} to {dst}") from exc
+        finally:
+            if dst_fd is not None:
+                os.close(dst_fd)
+    finally:
+        if src_fd is not None:
+            os.close(src_fd)
 
 
-def _place_file(src: Path, dst: Path) -> None:
+def _at(path: Path, dir_fd: int | None) -> str:
+    """The name to use with ``dir_fd``: the last part relative to it, or the whole path."""
+    return path.name if dir_fd is not None else str(path)
+
+
+def _place_file(
+    src: Path, dst: Path, src_fd: int | None, dst_fd: int | None, guard: FolderGuard | None
+) -> None:
+    s, d = _at(src, src_fd), _at(dst, dst_fd)
     try:
-        if rename_exclusive(src, dst):
+        if rename_exclusive(s, d, src_fd, dst_fd):
             return
-        os.link(src, dst)
+        os.link(s, d, src_dir_fd=src_fd, dst_dir_fd=dst_fd)
     except FileExistsError:
         raise FileExistsRefusedError(f"{dst} already exists; nothing was moved") from None
     except OSError as exc:
         if exc.errno == errno.EXDEV:
-            copy_file_atomic(src, dst)
-            os.unlink(src)
+            copy_file_atomic(src, dst, guard=guard)
+            os.unlink(s, dir_fd=src_fd)
             return
         if exc.errno not in _NO_LINKS:
             raise
-        if os.path.lexists(dst):  # no hard links on this file system: check, then rename
+        try:  # no hard links on this file system: check, then rename
+            os.stat(d, dir_fd=dst_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            os.rename(s, d, src_dir_fd=src_fd, dst_dir_fd=dst_fd)
+        else:
             raise FileExistsRefusedError(f"{dst} already exists; nothing was moved") from exc
-        os.rename(src, dst)
     else:
-        os.unlink(src)
+        os.unlink(s, dir_fd=src_fd)
 
 
-def _place_folder(src: Path, dst: Path) -> None:
+def _place_folder(src: Path, dst: Path, src_fd: int | None, dst_fd: int | None) -> None:
+    s, d = _at(src, src_fd), _at(dst, dst_fd)
     try:
         # os.rename would replace an empty folder created at dst since it was checked.
-        if not rename_exclusive(src, dst):
-            os.rename(src, dst)
+        if not rename_exclusive(s, d, src_fd, dst_fd):
+            os.rename(s, d, src_dir_fd=src_fd, dst_dir_fd=dst_fd)
         return
     except FileExistsError:
         raise FileExistsRefusedError(f"{dst} already exists; nothing was moved") from None

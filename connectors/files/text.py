@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,8 +37,12 @@ class TextRead:
     truncated: bool
 
 
-def read_text(path: Path, max_chars: int) -> TextRead:
+def read_text(
+    path: Path, max_chars: int, opener: Callable[[str, int], int] | None = None
+) -> TextRead:
     """The first ``max_chars`` characters of ``path``, decoded.
+
+    ``opener`` (as for :func:`open`) lets the file tools check what was really opened.
 
     Raises:
         NotTextError: the bytes look binary.
@@ -45,7 +50,7 @@ def read_text(path: Path, max_chars: int) -> TextRead:
     """
     limit = max_chars * _MAX_BYTES_PER_CHAR + _MAX_BYTES_PER_CHAR
     try:
-        with open(path, "rb") as source:
+        with open(path, "rb", opener=opener) as source:
             raw = source.read(limit + 1)
     except OSError as exc:
         raise ConnectorError(f"could not read {path} ({exc.strerror or exc})") from exc

@@ -24,7 +24,13 @@ from connectors.errors import ConnectorError, NotFoundError, PathRefusedError
 from connectors.files.ops import KEPT_ID, drop_kept, keep_copy, kept_path, place, sha256_of
 from connectors.files.text import read_text
 from connectors.files.trash import move_to_trash, restore
-from connectors.granted import granted_roots, resolve_granted
+from connectors.granted import (
+    checked_opener,
+    folder_guard,
+    granted_roots,
+    open_folder_checked,
+    resolve_granted,
+)
 from connectors.tool import Arguments, Effect, ToolContext, ToolResult, Undo, tool
 
 LIST_LIMIT = 100
@@ -63,14 +69,23 @@ def files_list(context: ToolContext, args: ListArguments) -> ToolResult:
             summary=f"Listed the {len(roots)} shared folders",
         )
     folder = resolve_granted(context, args.path, kind="dir")
+    # Listed through a checked descriptor: a link swapped in after the check lists nothing.
+    fd = open_folder_checked(context, folder) if os.scandir in os.supports_fd else None
     try:
         names = sorted(
-            (e.name for e in os.scandir(folder) if args.include_hidden or not _hidden(e.name)),
+            (
+                e.name
+                for e in os.scandir(folder if fd is None else fd)
+                if args.include_hidden or not _hidden(e.name)
+            ),
             key=str.casefold,
         )
+        entries = [_entry(context, folder, name, fd) for name in names[:LIST_LIMIT]]
     except OSError as exc:
         raise ConnectorError(f"could not list {folder} ({exc.strerror or exc})") from exc
-    entries = [_entry(context, folder, name) for name in names[:LIST_LIMIT]]
+    finally:
+        if fd is not None:
+            os.close(fd)
     more = max(0, len(names) - LIST_LIMIT)
     return ToolResult(
         data={"path": str(folder), "entries": entries, "more": more},
@@ -140,7 +155,7 @@ class ReadArguments(Arguments):
 def files_read(context: ToolContext, args: ReadArguments) -> ToolResult:
     """Read a text file (its encoding is detected). Binary files are refused."""
     path = resolve_granted(context, args.path, kind="file")
-    read = read_text(path, args.max_chars)
+    read = read_text(path, args.max_chars, opener=checked_opener(context))
     note = " (first part)" if read.truncated else ""
     return ToolResult(
         data={
@@ -184,7 +199,7 @@ def files_write(context: ToolContext, args: WriteArguments) -> ToolResult:
         )
     previous = keep_copy(context, path) if existed else None
     try:
-        write_bytes_atomic(path, data, overwrite=args.overwrite)
+        write_bytes_atomic(path, data, overwrite=args.overwrite, guard=folder_guard(context))
     except BaseException:
         if previous is not None:
             drop_kept(context, previous)
@@ -214,7 +229,7 @@ def files_move(context: ToolContext, args: MoveArguments) -> ToolResult:
     destination = _destination(context, args.destination, source)
     if destination.is_relative_to(source):
         raise PathRefusedError(f"{source} cannot be moved inside itself ({destination})")
-    place(source, destination)
+    place(source, destination, guard=folder_guard(context))
     return ToolResult(
         data={"from": str(source), "to": str(destination)},
         undo=Undo("files_undo_move", {"path": str(destination), "back_to": str(source)}),
@@ -234,7 +249,9 @@ def files_copy(context: ToolContext, args: CopyArguments) -> ToolResult:
     """Copy a file. Never replaces an existing file."""
     source = resolve_granted(context, args.source, kind="file")
     destination = _destination(context, args.destination, source)
-    digest = copy_file_atomic(source, destination)
+    digest = copy_file_atomic(
+        source, destination, opener=checked_opener(context), guard=folder_guard(context)
+    )
     return ToolResult(
         data={"from": str(source), "to": str(destination)},
         undo=Undo("files_undo_write", {"path": str(destination), "sha256": digest}),
@@ -287,7 +304,7 @@ def files_undo_write(context: ToolContext, args: UndoWriteArguments) -> ToolResu
         )
     if args.previous is not None:
         kept = kept_path(context, args.previous)
-        copy_file_atomic(kept, path, overwrite=True)
+        copy_file_atomic(kept, path, overwrite=True, guard=folder_guard(context))
         drop_kept(context, args.previous)
         return ToolResult(
             data={"path": str(path), "restored": True}, summary=f"Restored {path.name}"
@@ -309,7 +326,7 @@ def files_undo_move(context: ToolContext, args: UndoMoveArguments) -> ToolResult
     path = _existing_target(context, args.path)
     back_to = resolve_granted(context, args.back_to, must_exist=False, allow_root=False)
     _check_folder(back_to)
-    place(path, back_to)
+    place(path, back_to, guard=folder_guard(context))
     return ToolResult(
         data={"from": str(path), "to": str(back_to)},
         summary=f"Moved {path.name} back to {back_to.parent}",
@@ -385,10 +402,15 @@ def _walk(start: Path, *, include_hidden: bool) -> Iterator[tuple[Path, str]]:
         pending.extend(reversed(subfolders))
 
 
-def _entry(context: ToolContext, folder: Path, name: str) -> dict[str, Any]:
+def _entry(
+    context: ToolContext, folder: Path, name: str, dir_fd: int | None = None
+) -> dict[str, Any]:
     """One listing row; a link is reported as a link, never followed (it may lead outside)."""
     try:
-        info = (folder / name).lstat()
+        if dir_fd is None:
+            info = (folder / name).lstat()
+        else:
+            info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
     except OSError:
         return {"name": name, "kind": "other"}
     if stat.S_ISLNK(info.st_mode):
