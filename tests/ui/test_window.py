@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
+import threading
+from pathlib import Path
 from typing import Any
 
 from app.events import TurnDone
 from app.records import ActionState
+from app.ui.bridge import WORKER_NICE
 
 NOTE = json.dumps({"name": "notes_create", "arguments": {"title": "Shopping", "body": "- milk"}})
 
@@ -40,6 +44,24 @@ def test_tiny_real_model_streams_an_answer_into_the_window(
     assert done.conversation_id == desktop.window.conversation_id
     assert desktop.window.conversations.count() == 1
     assert desktop.window.chat.send_button.isEnabled()
+    if sys.platform.startswith("linux"):
+        # The model's threads give way to the GUI: the worker and the compute threads it
+        # started run at a lower priority than the window's thread.
+        nice = {name: value for name, value in _thread_nice() if name}
+        assert nice["assistant-worke"] == WORKER_NICE  # comm is cut to 15 characters
+        assert nice[_thread_name(threading.get_native_id())] == 0
+
+
+def _thread_name(tid: int) -> str:
+    return Path(f"/proc/self/task/{tid}/comm").read_text().strip()
+
+
+def _thread_nice() -> list[tuple[str, int]]:
+    found = []
+    for task in Path("/proc/self/task").iterdir():
+        stat = (task / "stat").read_text()
+        found.append((_thread_name(int(task.name)), int(stat.rsplit(")", 1)[1].split()[16])))
+    return found
 
 
 def test_streamed_markdown_is_rendered_and_copied(
