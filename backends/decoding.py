@@ -156,6 +156,9 @@ def _json_step(byte: int, depth: int, in_string: bool, escape: bool) -> tuple[in
     return depth, False, False
 
 
+_CLOSERS = b'"}],'
+
+
 @dataclass
 class TokenChooser:
     """Chooses each next token from logits, under an optional llguidance matcher.
@@ -168,6 +171,9 @@ class TokenChooser:
         max_repeat: under a grammar, a token chosen this many times in a row is refused once:
             a 0.5B model can loop on a digit (``100000000000...``) until the budget runs out,
             and no real argument needs a run this long.
+        piece: the bytes of a token id; with ``tokenize``, lets a refused token that ends a
+            value be replaced by the part of it the grammar allows (see :meth:`_closing_prefix`).
+        tokenize: bytes to token ids (the grammar's tokenizer).
     """
 
     matcher: llguidance.LLMatcher | None
@@ -176,6 +182,8 @@ class TokenChooser:
     seed: int = 0
     max_repeat: int = 12
     nudge: CallShapeNudge | None = None
+    piece: Callable[[int], bytes] | None = None
+    tokenize: Callable[[bytes], list[int]] | None = None
     _mask: np.ndarray | None = field(default=None, init=False, repr=False)
     _last: int = field(default=-1, init=False, repr=False)
     _run: int = field(default=0, init=False, repr=False)
@@ -204,7 +212,7 @@ class TokenChooser:
         if looping:
             logits = logits.copy()
             logits[top] = -np.inf
-        chosen = self._best_allowed(logits)
+        chosen = self._best_allowed(logits, -1 if looping else top)
         if self.matcher.try_consume_tokens([chosen]) != 1:
             raise BackendError(f"the grammar refused its own token: {self.matcher.get_error()}")
         return self._advance(chosen, overridden=not looping, wanted=top)
@@ -227,7 +235,7 @@ class TokenChooser:
             [token, *forced], overridden, wanted, stop=matcher.is_stopped(), forced=len(forced)
         )
 
-    def _best_allowed(self, logits: np.ndarray) -> int:
+    def _best_allowed(self, logits: np.ndarray, wanted: int = -1) -> int:
         matcher = self.matcher
         assert matcher is not None
         n_vocab = logits.shape[-1]
@@ -239,10 +247,32 @@ class TokenChooser:
         allowed = np.unpackbits(self._mask.view(np.uint8), bitorder="little")[:n_vocab].astype(bool)
         if not allowed.any():
             raise BackendError("the grammar allows no token here")
+        if wanted >= 0:
+            closing = self._closing_prefix(wanted, allowed)
+            if closing is not None:
+                return closing
         masked = np.where(allowed, logits, -np.inf)
         if self.temperature <= 0:
             return int(np.argmax(masked))
         return self._sample(masked)
+
+    def _closing_prefix(self, wanted: int, allowed: np.ndarray) -> int | None:
+        """The longest allowed token that starts the refused token ``wanted``, when that token
+        ends a value (``",`` ``"}`` ``},``): the model meant to close the value and go on in a
+        way the grammar forbids (another argument where none is left). Closing it is what the
+        model meant; the best allowed token instead would go on writing the value
+        (``"tomorrow`` became ``"tomorrow 25 November 2026``).
+        """
+        if self.piece is None or self.tokenize is None:
+            return None
+        text = self.piece(wanted)
+        if len(text) < 2 or text[0] not in _CLOSERS:
+            return None
+        for end in range(len(text) - 1, 0, -1):
+            ids = self.tokenize(text[:end])
+            if len(ids) == 1 and 0 <= ids[0] < allowed.shape[0] and allowed[ids[0]]:
+                return ids[0]
+        return None
 
     def _sample(self, logits: np.ndarray) -> int:
         scaled = (logits - np.max(logits)) / self.temperature
@@ -284,6 +314,7 @@ def make_chooser(
     options: GenerateOptions,
     piece: Callable[[int], bytes],
     eog: frozenset[int],
+    tokenize: Callable[[bytes], list[int]] | None = None,
 ) -> TokenChooser:
     """The token chooser for one request, with the family's call-shape nudges under a grammar."""
     nudge = None
@@ -294,4 +325,12 @@ def make_chooser(
             fewer_arguments=fmt.argument_bias,
             plan=options.more_calls,
         )
-    return TokenChooser(matcher, eog, options.temperature, options.seed, nudge=nudge)
+    return TokenChooser(
+        matcher,
+        eog,
+        options.temperature,
+        options.seed,
+        nudge=nudge,
+        piece=piece,
+        tokenize=tokenize,
+    )

@@ -53,6 +53,10 @@ class LocalBackend(Backend):
         self._prefixes = PrefixFinder(lambda m, t: self.tokenize(self.render(m, t)))
         self._prefix_cache = PrefixCache(cache_dir) if cache_dir else None
 
+    def _tokenize_bytes(self, text: bytes) -> list[int]:
+        """``text`` as token ids of the grammar's tokenizer (no special tokens)."""
+        return list(self._lltokenizer.tokenize_bytes(text))
+
     # -- what a runtime provides ---------------------------------------------------------------
 
     @abstractmethod
@@ -164,7 +168,9 @@ class LocalBackend(Backend):
         """The output builder and token chooser of one request."""
         fmt = self.call_format
         answer = AnswerBuilder(self._piece, self._eog, fmt, matcher, time.perf_counter())
-        return answer, make_chooser(matcher, fmt, options, self._piece, self._eog)
+        return answer, make_chooser(
+            matcher, fmt, options, self._piece, self._eog, self._tokenize_bytes
+        )
 
     def _ensure_prefix(self, prefix: list[int]) -> int:
         """Have ``prefix`` in the KV cache, restoring it from disk when possible.

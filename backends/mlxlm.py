@@ -328,6 +328,8 @@ class MlxBackend(LocalBackend):
                         raise GenerationCancelled("generation was cancelled")
                     decided = processor.decided.popleft()
                     step = decided.step
+                    if step.tokens[0] != token:  # pragma: no cover - a bug, never a wrong answer
+                        raise BackendError("the MLX decode loop lost track of the grammar")
                     if answer.produced >= budget:
                         finish = "length"
                         break

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import ClassVar
 
 import numpy as np
 from llguidance import LLMatcher, LLTokenizer, TokenizerWrapper
@@ -227,3 +228,84 @@ def test_planner_sees_the_calls_written_so_far_and_adds_a_call() -> None:
     assert text == "[" + CALL + ", " + CALL + "]"
     assert seen and all(s.startswith("[" + CALL) for s in seen)
     assert not any('"level": ' in s and not s.rstrip().endswith("}") for s in seen)
+
+
+class _WordTokenizer(_ByteTokenizer):
+    """Bytes plus a few multi-byte tokens, tokenized greedily longest first (as BPE would)."""
+
+    WORDS: ClassVar[list[bytes]] = [b'",', b'"}', b"tomorrow", b" 25"]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tokens = [*self.tokens[:EOS], b"\xff<|end|>", *self.WORDS]
+
+    def __call__(self, text: str | bytes) -> list[int]:
+        data = text.encode() if isinstance(text, str) else text
+        ids: list[int] = []
+        while data:
+            for i, word in enumerate(self.WORDS):
+                if data.startswith(word):
+                    ids.append(EOS + 1 + i)
+                    data = data[len(word) :]
+                    break
+            else:
+                ids.append(data[0])
+                data = data[1:]
+        return ids
+
+
+WORD_TOKENIZER = LLTokenizer(TokenizerWrapper(_WordTokenizer()))
+QUOTE_COMMA, TOMORROW, SPACE_25 = EOS + 1, EOS + 3, EOS + 4
+
+
+def _pieces(token: int) -> bytes:
+    return _WordTokenizer().tokens[token] if token != EOS else b""
+
+
+def test_a_refused_close_and_go_on_closes_the_value() -> None:
+    """The model writes "tomorrow then wants '",' (another argument), but the tool has no other
+    argument: the string is closed (the allowed start of what the model wanted), not continued
+    with the next best token (' 25 ...')."""
+    tools = parse_tools(
+        [
+            {
+                "name": "agenda",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"start": {"type": "string"}},
+                    "required": ["start"],
+                },
+            }
+        ]
+    )
+    grammar = build_tool_grammar(tools, call_format_for("qwen2"))
+
+    def run(with_prefix: bool) -> str:
+        chooser = TokenChooser(
+            LLMatcher(WORD_TOKENIZER, grammar, log_level=0),
+            frozenset({EOS}),
+            piece=_pieces if with_prefix else None,
+            tokenize=WORD_TOKENIZER.tokenize_bytes if with_prefix else None,
+        )
+        opening = b'{"name": "agenda", "arguments": {"start": "'
+        out = b""
+        for _ in range(60):
+            if len(out) < len(opening):
+                wanted = opening[len(out)]
+            elif out == opening:
+                wanted = TOMORROW
+            else:
+                wanted = QUOTE_COMMA if out == opening + b"tomorrow" else ord("}")
+            logits = np.zeros(EOS + 5, dtype=np.float32)
+            logits[SPACE_25] = 2.0  # the next best thing: go on writing the date
+            logits[ord("}")] = 1.0
+            logits[wanted] = 5.0
+            step = chooser.step(logits)
+            out += b"".join(_pieces(t) for t in step.tokens)
+            if step.stop:
+                break
+        return out.decode()
+
+    started = '{"name": "agenda", "arguments": {"start": "tomorrow'
+    assert run(with_prefix=False).startswith(started + " 25")
+    assert run(with_prefix=True) == '{"name": "agenda", "arguments": {"start": "tomorrow"}}'
