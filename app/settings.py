@@ -60,6 +60,12 @@ class Settings(BaseModel):
         description="Your time zone (IANA name such as 'Europe/Paris'); empty uses the system's.",
     )
 
+    start_at_login: bool = Field(
+        False,
+        description="Start Call-Me-Maybe when you log in (an XDG autostart file on Linux, a "
+        "LaunchAgent on macOS, a Run key value on Windows).",
+    )
+
     tool_policies: dict[str, Literal["always", "ask", "never"]] = Field(
         default_factory=dict,
         description="Per tool: 'always' run, 'ask' first (default for changes), or 'never'.",

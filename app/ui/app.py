@@ -8,6 +8,7 @@ renders the window over a sample conversation in a throwaway store, for document
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import sys
@@ -18,6 +19,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
+from app import autostart
 from app.settings import Settings, load_settings, save_settings
 from app.ui.bridge import AssistantBridge, Core
 from app.ui.hotkey import GlobalHotkey, HotkeyError, create_hotkey
@@ -162,6 +164,11 @@ class DesktopApp(QObject):
             problem = self.set_hotkey(ui.hotkey)
             if problem:
                 return problem
+        if settings.start_at_login != load_settings().start_at_login:
+            try:
+                autostart.sync(settings.start_at_login)
+            except autostart.AutostartError as exc:
+                return f"Start at login could not be changed: {exc}"
         save_settings(settings)
         save_ui_settings(ui)
         self.ui = ui
@@ -196,6 +203,9 @@ def run_gui(command: str = "show") -> int:
     if not instance.listen():  # another instance won the race since send_command above
         return 0 if send_command(command) else 1
     settings = load_settings()
+    if settings.start_at_login:  # point the login entry at this installation, wherever it is now
+        with contextlib.suppress(autostart.AutostartError):
+            autostart.sync(True)
     desktop = DesktopApp(lambda: open_core(settings), load_ui_settings(), instance=instance)
     desktop.start()
     if command == "quick":

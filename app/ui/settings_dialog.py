@@ -1,4 +1,4 @@
-"""The settings dialog: model, threads, hotkey, granted folders, per-tool policies, tray.
+"""The settings dialog: model, threads, hotkey, tray, start at login, folders, tool policies.
 
 It edits the same :class:`app.settings.Settings` the command line uses (validated by its
 pydantic model) plus the desktop's :class:`app.ui.ui_settings.UiSettings`. Saving goes through
@@ -76,6 +76,9 @@ class SettingsDialog(QDialog):
         self.hotkey.setMaximumSequenceLength(1)
         self.close_to_tray = QCheckBox("Keep running in the tray when the window is closed")
         self.close_to_tray.setChecked(ui.close_to_tray)
+        self.start_at_login = QCheckBox("Start when I log in")
+        self.start_at_login.setChecked(settings.start_at_login)
+        self.start_at_login.setToolTip(Settings.model_fields["start_at_login"].description or "")
         self.folders = QListWidget()
         self.folders.setAccessibleName("Granted folders")
         self.folders.addItems(settings.granted_folders)
@@ -109,6 +112,7 @@ class SettingsDialog(QDialog):
         form.addRow("&Threads", self.threads)
         form.addRow("&Quick command shortcut", self.hotkey)
         form.addRow("", self.close_to_tray)
+        form.addRow("", self.start_at_login)
         form.addRow("Granted &folders", self.folders)
         form.addRow("", folder_buttons)
         form.addRow("Tool &policies", self.policies)
@@ -148,6 +152,7 @@ class SettingsDialog(QDialog):
             update={
                 "model": self.model.currentText().strip() or "bundled",
                 "threads": self.threads.value() or None,
+                "start_at_login": self.start_at_login.isChecked(),
                 "granted_folders": [
                     self.folders.item(i).text() for i in range(self.folders.count())
                 ],
