@@ -99,6 +99,32 @@ def resolve(
     iso = _iso(cleaned, zone)
     if iso is not None:
         return iso
+    found = _parse(cleaned, zone, base)
+    if found is None:
+        found = _relative_day_with_date(cleaned, zone, base, field, tool)
+    if found is None:
+        raise InvalidArgumentsError(
+            tool,
+            [
+                (
+                    field,
+                    f"could not read {text!r} as a date or time; write it like "
+                    "'2026-11-26 12:30', 'tomorrow 12:30' or 'next Friday'",
+                )
+            ],
+        )
+    value, period = found
+    value = value.replace(tzinfo=zone) if value.tzinfo is None else value.astimezone(zone)
+    if on_day is not None and period == "time" and is_time_only(cleaned):
+        value = datetime.combine(on_day, value.time(), tzinfo=zone)
+    if period == "time":
+        return Moment(_normalise(value, zone), has_time=True)
+    return Moment(at_midnight(value.date(), zone), has_time=False)
+
+
+def _parse(text: str, zone: tzinfo, base: datetime) -> tuple[datetime, str] | None:
+    """dateparser's reading of ``text`` (relative to ``base``) and its period ("time" when a
+    time of day was said), or ``None``."""
     import dateparser.date
 
     local_base = base.astimezone(zone)
@@ -110,25 +136,52 @@ def resolve(
         "RETURN_TIME_AS_PERIOD": True,
     }
     parser = dateparser.date.DateDataParser(languages=LANGUAGES, settings=settings)
-    found = parser.get_date_data(cleaned)
+    found = parser.get_date_data(text)
     if found.date_obj is None:
+        return None
+    return found.date_obj, str(found.period)
+
+
+_RELATIVE_DAY = re.compile(
+    r"^(today|tonight|tomorrow|(?:next|this|coming)\s+\w+)[\s,]+(.+)$", re.IGNORECASE
+)
+
+
+def _relative_day_with_date(
+    text: str, zone: tzinfo, base: datetime, field: str, tool: str
+) -> tuple[datetime, str] | None:
+    """"tomorrow 03 December 2026": a relative day followed by a written date.
+
+    The bundled model writes this, copying today's date from its clock line after the word
+    the user said. The day word is what the user said, so it wins when the written date is
+    the same day or today (the copied clock); a time in the rest is kept. Any other date
+    contradicts it and is an error that names both, for the model or the user to pick one.
+    """
+    match = _RELATIVE_DAY.match(text)
+    if match is None:
+        return None
+    said = _parse(match.group(1), zone, base)
+    rest = _iso(match.group(2), zone)
+    written = (rest.value, "time" if rest.has_time else "day") if rest else None
+    written = written or _parse(match.group(2), zone, base)
+    if said is None or written is None:
+        return None
+    day = said[0].date()
+    written_day = written[0].date()
+    if written_day not in (day, base.astimezone(zone).date()):
         raise InvalidArgumentsError(
             tool,
             [
                 (
                     field,
-                    f"could not read {text!r} as a date or time; write it like "
-                    "'2026-11-26 12:30', 'tomorrow 12:30' or 'next Friday'",
+                    f"{match.group(1)!r} is {_day_text(day)} but {match.group(2)!r} is "
+                    f"{_day_text(written_day)}; give one day",
                 )
             ],
         )
-    value = found.date_obj
-    value = value.replace(tzinfo=zone) if value.tzinfo is None else value.astimezone(zone)
-    if on_day is not None and found.period == "time" and is_time_only(cleaned):
-        value = datetime.combine(on_day, value.time(), tzinfo=zone)
-    if found.period == "time":
-        return Moment(_normalise(value, zone), has_time=True)
-    return Moment(at_midnight(value.date(), zone), has_time=False)
+    if written[1] == "time":
+        return datetime.combine(day, written[0].time()), "time"
+    return said
 
 
 def _iso(text: str, zone: tzinfo) -> Moment | None:

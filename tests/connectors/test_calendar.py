@@ -385,3 +385,29 @@ def test_tools_are_registered_with_small_schemas(registry: Registry):
     schema = registry.get("calendar_create").parameters()
     assert schema["required"] == ["title", "start"]
     assert "e.g." in schema["properties"]["start"]["description"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "has_time"),
+    [
+        ("tomorrow 25 November 2026", "2026-11-26T00:00+01:00", False),  # today's date copied
+        ("tomorrow 26 November 2026", "2026-11-26T00:00+01:00", False),  # the same day
+        ("tomorrow, 25 November 2026 12:30", "2026-11-26T12:30+01:00", True),
+        ("tomorrow 2026-11-25", "2026-11-26T00:00+01:00", False),
+    ],
+)
+def test_a_day_the_user_said_wins_over_the_date_copied_after_it(
+    text: str, expected: str, has_time: bool
+):
+    """The model writes 'tomorrow' and then today's date from its clock line."""
+    moment = dates.resolve(text, field="start", tool="t", zone=PARIS, base=NOW)
+    assert dates.iso(moment.value) == expected
+    assert moment.has_time is has_time
+
+
+def test_a_day_word_and_a_different_date_is_an_error_naming_both():
+    with pytest.raises(InvalidArgumentsError) as caught:
+        dates.resolve("tomorrow 30 November 2026", field="start", tool="t", zone=PARIS, base=NOW)
+    message = str(caught.value)
+    assert "'tomorrow' is Thu 26 Nov 2026" in message
+    assert "Mon 30 Nov 2026" in message
