@@ -136,6 +136,11 @@ class Assistant:
             assert completion is not None
             if not completion.tool_calls:
                 answer = (completion.text or "").strip()
+                if not answer:
+                    # A 0.5B model sometimes answers nothing, often right after a failed call:
+                    # the user still gets a sentence, and the reason when a call failed.
+                    answer = _empty_answer(list(failed.values()))
+                    streamed = []
                 if not streamed and answer:
                     yield TextDelta(answer)
                 shown.append(answer)
@@ -146,7 +151,7 @@ class Assistant:
                 errors = [failed[key] for key in keys if key in failed]
                 if errors:
                     # The same failing call again: the model cannot fix it; say why, plainly.
-                    note = f"I couldn't do that: {errors[0]} Could you give me more details?"
+                    note = _empty_answer(errors[:1])
                     yield TextDelta(note)
                     shown.append(note)
                     self.conversations.append(
@@ -368,3 +373,14 @@ def _pending_text(actions: Sequence[Action]) -> str:
         lines.append(f"#{action.id} {what}.{check}")
     head = "This needs your approval:" if len(actions) == 1 else "These need your approval:"
     return head + "\n" + "\n".join(lines)
+
+
+def _empty_answer(errors: list[str]) -> str:
+    """What to say when the model's answer is empty: the last failure, or a request to
+    rephrase. Never a claim that something was done."""
+    if errors:
+        reason = errors[-1].rstrip()
+        if not reason.endswith((".", "!", "?")):
+            reason += "."
+        return f"I couldn't do that: {reason} Could you give me more details?"
+    return "I don't have an answer to that. Could you say it another way?"

@@ -254,6 +254,17 @@ def test_a_bad_call_goes_back_to_the_model_which_corrects_it(
     assert events[-1].text == "key: door; value: keys."  # the corrected call's result
 
 
+def test_an_empty_answer_after_a_failed_call_says_why(
+    registry: Registry, tool_context: ToolContext
+) -> None:
+    """The model answers nothing after its call failed: the user reads the reason, not a blank."""
+    assistant, _ = assistant_for([call("shelf_get", key="garage"), ""], registry, tool_context)
+    events = list(assistant.turn(None, "What is on the shelf in the garage?"))
+    assert events[-1].text == (
+        "I couldn't do that: nothing is on the shelf at 'garage'. Could you give me more details?"
+    )
+
+
 def test_a_repeated_call_turns_into_an_answer_from_the_results(
     registry: Registry, tool_context: ToolContext
 ) -> None:
