@@ -15,6 +15,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication
@@ -29,6 +30,12 @@ from app.ui.single import SingleInstance, send_command
 from app.ui.tray import Tray
 from app.ui.ui_settings import UiSettings, load_ui_settings, save_ui_settings
 from app.ui.window import MainWindow
+
+if TYPE_CHECKING:
+    from app.reminders import ReminderWatch
+
+
+REMINDER_CHECK_MS = 30_000  # how often due event reminders are looked for
 
 
 def open_core(settings: Settings) -> Core:
@@ -79,6 +86,10 @@ class DesktopApp(QObject):
         self.hotkey: GlobalHotkey | None = None
         self.hotkey_problem: str | None = None
         self.instance = instance
+        self.reminders: ReminderWatch | None = None
+        self._reminder_timer = QTimer(self)
+        self._reminder_timer.setInterval(REMINDER_CHECK_MS)
+        self._reminder_timer.timeout.connect(self.check_reminders)
         self.window.close_to_tray = self.ui.close_to_tray and self.tray is not None
         self.window.quickRequested.connect(self.quick)
         self.window.settingsRequested.connect(self.open_settings)
@@ -124,6 +135,27 @@ class DesktopApp(QObject):
         self.window.refresh()
         self.window.approvals.refresh()
         self.bridge.start()
+        from app.reminders import ReminderWatch  # the calendar layer: after the window is up
+
+        self.reminders = ReminderWatch(self.bridge.core.context)
+        self._reminder_timer.start()
+
+    def check_reminders(self) -> list[str]:
+        """Show the event reminders that fell due (a notification, else the status bar).
+
+        Returns the texts shown (for tests).
+        """
+        if self.reminders is None:
+            return []
+        shown = []
+        for reminder in self.reminders.due():
+            text = reminder.message()
+            if self.tray is not None and self.tray.can_notify():
+                self.tray.notify(reminder.title, text)
+            else:
+                self.window.statusBar().showMessage(f"Reminder: {reminder.title} — {text}", 60000)
+            shown.append(f"{reminder.title}: {text}")
+        return shown
 
     def command(self, name: str) -> None:
         """A command from another launch (``show`` or ``quick``)."""
@@ -186,6 +218,7 @@ class DesktopApp(QObject):
         if self.hotkey is not None:
             self.hotkey.unregister()
             self.hotkey = None
+        self._reminder_timer.stop()
         if self.tray is not None:
             self.tray.hide()
         if self.instance is not None:

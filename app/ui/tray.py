@@ -65,9 +65,13 @@ class Tray(QObject):
         self.pending_action.setEnabled(count > 0)
         self.icon.setToolTip(f"Call-Me-Maybe — {text.lower()}")
 
+    def can_notify(self) -> bool:
+        """Whether the desktop shows this icon's notifications."""
+        return self.icon.isVisible() and QSystemTrayIcon.supportsMessages()
+
     def notify(self, title: str, text: str) -> None:
         """A desktop notification (reminders, alarms, finished quick commands)."""
-        if self.icon.isVisible() and QSystemTrayIcon.supportsMessages():
+        if self.can_notify():
             self.icon.showMessage(title, text, app_icon(), 8000)
 
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:

@@ -205,3 +205,30 @@ def test_controls_have_accessible_names(make_desktop: Any, scripted: Any) -> Non
     for button in window.findChildren(QAbstractButton):
         if button.text():
             assert button.accessibleName() or "&" in button.text(), button.text()
+
+
+def test_a_due_event_reminder_is_shown(qtbot: Any, make_desktop: Any, scripted: Any) -> None:
+    """An event with a reminder: once its time comes the app shows it (the status bar here,
+    where the offscreen platform has no tray) and shows it only once."""
+    from datetime import timedelta
+
+    from app.reminders import ReminderWatch
+
+    desktop = make_desktop(scripted([]))
+    desktop.start()
+    qtbot.waitUntil(lambda: desktop.reminders is not None)
+    assert desktop._reminder_timer.isActive()
+    core = desktop.bridge.core
+    now = core.context.current_time().replace(second=0, microsecond=0)
+    start = now + timedelta(minutes=20)
+    core.registry.run(
+        "calendar_create",
+        {"title": "Dentist", "start": start.strftime("%Y-%m-%d %H:%M"), "reminder_minutes": 20},
+        core.context,
+        approved=True,
+    )
+    desktop.reminders = ReminderWatch(core.context, since=now - timedelta(minutes=1))
+    shown = desktop.check_reminders()
+    assert len(shown) == 1 and shown[0].startswith("Dentist: ")
+    assert "Reminder: Dentist" in desktop.window.statusBar().currentMessage()
+    assert desktop.check_reminders() == []
