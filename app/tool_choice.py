@@ -205,27 +205,75 @@ def call_planner(request: str) -> Callable[[str], float]:
     that used no new value (the model repeating itself) ends the push: the model is stuck,
     and more calls would only be repeats to trim.
     """
-    return _CallPlanner(*request_values(request))
+    return _CallPlanner.for_request(request)
+
+
+def request_phrases(request: str) -> list[str]:
+    """The request's text values as the user wrote them: quoted text and runs of capitalised
+    words that do not open a sentence (``'New York'``, ``Taylor Swift``)."""
+    phrases = [m.group(1) or m.group(2) for m in _QUOTED.finditer(request)]
+    openers = {m.start(1) for m in _SENTENCE_START.finditer(request)}
+    for match in _NAME_RUN.finditer(request):
+        words = match.group(0).split()
+        if match.start() in openers:
+            words = words[1:]
+        words = [w for w in words if w.lower() not in _FILLER]
+        if words and len(" ".join(words)) >= 3:
+            phrases.append(" ".join(words))
+    return list(dict.fromkeys(phrases))
+
+
+_NAME_RUN = re.compile(r"\b[A-Z][A-Za-z]+(?:\s+[A-Z][A-Za-z]+)*\b")
+
+
+def _number_text(value: float) -> str:
+    """A number as JSON writes it (``15``, ``2.5``)."""
+    return str(int(value)) if value.is_integer() else repr(value)
 
 
 class _CallPlanner:
-    """The state of :func:`call_planner` for one generation."""
+    """The state of :func:`call_planner` for one generation.
 
-    def __init__(self, numbers: set[float], words: set[str]) -> None:
+    Also a :class:`backends.decoding.ValuePlanner`: it tells the decoder which of the request's
+    values no call has used yet, so a second call writes the next value instead of repeating
+    the first call's.
+    """
+
+    value_bias = 4.0
+
+    def __init__(self, numbers: set[float], words: set[str], phrases: Sequence[str] = ()) -> None:
         self.numbers = numbers
         self.words = words
+        self.phrases = list(phrases)
         self._text: str | None = None
         self._missing = len(numbers) + len(words)
         self._bias = 0.0
 
-    def missing(self, written: str) -> int:
-        """How many of the request's values the calls in ``written`` have not used."""
+    @classmethod
+    def for_request(cls, request: str) -> _CallPlanner:
+        return cls(*request_values(request), request_phrases(request))
+
+    def _used(self, written: str) -> tuple[set[float], set[str]]:
         used_numbers: set[float] = set()
         for number in _numbers(written):
             used_numbers |= _number_forms(number)
-        used_words = content_words(written)
+        return used_numbers, content_words(written)
+
+    def missing(self, written: str) -> int:
+        """How many of the request's values the calls in ``written`` have not used."""
+        used_numbers, used_words = self._used(written)
         unused = [w for w in self.words if not any(_same_stem(w, u) for u in used_words)]
         return len(self.numbers - used_numbers) + len(unused)
+
+    def values_left(self, written: str) -> list[str]:
+        """The request's numbers and phrases that the calls in ``written`` have not used."""
+        used_numbers, used_words = self._used(written)
+        left = [_number_text(n) for n in sorted(self.numbers - used_numbers)]
+        for phrase in self.phrases:
+            words = content_words(phrase)
+            if words and not all(any(_same_stem(w, u) for u in used_words) for w in words):
+                left.append(phrase)
+        return left
 
     def __call__(self, written: str) -> float:
         text = written.rstrip()
@@ -326,7 +374,7 @@ def _with_missing_calls(
     pushing while values remain (the cached prompt makes this second pass cheap). The second
     answer replaces the first only when it uses more of the request's values.
     """
-    planner = _CallPlanner(*request_values(request))
+    planner = _CallPlanner.for_request(request)
     written = json.dumps([c.arguments for c in completion.tool_calls], ensure_ascii=False)
     missing = planner.missing(written)
     if not missing:

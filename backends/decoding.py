@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import llguidance
 import numpy as np
@@ -51,6 +51,21 @@ class Step:
     forced: int = 0
 
 
+class ValuePlanner(Protocol):
+    """A call planner (``GenerateOptions.more_calls``) that also knows the request's values.
+
+    ``values_left`` gets the output written before the value now being decoded and returns the
+    values (as JSON would write them: ``15``, ``New York``) that no call has used yet;
+    ``value_bias`` is the logits added to a candidate that writes one of them.
+    """
+
+    value_bias: float
+
+    def __call__(self, written: str) -> float: ...
+
+    def values_left(self, written: str) -> Sequence[str]: ...
+
+
 class CallShapeNudge:
     """Nudges two decisions a 0.5B model gets wrong in one direction: how many calls, how many
     arguments.
@@ -64,6 +79,12 @@ class CallShapeNudge:
     (``}``, ``"}}``). The grammar still decides what is allowed (a close before the required
     arguments stays impossible); the nudge only moves the model's threshold. The JSON nesting
     of what was written is tracked, so commas and braces inside values are never touched.
+
+    A planner that also has ``values_left(written) -> list[str]`` and ``value_bias`` (see
+    :class:`ValuePlanner`) steers the values of the second and later calls: where such a call
+    starts or continues a top-level argument value, candidates that write one of the values the
+    planner says are still unused get ``value_bias``. Asked for two things, the model otherwise
+    often repeats its first call's value (``"sample_size": 50`` twice for "50 and 150").
 
     Args:
         piece: the bytes of a token id.
@@ -91,6 +112,8 @@ class CallShapeNudge:
         self.top_k = top_k
         self._state = (0, False, False)  # depth, inside a string, after a backslash
         self._list: bool | None = None  # whether the calls came as a JSON array
+        self._value = _ValueTracker()
+        self._left: list[str] | None = None  # the planner's unused values, for this value
 
     def observe(self, tokens: list[int]) -> None:
         """Follow the JSON nesting of the emitted tokens."""
@@ -100,7 +123,12 @@ class CallShapeNudge:
             for byte in piece:
                 if self._list is None and byte in (0x7B, 0x5B):  # the first { or [
                     self._list = byte == 0x5B
+                before = self._state
                 self._state = _json_step(byte, *self._state)
+                at_arguments = before[0] == (3 if self._list else 2)
+                self._value.feed(byte, at_arguments, before[1], self._state[1])
+        if not self._value.active:
+            self._left = None
 
     def _effect(self, token: int, args_depth: int) -> tuple[bool, bool]:
         """Whether ``token`` would end the arguments, and put a comma between calls."""
@@ -136,7 +164,106 @@ class CallShapeNudge:
                 if adjusted is logits:
                     adjusted = logits.copy()
                 adjusted[token] += bonus
+        if self._value.active:
+            adjusted = self._steer_value(adjusted, top)
         return adjusted
+
+    def _steer_value(self, logits: np.ndarray, top: np.ndarray) -> np.ndarray:
+        """``logits`` with the planner's value bias on candidates that write an unused value."""
+        values_left = getattr(self.plan, "values_left", None)
+        if values_left is None or self._written.count(b'"arguments"') < 2:
+            return logits  # no planner, or the first call: the model's own values
+        if self._left is None:
+            self._left = [v.casefold() for v in values_left(self._value.before(self._written))]
+        if not self._left:
+            return logits
+        adjusted = logits
+        bias = float(getattr(self.plan, "value_bias", 0.0))
+        for token in (int(t) for t in top):
+            written = self._value.extended(self.piece(token))
+            if written is None:
+                continue
+            text, ended = written
+            text = text.casefold()
+            if any(v == text if ended else v.startswith(text) for v in self._left):
+                if adjusted is logits:
+                    adjusted = logits.copy()
+                adjusted[token] += bias
+        return adjusted
+
+
+class _ValueTracker:
+    """The top-level argument value being written: where it started and its text so far.
+
+    Fed every byte with the JSON state around it; ``active`` from the ``:`` after a key until
+    the value (a string or a number) ends. Nested objects, lists, booleans and null are not
+    followed.
+    """
+
+    def __init__(self) -> None:
+        self.active = False
+        self.kind = ""  # "" (before the value's first byte), "str" or "num"
+        self.text = bytearray()
+        self._start = 0  # bytes written before the value's first byte
+        self._fed = 0
+
+    def feed(self, byte: int, at_arguments: bool, was_in_string: bool, in_string: bool) -> None:
+        self._fed += 1
+        if not self.active:
+            if at_arguments and not was_in_string and byte == 0x3A:  # the ':' after a key
+                self.active, self.kind, self.text = True, "", bytearray()
+                self._start = self._fed
+            return
+        if self.kind == "":
+            if byte in b" \t\n\r":
+                self._start = self._fed
+            elif byte == 0x22:
+                self.kind = "str"
+            elif byte in _NUMBER_START:
+                self.kind = "num"
+                self.text.append(byte)
+            else:
+                self.active = False
+        elif self.kind == "str":
+            if in_string:
+                self.text.append(byte)
+            else:
+                self.active = False
+        elif byte in _NUMBER_BYTES:
+            self.text.append(byte)
+        else:
+            self.active = False
+
+    def before(self, written: bytes | bytearray) -> str:
+        """What was written before this value began (what the planner should judge)."""
+        return bytes(written[: self._start]).decode("utf-8", "replace")
+
+    def extended(self, piece: bytes) -> tuple[str, bool] | None:
+        """The value's text after ``piece``, and whether ``piece`` ends the value; ``None``
+        when ``piece`` writes no value byte (a space, the opening quote) or starts something
+        that is not a string or a number."""
+        kind, text, grew = self.kind, bytearray(self.text), False
+        for byte in piece:
+            if kind == "":
+                if byte in b" \t\n\r":
+                    continue
+                if byte == 0x22:
+                    kind = "str"
+                    continue
+                if byte not in _NUMBER_START:
+                    return None
+                kind = "num"
+            elif (kind == "str" and byte == 0x22 and not text.endswith(b"\\")) or (
+                kind == "num" and byte not in _NUMBER_BYTES
+            ):
+                return (text.decode("utf-8", "replace"), True) if text else None
+            text.append(byte)
+            grew = True
+        return (text.decode("utf-8", "replace"), False) if grew else None
+
+
+_NUMBER_START = frozenset(b"-0123456789")
+_NUMBER_BYTES = frozenset(b"-+.eE0123456789")
 
 
 def _json_step(byte: int, depth: int, in_string: bool, escape: bool) -> tuple[int, bool, bool]:

@@ -206,3 +206,13 @@ def test_values_match_as_percentages_and_whatever_their_sign() -> None:
     assert value_in_request(-1000, "with a loss of $1000")
     assert value_in_request(10, "the factorial of 5,10 and 15")
     assert not value_in_request(510, "the factorial of 5,10 and 15")
+
+
+def test_call_planner_says_which_values_no_call_has_used() -> None:
+    """What the decoder steers a second call towards: the request's unused numbers and names,
+    as the user wrote them."""
+    plan = call_planner("Weather in 'New York' and in Los Angeles over the next 3 and 5 days.")
+    first = '[{"name": "weather", "arguments": {"city": "New York", "days": 3}}, '
+    assert plan.values_left(first) == ["5", "Los Angeles"]  # type: ignore[attr-defined]
+    everything = first + '{"name": "weather", "arguments": {"city": "Los Angeles", "days": 5}}'
+    assert plan.values_left(everything) == []  # type: ignore[attr-defined]

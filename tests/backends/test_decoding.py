@@ -309,3 +309,53 @@ def test_a_refused_close_and_go_on_closes_the_value() -> None:
     started = '{"name": "agenda", "arguments": {"start": "tomorrow'
     assert run(with_prefix=False).startswith(started + " 25")
     assert run(with_prefix=True) == '{"name": "agenda", "arguments": {"start": "tomorrow"}}'
+
+
+class _Planner:
+    """A value planner that knows the request said 10 and 15."""
+
+    value_bias = 4.5
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def __call__(self, written: str) -> float:
+        return 0.0
+
+    def values_left(self, written: str) -> list[str]:
+        self.asked.append(written)
+        return [v for v in ("10", "15") if f": {v}" not in written]
+
+
+def _drive_values(planner: _Planner | None) -> str:
+    fmt = replace(call_format_for("qwen2"), list_only=True)
+    nudge = CallShapeNudge(lambda t: bytes([t]) if t < 256 else b"", plan=planner)
+    chooser = TokenChooser(
+        LLMatcher(TOKENIZER, build_tool_grammar(TOOLS, fmt), log_level=0),
+        frozenset({EOS}),
+        nudge=nudge,
+    )
+    call = '{"name": "count", "arguments": {"n": 10}}'
+    script = f"[{call}, {call}]"
+    out = ""
+    for _ in range(200):
+        if script.startswith(out):
+            wanted = script[len(out)]
+        else:
+            wanted = "}" if out.count("{") > out.count("}") else "]"
+        step = chooser.step(_logits(wanted))
+        out += bytes(t for t in step.tokens if t != EOS).decode()
+        if step.stop:
+            return out
+    raise AssertionError(out)
+
+
+def test_second_call_writes_the_value_the_first_left_unused() -> None:
+    """Asked for 10 and 15, the model repeats 10 in its second call; with a value planner the
+    second call writes 15. The first call's value is the model's own."""
+    assert _drive_values(None).count('"n": 10') == 2
+    planner = _Planner()
+    text = _drive_values(planner)
+    assert text.startswith('[{"name": "count", "arguments": {"n": 10}}, ')
+    assert text.endswith('{"name": "count", "arguments": {"n": 15}}]')
+    assert planner.asked and all(not a.endswith("1") for a in planner.asked)
