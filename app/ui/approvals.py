@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ui import theme
 from app.ui.bridge import AssistantBridge
 from app.ui.schema_form import SchemaForm
 from connectors.errors import ConnectorError, InvalidArgumentsError
@@ -43,8 +44,9 @@ def preview_html(action: Action) -> str:
     if action.conflicts:
         flags = "".join(f"<li>{html.escape(flag)}</li>" for flag in action.conflicts)
         parts.append(
-            '<p style="color:#8a4b00"><b>Please check:</b> the assistant could not use the '
-            f"value it wanted here, so a permitted value was put in its place:</p><ul>{flags}</ul>"
+            f'<p style="color:{theme.colour("warning")}"><b>Please check:</b> the assistant '
+            "could not use the value it wanted here, so a permitted value was put in its "
+            f"place:</p><ul>{flags}</ul>"
         )
     rows = []
     for key, value in action.preview.items():
@@ -77,7 +79,7 @@ class EditDialog(QDialog):
         scroll.setWidget(self.form)
         self.problem = QLabel()
         self.problem.setWordWrap(True)
-        self.problem.setStyleSheet("color: #b00020")
+        self.problem.setStyleSheet(f"color: {theme.colour('problem')}")
         self.problem.setAccessibleName("Problems")
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel

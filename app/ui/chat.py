@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QKeyEvent, QTextCursor
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ui import theme
+
 RENDER_MS = 40
 STATE_WORDS = {
     "called": "called",
@@ -33,14 +35,6 @@ STATE_WORDS = {
     "rejected": "rejected",
     "failed": "failed",
     "undone": "undone",
-}
-STATE_COLOURS = {
-    "pending": "#fff4d6",
-    "done": "#e6f4ea",
-    "error": "#fde7e9",
-    "failed": "#fde7e9",
-    "rejected": "#eeeeee",
-    "undone": "#eeeeee",
 }
 
 
@@ -120,12 +114,12 @@ def _card_html(card: Card) -> str:
     if card.action_id is not None:
         state += f" (#{card.action_id})"
     args = html.escape(json.dumps(card.arguments, ensure_ascii=False))
-    colour = STATE_COLOURS.get(card.state, "#eef3fc")
+    background = theme.colour(card.state)
     detail = f"<br/>{html.escape(card.detail)}" if card.detail else ""
     flags = "".join(f"<br/>⚠ Check: {html.escape(f)}" for f in card.flags)
     return (
         f'<table width="100%" cellpadding="6" cellspacing="0" border="1" '
-        f'style="border-color:#c8d3e6; background-color:{colour}"><tr><td>'
+        f'style="border-color:{theme.colour("border")}; background-color:{background}"><tr><td>'
         f"Tool call <b>{html.escape(card.tool)}</b> — {html.escape(state)}<br/>"
         f'<code style="font-size:small">{args}</code>{detail}{flags}</td></tr></table>'
     )
@@ -183,6 +177,12 @@ class ChatView(QTextBrowser):
             if isinstance(item, Message) and item.role == "assistant":
                 return item.text
         return ""
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Redraw the cards in the new colours when the system switches light/dark."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.schedule()
 
     def schedule(self) -> None:
         """Redraw soon (coalescing the many deltas of a fast model)."""

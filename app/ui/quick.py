@@ -13,6 +13,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QTextBrowser, QVBoxLayout, QWidget
 
 from app.events import ActionPending, TurnDone
+from app.ui import theme
 from app.ui.bridge import AssistantBridge
 from connectors.errors import ConnectorError
 
@@ -40,7 +41,7 @@ class QuickPopup(QWidget):
         self.answer.hide()
         self.card = QFrame()
         self.card.setFrameShape(QFrame.Shape.StyledPanel)
-        self.card.setStyleSheet("QFrame { background: #fff4d6; }")
+        self.card.setStyleSheet(f"QFrame {{ background: {theme.colour('pending')}; }}")
         self.card_text = QLabel()
         self.card_text.setWordWrap(True)
         self.card_text.setAccessibleName("Action waiting for approval")

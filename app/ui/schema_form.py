@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ui import theme
+
 LONG_TEXT = {"body", "text", "content", "description", "replace", "find", "notes"}
 INT_LIMIT = 2**31 - 1
 
@@ -162,7 +164,7 @@ class SchemaForm(QWidget):
             label = name.replace("_", " ") + (" *" if name in self.required else "")
             layout.addRow(label, item.widget)
             error = QLabel()
-            error.setStyleSheet("color: #b00020")
+            error.setStyleSheet(f"color: {theme.colour('problem')}")
             error.setWordWrap(True)
             error.hide()
             layout.addRow("", error)

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.settings import Settings
+from app.ui import theme
 from app.ui.ui_settings import UiSettings
 
 POLICIES = ["default", "always", "ask", "never"]
@@ -105,7 +106,7 @@ class SettingsDialog(QDialog):
         self.policies.resizeColumnsToContents()
         self.problem = QLabel()
         self.problem.setWordWrap(True)
-        self.problem.setStyleSheet("color: #b00020")
+        self.problem.setStyleSheet(f"color: {theme.colour('problem')}")
         self.problem.setAccessibleName("Problems")
         form = QFormLayout()
         form.addRow("&Model", model_row)

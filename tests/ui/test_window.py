@@ -232,3 +232,29 @@ def test_a_due_event_reminder_is_shown(qtbot: Any, make_desktop: Any, scripted: 
     assert len(shown) == 1 and shown[0].startswith("Dentist: ")
     assert "Reminder: Dentist" in desktop.window.statusBar().currentMessage()
     assert desktop.check_reminders() == []
+
+
+def test_cards_follow_a_dark_system_palette(qtbot: Any) -> None:
+    """On a dark desktop the cards the app paints itself turn dark too (light text on a pale
+    card would be unreadable), and switch back when the desktop does."""
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QApplication
+
+    from app.ui.chat import Card, ChatView
+
+    view = ChatView()
+    qtbot.addWidget(view)
+    view.set_items([Card("notes_create", {"title": "Shopping"}, state="pending")])
+    assert "#fff4d6" in view.toHtml()
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    light = app.palette()
+    dark = QPalette(light)
+    dark.setColor(QPalette.ColorRole.Window, QColor("#202124"))
+    dark.setColor(QPalette.ColorRole.WindowText, QColor("#e8eaed"))
+    try:
+        app.setPalette(dark)
+        qtbot.waitUntil(lambda: "#4a3b12" in view.toHtml())
+    finally:
+        app.setPalette(light)
+    qtbot.waitUntil(lambda: "#fff4d6" in view.toHtml())
