@@ -150,7 +150,7 @@ _RELATIVE_DAY = re.compile(
 def _relative_day_with_date(
     text: str, zone: tzinfo, base: datetime, field: str, tool: str
 ) -> tuple[datetime, str] | None:
-    """"tomorrow 03 December 2026": a relative day followed by a written date.
+    """A relative day followed by a written date, as in "tomorrow 03 December 2026".
 
     The bundled model writes this, copying today's date from its clock line after the word
     the user said. The day word is what the user said, so it wins when the written date is
