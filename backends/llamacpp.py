@@ -32,6 +32,7 @@ from backends.errors import (
     RuntimeNotInstalledError,
 )
 from backends.generation import FinishReason, GenerationEvent
+from backends.ggml_backends import ensure_cpu_backend
 from backends.gguf_check import check_gguf_file
 from backends.local import LocalBackend
 from backends.schema import ToolSpec
@@ -48,6 +49,7 @@ def _import_llama_cpp() -> Any:
             "llama.cpp is not installed: pip install 'call-me-maybe[llama]' "
             "(it compiles llama.cpp, about 7 minutes on 2 cores the first time)"
         ) from exc
+    ensure_cpu_backend(llama_cpp)  # a portable build loads its CPU variant here
     return llama_cpp
 
 
