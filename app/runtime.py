@@ -10,14 +10,15 @@ installed, llama.cpp everywhere else.
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from app.paths import cache_dir, models_dir
 from app.settings import Settings
 from backends.base import Backend
-from backends.errors import BackendError
+from backends.errors import BackendError, ModelDownloadError, ModelFileError
 from backends.mlx_convert import is_apple_silicon
 from backends.model_files import resolve_model
 
@@ -85,10 +86,32 @@ def _kind(settings: Settings) -> BackendKind:
     return kind
 
 
+LOCAL_MODEL_WAY_OUT = (
+    "put a complete copy back, or choose another model in the settings "
+    "('bundled' is the one that ships with the app)"
+)
+
+
+@contextmanager
+def _way_out(settings: Settings) -> Iterator[None]:
+    """A model file the user chose that is missing, cut short or not a model: the message
+    also says what to do. (The bundled model is joined again by itself, and a download's
+    errors say what to do already.)"""
+    try:
+        yield
+    except ModelDownloadError:
+        raise
+    except ModelFileError as exc:
+        if settings.model.strip() in ("", "bundled") or settings.model.startswith("hf:"):
+            raise
+        raise ModelFileError(f"{str(exc).rstrip('.')}; {LOCAL_MODEL_WAY_OUT}.") from exc
+
+
 def model_path(settings: Settings, progress: Progress | None = None) -> Path:
     """The model for ``settings.model`` in the chosen runtime's format, made ready first
     (joined, downloaded or converted)."""
-    return _kind(settings).resolve(settings.model, models_dir(), progress)
+    with _way_out(settings):
+        return _kind(settings).resolve(settings.model, models_dir(), progress)
 
 
 def open_backend(settings: Settings, progress: Progress | None = None) -> Backend:
@@ -98,7 +121,8 @@ def open_backend(settings: Settings, progress: Progress | None = None) -> Backen
         BackendError: unknown backend, or the model cannot be found, unpacked or loaded.
     """
     kind = _kind(settings)
-    path = kind.resolve(settings.model, models_dir(), progress)
-    backend = kind.make(settings)
-    backend.load(path)
+    with _way_out(settings):
+        path = kind.resolve(settings.model, models_dir(), progress)
+        backend = kind.make(settings)
+        backend.load(path)
     return backend

@@ -35,6 +35,7 @@ _DISK_FULL = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
 # File systems without hard links (FAT, exFAT, some network shares) answer one of these to
 # os.link; there the no-overwrite rename falls back to check-then-replace.
 _NO_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.EXDEV}
+_READ_ONLY = {errno.EACCES, errno.EPERM, errno.EROFS}
 _CHUNK = 1024 * 1024
 
 
@@ -225,4 +226,9 @@ def _error(exc: OSError, path: Path) -> ConnectorError:
             "free some space and try again"
         )
     reason = exc.strerror or str(exc)
+    if exc.errno in _READ_ONLY:
+        return ConnectorError(
+            f"could not write {path} ({reason}): its folder is read-only, so nothing was "
+            "changed; make it writable again and try again"
+        )
     return ConnectorError(f"could not write {path} ({reason}); nothing was changed")

@@ -16,6 +16,7 @@ snapshot).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -114,11 +115,14 @@ class DryRunStore(Store):
 def _store_error(exc: OperationalError, path: Path) -> StoreError:
     message = str(exc.orig) if exc.orig is not None else str(exc)
     if "full" in message.lower():
-        return DiskFullError(f"the disk is full: nothing was saved to {path.name} ({message})")
+        return DiskFullError(
+            f"the disk is full: nothing was saved to {path.name} ({message}); free some space "
+            "and try again"
+        )
     if "i/o error" in message.lower():  # what a write refused by the OS (EFBIG, EIO) becomes
         return DiskFullError(
             f"the disk refused the write ({message}; it may be full or failing): "
-            f"nothing was saved to {path.name}"
+            f"nothing was saved to {path.name}; free some space and try again"
         )
     if "locked" in message.lower() or "busy" in message.lower():
         return StoreError(
@@ -135,6 +139,11 @@ def _read_only_message(path: Path) -> str:
         f"the store's folder {path.parent} is read-only, so nothing can be saved (nothing was "
         "changed); make it writable again, or free the disk it is on, and try again"
     )
+
+
+def _writable(directory: Path, path: Path) -> bool:
+    """Whether the store's folder and file can be written (a read-only mount, permissions)."""
+    return os.access(directory, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
 
 
 def engine_for(path: Path, key: bytes) -> Engine:
@@ -197,7 +206,11 @@ def open_store(
                 "damaged. Nothing was changed."
             ) from exc
         if "full" in message.lower():
-            raise DiskFullError(f"the disk is full: {path} could not be created") from exc
+            raise DiskFullError(
+                f"the disk is full: {path} could not be created; free some space and try again"
+            ) from exc
+        if not _writable(directory, path):  # SQLite needs to write its lock files beside it
+            raise StoreError(_read_only_message(path)) from exc
         raise StoreError(f"{path} could not be opened: {message}") from exc
     return Store(path, engine)
 

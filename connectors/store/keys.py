@@ -23,6 +23,10 @@ from connectors.errors import KeyringUnavailableError, StoreError
 
 SERVICE = "call-me-maybe"
 PASSPHRASE_ENV = "CALLMEMAYBE_PASSPHRASE"
+LOCKED = (
+    "the OS keyring is locked, so the database key cannot be read (nothing was changed): "
+    "unlock it (log in to the desktop, or open Passwords and Keys) and try again"
+)
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 
 
@@ -107,6 +111,8 @@ def database_key(database: Path, passphrase: str | None = None) -> bytes:
             key = secrets.token_bytes(32)
             try:
                 backend.set_password(SERVICE, _account(database), key.hex())
+            except keyring.errors.KeyringLocked as exc:
+                raise KeyringUnavailableError(LOCKED) from exc
             except keyring.errors.KeyringError as exc:
                 raise StoreError(f"the keyring refused to store the database key: {exc}") from exc
             _write_source(database, KeySource("keyring"))
@@ -126,6 +132,8 @@ def database_key(database: Path, passphrase: str | None = None) -> bytes:
         )
     try:
         stored = backend.get_password(SERVICE, _account(database))
+    except keyring.errors.KeyringLocked as exc:
+        raise KeyringUnavailableError(LOCKED) from exc
     except keyring.errors.KeyringError as exc:
         raise StoreError(f"the keyring refused to give the database key: {exc}") from exc
     if not stored:

@@ -268,6 +268,11 @@ class Verdict:
     misplaced: int = 0
     problems: list[str] = field(default_factory=list)
 
+    def add(self, kind: str, problem: str) -> None:
+        """Count one broken promise of ``kind`` (lost, corrupt, unapproved or misplaced)."""
+        setattr(self, kind, getattr(self, kind) + 1)
+        self.problems.append(f"{kind}: {problem}")
+
     @property
     def ok(self) -> bool:
         return not (self.lost or self.corrupt or self.unapproved or self.misplaced)
@@ -381,13 +386,11 @@ def verify(world: World) -> Verdict:
     try:
         store = world.open()
     except ConnectorError as exc:
-        verdict.corrupt += 1
-        verdict.problems.append(f"the store does not open: {exc}")
+        verdict.add("corrupt", f"the store does not open: {exc}")
         return verdict
     try:
-        problems = _integrity(store)
-        verdict.corrupt += len(problems)
-        verdict.problems += problems
+        for problem in _integrity(store):
+            verdict.add("corrupt", problem)
         with store.reading() as session:
             records = {
                 r.id: _Row(r.id, r.tool, r.state) for r in session.scalars(select(ActionRecord))
@@ -405,8 +408,7 @@ def verify(world: World) -> Verdict:
         store.close()
 
     def lost(message: str) -> None:
-        verdict.lost += 1
-        verdict.problems.append(message)
+        verdict.add("lost", message)
 
     for action_id in replay.done:
         intent = replay.intents[action_id]
@@ -446,20 +448,16 @@ def verify(world: World) -> Verdict:
     for token, allowed_places in replay.places.items():
         where = files.get(token, [])
         if len(where) > 1:
-            verdict.misplaced += 1
-            verdict.problems.append(f"{token} is at {len(where)} places: {where}")
+            verdict.add("misplaced", f"{token} is at {len(where)} places: {where}")
         elif not where and None not in allowed_places:
-            verdict.misplaced += 1
-            verdict.problems.append(f"{token} is nowhere, expected at {allowed_places}")
+            verdict.add("misplaced", f"{token} is nowhere, expected at {allowed_places}")
         elif where and where[0] not in allowed_places:
-            verdict.misplaced += 1
-            verdict.problems.append(f"{token} is at {where[0]}, expected at {allowed_places}")
+            verdict.add("misplaced", f"{token} is at {where[0]}, expected at {allowed_places}")
 
     approved = set(replay.intents)
     for entry in runs:
         if entry.id not in approved:
-            verdict.unapproved += 1
-            verdict.problems.append(f"audit: {entry.tool} #{entry.id} ran unapproved")
+            verdict.add("unapproved", f"audit: {entry.tool} #{entry.id} ran unapproved")
     for record in records.values():
         if record.id not in approved and record.state not in (
             ActionState.PENDING.value,
@@ -467,21 +465,17 @@ def verify(world: World) -> Verdict:
             ActionState.EXPIRED.value,
             ActionState.EDITED.value,
         ):
-            verdict.unapproved += 1
-            verdict.problems.append(f"#{record.id} {record.tool} is {record.state} unapproved")
+            verdict.add("unapproved", f"#{record.id} {record.tool} is {record.state} unapproved")
     made = {r["args"].get("title") for r in replay.intents.values()}
     for title in notes:
         if title not in made:
-            verdict.unapproved += 1
-            verdict.problems.append(f"note {title!r} was never approved")
+            verdict.add("unapproved", f"note {title!r} was never approved")
     for title in events:
         if title not in made:
-            verdict.unapproved += 1
-            verdict.problems.append(f"event {title!r} was never approved")
+            verdict.add("unapproved", f"event {title!r} was never approved")
     for token in files:
         if token not in replay.places:
-            verdict.unapproved += 1
-            verdict.problems.append(f"file {token!r} was never approved")
+            verdict.add("unapproved", f"file {token!r} was never approved")
     return verdict
 
 
