@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from backends.ggml_backends import ensure_cpu_backend
 from tests.tiny_model import (
     TINY_CHAT_TEMPLATE,
     TINY_SPECIAL_TOKEN_IDS,
@@ -29,6 +30,7 @@ from tests.tiny_model import (
 )
 
 llama_cpp = pytest.importorskip("llama_cpp")
+ensure_cpu_backend(llama_cpp)  # a portable llama.cpp build loads its CPU variant first
 
 IM_START = TINY_SPECIAL_TOKEN_IDS["<|im_start|>"]
 IM_END = TINY_SPECIAL_TOKEN_IDS["<|im_end|>"]
