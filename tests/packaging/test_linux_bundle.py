@@ -172,6 +172,7 @@ def test_ask_reads_the_calendar_with_the_bundled_model(
     assert kinds[-1] == "done" and events[-1]["pending"] == [] and events[-1]["text"], events
     joined = tmp_path / "data" / "models" / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
     assert joined.stat().st_size == 491_400_064
+    joined.unlink()  # 491 MB that pytest would otherwise keep in its last three temp folders
     if built["portable"]:
         assert len(mapped) == 1, mapped  # exactly one variant stays loaded
         variant = mapped.pop()
