@@ -106,20 +106,27 @@ def _run_bundle(
     (while llama.cpp scores the variants they come and go; the chosen one stays)."""
     exe = Path(built["bundle"]) / "callmemaybe"
     start = time.monotonic()
-    with subprocess.Popen(
-        [str(exe), *args],
-        cwd=home,
-        env=_clean_env(home),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as process:
-        pipes = ThreadPoolExecutor(max_workers=1).submit(process.communicate, timeout=timeout)
+    with (
+        subprocess.Popen(
+            [str(exe), *args],
+            cwd=home,
+            env=_clean_env(home),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as process,
+        ThreadPoolExecutor(max_workers=1) as pool,
+    ):
+        pipes = pool.submit(process.communicate, timeout=timeout)
         mapped: set[str] = set()
         while not pipes.done():
             mapped = _mapped_cpu_variants(process.pid) or mapped
             time.sleep(0.2)
-        stdout, stderr = pipes.result()
+        try:
+            stdout, stderr = pipes.result()
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
     TIMINGS[args[0]] = round(time.monotonic() - start, 1)
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr), mapped
 
