@@ -438,21 +438,46 @@ class _Search:
         return self._ids(sql, self._params(fts_query, limit))
 
 
+SNIPPET_SCAN_LIMIT = 100_000
+"""A body longer than this (in characters) gets its snippet cut around its first match here:
+FTS5's snippet() weighs every match, which takes minutes on a note of a few megabytes."""
+
+
 def _hits(session: Session, fts_query: str, ids: list[int]) -> list[Hit]:
     """Titles, tags, times and snippets of the notes ``ids``, in that order."""
     statement = (
         text(
             "SELECT notes.id, notes.title, notes.tags, notes.updated, "
-            "snippet(notes_fts, -1, '**', '**', '…', 12) "
+            "CASE WHEN length(notes.body) > :scan THEN NULL "
+            "ELSE snippet(notes_fts, -1, '**', '**', '…', 12) END, "
+            "CASE WHEN length(notes.body) > :scan THEN notes.body END "
             "FROM notes_fts JOIN notes ON notes.id = notes_fts.rowid "
             "WHERE notes_fts MATCH :query AND notes_fts.rowid IN :ids"
         )
         .bindparams(bindparam("ids", expanding=True))
         .columns(updated=UTCDateTime)
     )
-    rows = {row[0]: row for row in session.execute(statement, {"query": fts_query, "ids": ids})}
+    params = {"query": fts_query, "ids": ids, "scan": SNIPPET_SCAN_LIMIT}
+    rows = {row[0]: row for row in session.execute(statement, params)}
     return [
-        Hit(note_id, row[1], row[2], row[3], row[4])
+        Hit(note_id, row[1], row[2], row[3], row[4] if row[5] is None else _cut(row[5], fts_query))
         for note_id in ids
         if (row := rows.get(note_id)) is not None
     ]
+
+
+def _cut(body: str, fts_query: str) -> str:
+    """About a dozen words around the first word of ``fts_query`` found in ``body``, marked as
+    snippet() marks it (a huge body only; see :data:`SNIPPET_SCAN_LIMIT`)."""
+    words = [w.replace('""', '"') for w in re.findall(r'"((?:[^"]|"")*)"', fts_query)]
+    found = re.search("|".join(re.escape(w) for w in words if w), body, re.IGNORECASE)
+    if found is None:  # matched in the title or the tags, or through the tokenizer's folding
+        return body[:80] + "…"
+    start, end = max(0, found.start() - 40), min(len(body), found.end() + 40)
+    return (
+        ("…" if start else "")
+        + body[start : found.start()]
+        + f"**{found.group()}**"
+        + body[found.end() : end]
+        + ("…" if end < len(body) else "")
+    )
