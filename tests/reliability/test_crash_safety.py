@@ -43,10 +43,14 @@ def test_random_sigkills_lose_nothing_confirmed(tmp_path: Path) -> None:
     rng = random.Random(20261125)
     kills = in_flight = 0
     verdict = Verdict()
-    for trial in range(TRIALS):
+    trial = 0
+    # On a busy machine a writer may get little done in 200 ms: more trials, with longer lives,
+    # until it has (the kills that land mid-action are what the test is about).
+    while trial < TRIALS or (verdict.confirmed < TRIALS // 10 and trial < 3 * TRIALS):
         seed = rng.randrange(2**32)
         pid = _fork_writer(lambda s=seed: Writer(world, registry, random.Random(s)).run())
-        time.sleep(rng.uniform(0.005, 0.2))
+        time.sleep(rng.uniform(0.005, 0.2) if trial < TRIALS else rng.uniform(0.2, 1.0))
+        trial += 1
         os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
         kills += os.WIFSIGNALED(status)
@@ -56,11 +60,11 @@ def test_random_sigkills_lose_nothing_confirmed(tmp_path: Path) -> None:
         verdict = verify(world)
         assert verdict.ok, f"trial {trial}: " + "\n".join(verdict.problems[:10])
     print(
-        f"\ncrash safety: trials={TRIALS} kills={kills} killed_mid_action={in_flight} "
+        f"\ncrash safety: trials={trial} kills={kills} killed_mid_action={in_flight} "
         f"confirmed={verdict.confirmed} lost={verdict.lost} corrupt={verdict.corrupt} "
         f"misplaced={verdict.misplaced} unapproved={verdict.unapproved}"
     )
-    assert kills == TRIALS
+    assert kills == trial >= TRIALS
     assert verdict.confirmed >= TRIALS // 10  # the writer got real work done between the kills
     assert in_flight > TRIALS // 10  # and many kills landed in the middle of an action
 
