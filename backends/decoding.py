@@ -284,6 +284,7 @@ def _json_step(byte: int, depth: int, in_string: bool, escape: bool) -> tuple[in
 
 
 _CLOSERS = b'"}],'
+_CLOSER_CANDIDATES = 32  # the allowed tokens looked at for one that ends the value
 
 
 @dataclass
@@ -376,6 +377,8 @@ class TokenChooser:
             raise BackendError("the grammar allows no token here")
         if wanted >= 0:
             closing = self._closing_prefix(wanted, allowed)
+            if closing is None and self.temperature <= 0:
+                closing = self._other_closer(wanted, allowed, logits)
             if closing is not None:
                 return closing
         masked = np.where(allowed, logits, -np.inf)
@@ -393,12 +396,31 @@ class TokenChooser:
         if self.piece is None or self.tokenize is None:
             return None
         text = self.piece(wanted)
-        if len(text) < 2 or text[0] not in _CLOSERS:
+        if not text or text[0] not in _CLOSERS:
             return None
         for end in range(len(text) - 1, 0, -1):
             ids = self.tokenize(text[:end])
             if len(ids) == 1 and 0 <= ids[0] < allowed.shape[0] and allowed[ids[0]]:
                 return ids[0]
+        return None
+
+    def _other_closer(self, wanted: int, allowed: np.ndarray, logits: np.ndarray) -> int | None:
+        """The model's best allowed token that also ends the value, when the refused ``wanted``
+        ends it in a way the grammar forbids: ``,`` after ``"number": 5`` where no other
+        argument is left (the best allowed token was the digit ``1``, and "5, 10 and 15" became
+        ``510``), or ``}`` where a required argument is still missing (``,`` then)."""
+        if self.piece is None:
+            return None
+        text = self.piece(wanted)
+        if not text or text[0] not in _CLOSERS:
+            return None
+        masked = np.where(allowed, logits, -np.inf)
+        count = min(_CLOSER_CANDIDATES, int(allowed.sum()))
+        best = np.argpartition(masked, -count)[-count:]
+        for token in sorted((int(t) for t in best), key=lambda t: -masked[t]):
+            piece = self.piece(token)
+            if piece and piece[0] in _CLOSERS:
+                return token
         return None
 
     def _sample(self, logits: np.ndarray) -> int:

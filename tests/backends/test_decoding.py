@@ -359,3 +359,34 @@ def test_second_call_writes_the_value_the_first_left_unused() -> None:
     assert text.startswith('[{"name": "count", "arguments": {"n": 10}}, ')
     assert text.endswith('{"name": "count", "arguments": {"n": 15}}]')
     assert planner.asked and all(not a.endswith("1") for a in planner.asked)
+
+
+def test_a_refused_comma_after_a_number_ends_the_number() -> None:
+    """ "5, 10 and 15": after 5 the model wants a comma, but the tool takes one number. The
+    number ends there (the model's best allowed closer), instead of going on with the best
+    allowed digit and writing 510."""
+    grammar = build_tool_grammar(TOOLS, call_format_for("qwen2"))
+
+    def run(piece: Callable[[int], bytes] | None) -> str:
+        chooser = TokenChooser(
+            LLMatcher(TOKENIZER, grammar, log_level=0), frozenset({EOS}), piece=piece
+        )
+        script = '{"name": "count", "arguments": {"n": 5'
+        out = ""
+        for _ in range(60):
+            logits = np.zeros(257, dtype=np.float32)
+            logits[ord("}")] = 1.0
+            logits[ord("1")] = 3.0  # the next best thing: another digit
+            logits[ord(script[len(out)]) if len(out) < len(script) else ord(",")] = 5.0
+            if out.endswith("}"):
+                logits[ord("}")] = 6.0
+            step = chooser.step(logits)
+            out += bytes(t for t in step.tokens if t != EOS).decode()
+            if step.stop:
+                break
+        return out
+
+    assert run(None).startswith('{"name": "count", "arguments": {"n": 51')
+    assert run(lambda t: bytes([t]) if t < 256 else b"") == (
+        '{"name": "count", "arguments": {"n": 5}}'
+    )
