@@ -31,7 +31,10 @@ from app.events import (
 )
 from connectors.errors import ConnectorError
 
-WORKER_NICE = 10  # how much the model's threads defer to the GUI (Linux nice, 0-19)
+# How much the model's threads defer to the GUI (Linux nice, 0-19). Enough for the window to
+# win every time slice it asks for; not so much that other busy programs starve the model: at
+# 10, on a machine compiling something, a turn took minutes (about 2 % of a core).
+WORKER_NICE = 4
 
 if TYPE_CHECKING:  # the core's modules load after the window is shown (see AssistantBridge)
     from app.actions import Action, Actions
