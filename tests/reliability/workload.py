@@ -23,9 +23,11 @@ it ends up.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import random
+import sys
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -82,11 +84,25 @@ class World:
         )
 
 
+def _trash_follows_the_environment() -> None:
+    """Make send2trash use this world's ``XDG_DATA_HOME``.
+
+    send2trash reads ``XDG_DATA_HOME`` once, when it is first imported. In a pytest run where
+    an earlier test imported it, the forked writers kept that earlier home's trash (the real
+    ``~/.local/share/Trash``), and a file trashed by an undo was "nowhere" in this world.
+    Re-running the module's code in place updates the constants its functions read.
+    """
+    module = sys.modules.get("send2trash.plat_other")
+    if module is not None:
+        importlib.reload(module)
+
+
 def make_world(home: Path, key: bytes) -> World:
     """A granted folder with a few files in subfolders and a fresh store; ``XDG_DATA_HOME``
     is pointed under ``home`` so that the trash is this world's own."""
     world = World(home, key)
     os.environ["XDG_DATA_HOME"] = str(home / "xdg")
+    _trash_follows_the_environment()
     for folder in FOLDERS:
         (world.granted / folder).mkdir(parents=True, exist_ok=True)
     for i in range(SEED_FILES):
