@@ -945,9 +945,8 @@ def free_time(context: ToolContext, args: FreeTimeArgs) -> ToolResult:
             for a, b in slots
         ],
     }
-    summary = (
-        f"{len(slots)} free slot{'s' if len(slots) != 1 else ''} of {args.duration_minutes} minutes"
-    )
+    plural = "s" if len(slots) != 1 else ""
+    summary = f"{len(slots)} free period{plural} of at least {args.duration_minutes} minutes"
     return ToolResult(data=data, summary=summary)
 
 

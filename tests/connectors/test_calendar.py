@@ -232,8 +232,9 @@ def test_free_time_skips_busy_events_and_keeps_to_working_hours(run: Any):
         ("2026-11-26T10:00+01:00", "2026-11-26T12:30+01:00"),
         ("2026-11-26T13:30+01:00", "2026-11-26T18:00+01:00"),
     ]
-    long = run("calendar_free_time", {"duration_minutes": 180, "start": "tomorrow"}).data
-    assert [s["when"] for s in long["free"]] == ["Thu 26 Nov 2026 13:30–18:00 CET"]
+    long = run("calendar_free_time", {"duration_minutes": 180, "start": "tomorrow"})
+    assert [s["when"] for s in long.data["free"]] == ["Thu 26 Nov 2026 13:30–18:00 CET"]
+    assert long.summary == "1 free period of at least 180 minutes"  # 4.5 hours, not "a slot"
     today = run("calendar_free_time", {"duration_minutes": 30}).data["free"]
     assert today[0]["start"] == "2026-11-25T10:00+01:00"  # not before now
 
