@@ -158,18 +158,27 @@ class XdgAutostart:
         )
 
     def enable(self, command: Sequence[str]) -> None:
-        data = desktop_entry(command, autostart=True).encode("utf-8")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            write_bytes_atomic(self.path, data, overwrite=True)
-        except (OSError, ConnectorError) as exc:
-            raise AutostartError(f"Cannot write {self.path}: {_reason(exc)}") from exc
+        _write_entry(self.path, desktop_entry(command, autostart=True).encode("utf-8"))
 
     def disable(self) -> None:
-        try:
-            self.path.unlink(missing_ok=True)
-        except OSError as exc:
-            raise AutostartError(f"Cannot remove {self.path}: {_reason(exc)}") from exc
+        _remove_entry(self.path)
+
+
+def _write_entry(path: Path, data: bytes) -> None:
+    """Write a login entry file atomically, creating its folder."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomic(path, data, overwrite=True)
+    except (OSError, ConnectorError) as exc:
+        raise AutostartError(f"Cannot write {path}: {_reason(exc)}") from exc
+
+
+def _remove_entry(path: Path) -> None:
+    """Remove a login entry file (nothing to do when it is not there)."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        raise AutostartError(f"Cannot remove {path}: {_reason(exc)}") from exc
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,17 +225,10 @@ class LaunchAgent:
         return bool(data.get("RunAtLoad")) and not data.get("Disabled", False)
 
     def enable(self, command: Sequence[str]) -> None:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            write_bytes_atomic(self.path, launch_agent_plist(command), overwrite=True)
-        except (OSError, ConnectorError) as exc:
-            raise AutostartError(f"Cannot write {self.path}: {_reason(exc)}") from exc
+        _write_entry(self.path, launch_agent_plist(command))
 
     def disable(self) -> None:
-        try:
-            self.path.unlink(missing_ok=True)
-        except OSError as exc:
-            raise AutostartError(f"Cannot remove {self.path}: {_reason(exc)}") from exc
+        _remove_entry(self.path)
 
 
 # ---------------------------------------------------------------------------------------------
