@@ -176,3 +176,16 @@ def test_whats_on_the_calendar_tomorrow(model, registry, world) -> None:  # type
     assert results and results[0].name == "calendar_list"
     assert "Standup" in str(results[0].result)
     assert not pending(events)
+
+
+def test_free_time_tomorrow_is_found_around_the_meeting(model, registry, world) -> None:  # type: ignore[no-untyped-def]
+    """The model once wrote 'tomorrow 25 November 2026' (today's date after the word the user
+    said) and the turn failed; now the calendar reads it as tomorrow and the answer lists the
+    free periods around the 9:00 standup."""
+    events = turn(model, registry, world, "Find free time tomorrow for a one hour meeting")
+    results = [e for e in events if isinstance(e, ToolResultEvent)]
+    assert results and results[0].name == "calendar_free_time", events
+    free = results[0].result["free"]
+    assert free and all(slot["start"].startswith("2026-11-26") for slot in free)
+    assert not pending(events)
+    assert "free period" in events[-1].text
