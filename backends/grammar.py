@@ -23,8 +23,10 @@ from backends.errors import GrammarError
 from backends.schema import ToolSpec
 
 # A text answer may not begin with what begins a call, nor with whitespace: that keeps the
-# branch decidable from the first token and stops the model from padding before a call.
-_TEXT_TERMINAL = r"/[^\s{\[`](?s:.)*/"
+# branch decidable from the first token and stops the model from padding before a call. Nor
+# with "<": what the bundled model writes there is markup copied from its prompt (the
+# template's "<tools>" block, "<tool_call>" tags), never an answer.
+_TEXT_TERMINAL = r"/[^\s{\[`<](?s:.)*/"
 
 
 def call_schema(tool: ToolSpec, fmt: CallFormat) -> dict[str, Any]:

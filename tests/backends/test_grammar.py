@@ -107,6 +107,7 @@ TEXT_PASSES = [
     "42",
     '"quoted"',
     "-",
+    "1 < 2 and <b> is markup",
 ]
 TEXT_FAILS = [
     "",
@@ -118,12 +119,15 @@ TEXT_FAILS = [
     "[1, 2]",
     "`code`",
     "```\nplain fenced text\n```",
+    '<tools>\n{"type": "function"}',  # the prompt's tool block, copied
+    "<tool_call>",
 ]
 
 
 @pytest.mark.parametrize("text", TEXT_PASSES)
 def test_text_answer_passes(text: str) -> None:
-    """Any text that does not begin with whitespace, a brace, a bracket or a backtick is a reply."""
+    """Any text that does not begin with whitespace, a brace, a bracket, a backtick or "<" is a
+    reply."""
     assert accepts(VOLUME_AND_WEATHER, text)
 
 
