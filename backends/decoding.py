@@ -375,28 +375,26 @@ class TokenChooser:
         allowed = np.unpackbits(self._mask.view(np.uint8), bitorder="little")[:n_vocab].astype(bool)
         if not allowed.any():
             raise BackendError("the grammar allows no token here")
-        if wanted >= 0:
-            closing = self._closing_prefix(wanted, allowed)
+        masked = np.where(allowed, logits, -np.inf)
+        wanted_piece = self.piece(wanted) if wanted >= 0 and self.piece is not None else b""
+        if wanted_piece[:1] and wanted_piece[0] in _CLOSERS:  # the model meant to end a value
+            closing = self._closing_prefix(wanted_piece, allowed)
             if closing is None and self.temperature <= 0:
-                closing = self._other_closer(wanted, allowed, logits)
+                closing = self._other_closer(masked, int(allowed.sum()))
             if closing is not None:
                 return closing
-        masked = np.where(allowed, logits, -np.inf)
         if self.temperature <= 0:
             return int(np.argmax(masked))
         return self._sample(masked)
 
-    def _closing_prefix(self, wanted: int, allowed: np.ndarray) -> int | None:
-        """The longest allowed token that starts the refused token ``wanted``, when that token
+    def _closing_prefix(self, text: bytes, allowed: np.ndarray) -> int | None:
+        """The longest allowed token that starts the refused token ``text``, which
         ends a value (``",`` ``"}`` ``},``): the model meant to close the value and go on in a
         way the grammar forbids (another argument where none is left). Closing it is what the
         model meant; the best allowed token instead would go on writing the value
         (``"tomorrow`` became ``"tomorrow 25 November 2026``).
         """
-        if self.piece is None or self.tokenize is None:
-            return None
-        text = self.piece(wanted)
-        if not text or text[0] not in _CLOSERS:
+        if self.tokenize is None:
             return None
         for end in range(len(text) - 1, 0, -1):
             ids = self.tokenize(text[:end])
@@ -404,18 +402,14 @@ class TokenChooser:
                 return ids[0]
         return None
 
-    def _other_closer(self, wanted: int, allowed: np.ndarray, logits: np.ndarray) -> int | None:
-        """The model's best allowed token that also ends the value, when the refused ``wanted``
-        ends it in a way the grammar forbids: ``,`` after ``"number": 5`` where no other
-        argument is left (the best allowed token was the digit ``1``, and "5, 10 and 15" became
-        ``510``), or ``}`` where a required argument is still missing (``,`` then)."""
-        if self.piece is None:
-            return None
-        text = self.piece(wanted)
-        if not text or text[0] not in _CLOSERS:
-            return None
-        masked = np.where(allowed, logits, -np.inf)
-        count = min(_CLOSER_CANDIDATES, int(allowed.sum()))
+    def _other_closer(self, masked: np.ndarray, n_allowed: int) -> int | None:
+        """The model's best allowed token (``masked``: logits, refused ones at -inf) that also
+        ends the value, when the refused token ended it in a way the grammar forbids: ``,``
+        after ``"number": 5`` where no other argument is left (the best allowed token was the
+        digit ``1``, and "5, 10 and 15" became ``510``), or ``}`` where a required argument is
+        still missing (``,`` then)."""
+        assert self.piece is not None
+        count = min(_CLOSER_CANDIDATES, n_allowed)
         best = np.argpartition(masked, -count)[-count:]
         for token in sorted((int(t) for t in best), key=lambda t: -masked[t]):
             piece = self.piece(token)
