@@ -9,9 +9,14 @@ description and parameters; when not a single word of the request (beyond filler
 called tool, the call is dropped and the model answers in text instead, with the same prompt
 (its cached prefix is reused) and a text-only grammar.
 
-Words match when equal or sharing a stem (``remind``/``reminder``, ``meet``/``meeting``).
-This is deliberately lenient: one shared word keeps the call, because dropping a right call
-costs the user more than asking about a wrong one, which approval shows anyway.
+Words match when they have the same Snowball stem (``remind``/``reminder``,
+``meet``/``meeting``) or share their first seven letters (``temperatura``/``temperature``,
+``multiplication``/``multiply``: requests in other languages and other word forms). Verbs
+that fit nearly every tool ("calculate", "compute", "identify") do not count: a request to
+calculate a triangle's area does not fit a body-mass-index tool because both calculate. An
+earlier rule, a shared prefix of four or more letters, let ``integral`` match ``integer``
+and ``laws`` match ``lawsuit``. One shared word still keeps the call, because dropping a
+right call costs the user more than asking about a wrong one, which approval shows anyway.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ import dataclasses
 import json
 import re
 from collections.abc import Callable, Iterator, Sequence
+
+import snowballstemmer
 
 from backends.base import Backend, CancelToken, GenerateOptions, Message
 from backends.generation import Completion, TextDelta, ToolCall
@@ -41,6 +48,28 @@ def content_words(text: str) -> set[str]:
     spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", text)  # camelCase names
     words = _WORD.findall(spaced.lower().replace("_", " "))
     return {w for w in words if len(w) >= 3 and w not in _FILLER}
+
+
+_GENERIC_WORDS = (
+    "calculate compute identify determine retrieve fetch check where when much many within "
+    "under getting new current value number result information info details specific based "
+    "provide provided"
+)
+_GENERIC = frozenset(_GENERIC_WORDS.split())
+_STEMMER = snowballstemmer.stemmer("english")
+_SHARED_PREFIX = 7  # letters two long words must share to match without a common stem
+
+
+def _topic_stems(words: set[str]) -> dict[str, str]:
+    """The words that can tie a request to a tool, each with its stem."""
+    kept = sorted(w for w in words if w not in _GENERIC)
+    return dict(zip(kept, _STEMMER.stemWords(kept), strict=True))
+
+
+def _related(a: str, stem_a: str, b: str, stem_b: str) -> bool:
+    if stem_a == stem_b:
+        return True
+    return len(a) >= _SHARED_PREFIX and a[:_SHARED_PREFIX] == b[:_SHARED_PREFIX]
 
 
 def _same_stem(a: str, b: str) -> bool:
@@ -66,11 +95,15 @@ def request_mentions_tool(request: str, tool: ToolSpec) -> bool:
 
     A request with no meaningful words at all ("ok", "yes") is given the benefit of the doubt.
     """
-    asked = content_words(request)
+    asked = _topic_stems(content_words(request))
     if not asked:
         return True
-    offered = tool_words(tool)
-    return any(_same_stem(a, o) for a in asked for o in offered)
+    offered = _topic_stems(tool_words(tool))
+    return any(
+        _related(a, stem_a, o, stem_o)
+        for a, stem_a in asked.items()
+        for o, stem_o in offered.items()
+    )
 
 
 def _scalars(value: object, path: str = "") -> dict[str, object]:
@@ -111,7 +144,9 @@ def _number_forms(value: float) -> set[float]:
     return {magnitude, round(magnitude * 100, 9)}
 
 
-def trim_calls(calls: Sequence[ToolCall], request: str) -> list[ToolCall]:
+def trim_calls(
+    calls: Sequence[ToolCall], request: str, tools: Sequence[ToolSpec] = ()
+) -> list[ToolCall]:
     """The calls up to the first one the request does not ask for.
 
     A model that has made every call the user asked for may go on: it repeats a call, calls a
@@ -119,8 +154,12 @@ def trim_calls(calls: Sequence[ToolCall], request: str) -> list[ToolCall]:
     continues a pattern of its own (``a=6, b=8`` after the user's two triangles). A later call
     is kept only when it uses a value from the request that no earlier call used, and when
     whatever sets it apart from the previous call of the same tool comes from the request.
-    The first call is never trimmed here.
+    The first call is never trimmed here. A value the tool itself offers (its ``enum``, or
+    words of the parameter's description) counts as coming from the request: the model chose
+    it from the tool's own list, it did not make it up ("Alaska state and USA": ``type:
+    "state"``, then ``type: "country"`` from "city/state/country").
     """
+    offered = {tool.name: _offered_values(tool) for tool in tools}
     kept: list[ToolCall] = []
     used: list[object] = []  # every value of the calls kept so far
     for call in calls:
@@ -136,11 +175,36 @@ def trim_calls(calls: Sequence[ToolCall], request: str) -> list[ToolCall]:
             earlier = [_scalars(c.arguments) for c in kept if c.name == call.name]
             if earlier:
                 new = {k: v for k, v in values.items() if earlier[-1].get(k) != v}
-                if not all(value_in_request(v, request) for v in new.values()):
+                tool_offers = offered.get(call.name, {})
+                if not all(
+                    value_in_request(v, request) or (k in tool_offers and tool_offers[k](v))
+                    for k, v in new.items()
+                ):
                     break  # continues a pattern with values the user never gave
         kept.append(call)
         used.extend(values.values())
     return kept
+
+
+def _offered_values(tool: ToolSpec) -> dict[str, Callable[[object], bool]]:
+    """For each top-level parameter, whether a value is one the tool itself offers: a member
+    of its ``enum``, or text whose words all appear in the parameter's description
+    (``"Specify whether the area is city/state/country."``)."""
+    offered: dict[str, Callable[[object], bool]] = {}
+    for name, schema in (tool.parameters.get("properties") or {}).items():
+        if not isinstance(schema, dict):
+            continue
+        listed = tuple(schema.get("enum") or ())
+        described = content_words(str(schema.get("description", "")))
+
+        def check(value: object, listed: tuple = listed, described: set[str] = described) -> bool:
+            if value in listed:
+                return True
+            words = content_words(value) if isinstance(value, str) else set()
+            return bool(words) and words <= described
+
+        offered[name] = check
+    return offered
 
 
 _NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
@@ -168,8 +232,13 @@ _QUOTED = re.compile(r"'([^']+)'|\"([^\"]+)\"")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+)([A-Za-z]+)")
 
 
+_SCALED = re.compile(r"(\d+(?:\.\d+)?)\s*(thousand|million|billion|trillion)\b", re.IGNORECASE)
+_SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
+
+
 def _numbers(text: str) -> set[float]:
     found = {float(n.replace(",", "")) for n in _NUMBER.findall(text)}
+    found.update(round(float(n) * _SCALES[scale.lower()], 6) for n, scale in _SCALED.findall(text))
     found.update(
         _NUMBER_WORDS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in _NUMBER_WORDS
     )
@@ -224,6 +293,73 @@ def request_phrases(request: str) -> list[str]:
 
 
 _NAME_RUN = re.compile(r"\b[A-Z][A-Za-z]+(?:\s+[A-Z][A-Za-z]+)*\b")
+_SENTENCE = re.compile(r"[^.;?!]+")
+_LIST_SEPARATOR = re.compile(r"\s*,\s*(?:(?:and|or)\s+)?|\s+(?:and|or)\s+", re.IGNORECASE)
+_LINK_WORDS_TEXT = "in at for from with on to by of near about as into over under between than"
+_LINK_WORDS = frozenset(_LINK_WORDS_TEXT.split())
+_ITEM_WORDS = 4  # an item of a list of values is a short phrase
+
+
+def enumeration_siblings(request: str, used: Sequence[str]) -> list[str]:
+    """The other items of each list in ``request`` that one of the ``used`` values is in.
+
+    "the resistivity of copper and aluminum", a call with ``"copper"``: ``["aluminum"]``.
+    Lower-case values are invisible to :func:`request_values` (it sees numbers, quotes and
+    names), yet a call that used one item of such a list is the sign that the others are
+    calls too. Items are the short phrases between commas, "and" and "or"; an item is cut at
+    the first linking word after it ("rat hemoglobin and their 3D models" gives "rat
+    hemoglobin" and "their 3D models"), and a part too long to be a value ends the list.
+    """
+    wanted = [u.casefold() for u in used if u and content_words(u)]
+    siblings: list[str] = []
+    for sentence in _SENTENCE.findall(request):
+        parts = [p.strip() for p in _LIST_SEPARATOR.split(sentence)]
+        for index, part in enumerate(parts):
+            folded = part.casefold()
+            hit = next((u for u in wanted if u in folded), None)
+            if hit is None:
+                continue
+            if folded.endswith(hit):  # the list goes on after this part
+                for after in parts[index + 1 :]:
+                    item = _head_item(after)
+                    if item is None:
+                        break
+                    siblings.append(item)
+            if folded.startswith(hit):  # ... or came before it
+                for before in reversed(parts[:index]):
+                    item = _tail_item(before)
+                    if item is None:
+                        break
+                    siblings.append(item)
+    used_folded = set(wanted)
+    return [s for s in dict.fromkeys(siblings) if s.casefold() not in used_folded]
+
+
+def _head_item(part: str) -> str | None:
+    """The list item at the start of ``part``: its words up to the first linking word."""
+    words: list[str] = []
+    for word in part.split():
+        if word.lower() in _LINK_WORDS:
+            break
+        words.append(word)
+    return _as_item(words)
+
+
+def _tail_item(part: str) -> str | None:
+    """The list item at the end of ``part``: its words after the last linking word."""
+    words: list[str] = []
+    for word in reversed(part.split()):
+        if word.lower() in _LINK_WORDS:
+            break
+        words.insert(0, word)
+    return _as_item(words)
+
+
+def _as_item(words: list[str]) -> str | None:
+    item = " ".join(words).strip(" '\"")
+    if not words or len(words) > _ITEM_WORDS or not content_words(item):
+        return None
+    return item
 
 
 def _number_text(value: float) -> str:
@@ -250,8 +386,16 @@ class _CallPlanner:
         self._bias = 0.0
 
     @classmethod
-    def for_request(cls, request: str) -> _CallPlanner:
-        return cls(*request_values(request), request_phrases(request))
+    def for_request(cls, request: str, calls: Sequence[ToolCall] = ()) -> _CallPlanner:
+        """The planner of ``request``; with the ``calls`` of a first answer, the other items
+        of a list that one of their text values came from count as values too."""
+        numbers, words = request_values(request)
+        phrases = request_phrases(request)
+        used = [v for c in calls for v in _scalars(c.arguments).values() if isinstance(v, str)]
+        for sibling in enumeration_siblings(request, used):
+            words |= content_words(sibling)
+            phrases.append(sibling)
+        return cls(numbers, words, phrases)
 
     def _used(self, written: str) -> tuple[set[float], set[str]]:
         used_numbers: set[float] = set()
@@ -290,9 +434,50 @@ _PLANNED_BIAS = 6.0  # another call while the request has unused values
 _STOP_BIAS = -3.0  # no more calls once they are all used, or the model repeats itself
 
 
+def invents_numbers(call: ToolCall, tool: ToolSpec, context: str) -> bool:
+    """Whether every required number of ``call`` is one nobody gave.
+
+    Asked "What's the current interest rate?" with only a mortgage calculator at hand, the
+    bundled model calls it with a loan amount, rate and term of its own; asked the time, it
+    calls a travel-time tool with a made-up distance and speed. Such a call answers a
+    question nobody asked, with data nobody gave, so it is treated like a call to an
+    unrelated tool: the model answers in text instead (and can ask for the numbers). A call
+    keeps its place when one of its required numbers comes from ``context`` (the user's
+    words and earlier results), is 0 ("from rest") or is the parameter's default: a single
+    grounded number shows the call is about what the user said.
+    """
+    properties = tool.parameters.get("properties") or {}
+    required = [
+        name
+        for name in tool.parameters.get("required") or ()
+        if isinstance(properties.get(name), dict)
+        and properties[name].get("type") in ("integer", "number")
+    ]
+    values = [(name, call.arguments.get(name)) for name in required]
+    numbers = [
+        (name, v) for name, v in values if isinstance(v, int | float) and not isinstance(v, bool)
+    ]
+    if not numbers:
+        return False
+    return not any(
+        v == 0 or v == properties[name].get("default") or value_in_request(v, context)
+        for name, v in numbers
+    )
+
+
 def _meaningful(value: object) -> bool:
     """Values that say what a call is about (not flags or blanks)."""
     return not isinstance(value, bool) and value is not None and value != ""
+
+
+def _conversation_text(messages: Sequence[Message]) -> str:
+    """What the user and the tools have said so far: where a call's numbers may come from."""
+    said = [
+        m.get("content")
+        for m in messages
+        if m.get("role") in ("user", "tool") and isinstance(m.get("content"), str)
+    ]
+    return "\n".join(str(text) for text in said)
 
 
 def _last_user_text(messages: Sequence[Message]) -> str:
@@ -334,9 +519,17 @@ def respond_stream(
         yield completion
         return
     by_name = {tool.name: tool for tool in tools}
-    called = [by_name[c.name] for c in completion.tool_calls if c.name in by_name]
+    context = _conversation_text(messages)
+    grounded = [
+        c
+        for c in completion.tool_calls
+        if c.name in by_name and not invents_numbers(c, by_name[c.name], context)
+    ]
+    if len(grounded) != len(completion.tool_calls):
+        completion = dataclasses.replace(completion, tool_calls=tuple(grounded))
+    called = [by_name[c.name] for c in grounded]
     if any(request_mentions_tool(request, tool) for tool in called):
-        kept = trim_calls(completion.tool_calls, request)
+        kept = trim_calls(completion.tool_calls, request, tools)
         if len(kept) != len(completion.tool_calls):
             completion = dataclasses.replace(completion, tool_calls=tuple(kept))
         if options.more_calls is None and options.allow_calls:
@@ -374,14 +567,14 @@ def _with_missing_calls(
     pushing while values remain (the cached prompt makes this second pass cheap). The second
     answer replaces the first only when it uses more of the request's values.
     """
-    planner = _CallPlanner.for_request(request)
+    planner = _CallPlanner.for_request(request, completion.tool_calls)
     written = json.dumps([c.arguments for c in completion.tool_calls], ensure_ascii=False)
     missing = planner.missing(written)
     if not missing:
         return completion
     planned = dataclasses.replace(options, more_calls=planner)
     again = backend.generate(messages, tools, options=planned, cancel=cancel)
-    calls = trim_calls(again.tool_calls, request)
+    calls = trim_calls(again.tool_calls, request, tools)
     if len(calls) <= len(completion.tool_calls):
         return completion
     covered = planner.missing(json.dumps([c.arguments for c in calls], ensure_ascii=False))

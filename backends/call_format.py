@@ -10,6 +10,7 @@ layout (plus, for unconstrained runs, the other forms a model may drift into).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import re
 from collections.abc import Sequence
@@ -169,5 +170,46 @@ def _raw_call(item: dict[str, Any], start: int, end: int, fmt: CallFormat) -> Ra
 
 
 def tools_by_name(tools: Sequence[ToolSpec]) -> dict[str, ToolSpec]:
-    """Index tools by name for validation."""
-    return {t.name: t for t in tools}
+    """Index tools by every spelling of their names the grammar accepts (see
+    :func:`name_spellings`)."""
+    index = {t.name: t for t in tools}
+    return {spelling: index[name] for spelling, name in name_spellings(tools).items()}
+
+
+_SEPARATOR = re.compile(r"[._]")
+_MAX_SEPARATORS = 3  # beyond this, only all-dots and all-underscores besides the real name
+
+
+def name_spellings(tools: Sequence[ToolSpec]) -> dict[str, str]:
+    """Each accepted spelling of a tool name, mapped to the real name.
+
+    Measured on the bundled model (BFCL multiple): offered ``math_roots.quadratic`` beside
+    ``math.roots.cubic``, it writes ``math.roots.qu``; a grammar that knows only the exact
+    names then forces the cubic tool. So a name may also be written with its dots and
+    underscores swapped, and the call is read as the tool it spells. A spelling that could
+    mean two tools (``a.b`` and ``a_b`` both offered) keeps its exact meaning only.
+    """
+    real = {t.name for t in tools}
+    owners: dict[str, set[str]] = {}
+    for name in real:
+        for spelling in _separator_variants(name):
+            owners.setdefault(spelling, set()).add(name)
+    spellings = {name: name for name in real}
+    for spelling, names in owners.items():
+        if spelling not in real and len(names) == 1:
+            spellings[spelling] = next(iter(names))
+    return spellings
+
+
+def _separator_variants(name: str) -> set[str]:
+    parts = _SEPARATOR.split(name)
+    gaps = len(parts) - 1
+    if gaps == 0:
+        return {name}
+    if gaps > _MAX_SEPARATORS:
+        return {name, ".".join(parts), "_".join(parts)}
+    variants = set()
+    for choice in itertools.product("._", repeat=gaps):
+        rest = zip(choice, parts[1:], strict=True)
+        variants.add(parts[0] + "".join(sep + part for sep, part in rest))
+    return variants

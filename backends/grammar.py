@@ -18,7 +18,7 @@ from typing import Any
 
 import llguidance
 
-from backends.call_format import CallFormat
+from backends.call_format import CallFormat, name_spellings
 from backends.errors import GrammarError
 from backends.schema import ToolSpec
 
@@ -29,17 +29,19 @@ from backends.schema import ToolSpec
 _TEXT_TERMINAL = r"/[^\s{\[`<](?s:.)*/"
 
 
-def call_schema(tool: ToolSpec, fmt: CallFormat) -> dict[str, Any]:
-    """The JSON Schema of one call object of ``tool``.
+def call_schema(tool: ToolSpec, fmt: CallFormat, spellings: Sequence[str] = ()) -> dict[str, Any]:
+    """The JSON Schema of one call object of ``tool``, whose name may be written as any of
+    ``spellings`` (see :func:`backends.call_format.name_spellings`; the exact name when empty).
 
     ``$defs`` (as pydantic writes them) move from the parameters to the root of the call schema,
     where their ``#/$defs/...`` references resolve.
     """
     parameters, defs = _hoist_defs(tool.parameters)
+    names = sorted(set(spellings) | {tool.name})
     schema: dict[str, Any] = {
         "type": "object",
         "properties": {
-            fmt.name_key: {"const": tool.name},
+            fmt.name_key: {"const": tool.name} if len(names) == 1 else {"enum": names},
             fmt.arguments_key: parameters,
         },
         "required": [fmt.name_key, fmt.arguments_key],
@@ -81,13 +83,16 @@ def tool_call_lark(tools: Sequence[ToolSpec], fmt: CallFormat, *, allow_text: bo
     """
     if not tools:
         raise GrammarError("no tools were given: a tool-call grammar needs at least one tool")
+    spelled: dict[str, list[str]] = {}
+    for spelling, name in name_spellings(tools).items():
+        spelled.setdefault(name, []).append(spelling)
     schema: dict[str, Any] = {
         "x-guidance": {
             "whitespace_flexible": False,
             "key_separator": fmt.key_separator,
             "item_separator": fmt.item_separator,
         },
-        "anyOf": [call_schema(t, fmt) for t in tools],
+        "anyOf": [call_schema(t, fmt, spelled.get(t.name, ())) for t in tools],
     }
     if len(tools) == 1:
         schema = {"x-guidance": schema["x-guidance"], **schema["anyOf"][0]}

@@ -69,7 +69,7 @@ def assemble(
         )
         calls.append(
             ToolCall(
-                name=str(raw_call.name),
+                name=tool.name if tool is not None else str(raw_call.name),
                 arguments=arguments,
                 conflicts=conflicts,
                 valid=not errors,

@@ -9,6 +9,7 @@ import pytest
 from app.tool_choice import (
     call_planner,
     content_words,
+    invents_numbers,
     request_mentions_tool,
     request_values,
     respond,
@@ -88,10 +89,37 @@ def test_unrelated_call_becomes_a_text_answer(backend: LlamaCppBackend) -> None:
 
 
 def test_related_call_is_kept(backend: LlamaCppBackend) -> None:
-    messages = [{"role": "user", "content": "Tune the flux to 1.21 gigawatts"}]
+    messages = [{"role": "user", "content": "Remind me to call Anna at five"}]
     forced = GenerateOptions(allow_text=False, max_tokens=300)
+    answer = respond(backend, messages, [REMINDER], options=forced)
+    assert [c.name for c in answer.tool_calls][:1] == ["set_reminder"]
+
+
+def test_call_with_made_up_numbers_becomes_a_text_answer(backend: LlamaCppBackend) -> None:
+    """The request names the tool but gives no number; the random model's gigawatts are its
+    own, so the call is dropped and answered in text (where the model can ask)."""
+    messages = [{"role": "user", "content": "Tune the flux capacitor"}]
+    forced = GenerateOptions(allow_text=False, max_tokens=300)
+    first = backend.generate(messages, [FLUX], options=forced).tool_calls
+    assert first and first[0].arguments["gigawatts"] not in (0, 0.0)
     answer = respond(backend, messages, [FLUX], options=forced)
-    assert [c.name for c in answer.tool_calls][:1] == ["adjust_flux"]
+    assert answer.tool_calls == ()
+    assert answer.text
+
+
+@pytest.mark.parametrize(
+    ("context", "gigawatts", "invented"),
+    [
+        ("Tune the flux to 1.21 gigawatts", 1.21, False),
+        ("Tune the flux capacitor", 88, True),
+        ("Tune the flux capacitor", 0, False),  # "from rest": zero is nobody's invention
+        ("Tune the flux capacitor\nThe manual says 88 gigawatts.", 88, False),  # a result
+        ("Give it 1.2 million watts", 1_200_000, False),
+        ("Tune it to twelve", 12, False),
+    ],
+)
+def test_invents_numbers(context: str, gigawatts: float, invented: bool) -> None:
+    assert invents_numbers(_call("adjust_flux", gigawatts=gigawatts), FLUX, context) is invented
 
 
 def _call(name: str, **arguments: object) -> ToolCall:

@@ -17,6 +17,7 @@ from backends.call_format import (
     CallFormat,
     RawCall,
     call_format_for,
+    name_spellings,
     parse_calls,
     starts_call,
     tools_by_name,
@@ -193,8 +194,19 @@ def test_custom_keys_are_honoured() -> None:
 
 
 def test_tools_by_name() -> None:
-    """Tools are indexed by their names."""
+    """Tools are indexed by their names, and a name's dots and underscores may be swapped."""
     tools = parse_tools([{"name": "a"}, {"name": "b.c"}])
     index = tools_by_name(tools)
-    assert list(index) == ["a", "b.c"]
+    assert sorted(index) == ["a", "b.c", "b_c"]
     assert index["b.c"] is tools[1]
+    assert index["b_c"] is tools[1]
+
+
+def test_a_swapped_spelling_that_could_mean_two_tools_means_neither() -> None:
+    """``x.y`` and ``x_y`` both offered: each spelling names its own tool, nothing else."""
+    tools = parse_tools([{"name": "x.y_z"}, {"name": "x_y.z"}, {"name": "math_roots.quadratic"}])
+    spellings = name_spellings(tools)
+    assert spellings["x.y_z"] == "x.y_z"
+    assert spellings["x_y.z"] == "x_y.z"
+    assert "x.y.z" not in spellings and "x_y_z" not in spellings  # either tool: refused
+    assert spellings["math.roots.quadratic"] == "math_roots.quadratic"

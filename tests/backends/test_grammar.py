@@ -869,3 +869,21 @@ def test_bfcl_tools_with_mistyped_enums_compile(file_name: str, entry_id: str, w
         entry = next(e for e in map(json.loads, handle) if e["id"] == entry_id)
     for spec in parse_tools(entry["function"]):
         build_tool_grammar([spec], FMT)
+
+
+def test_a_name_may_be_written_with_dots_and_underscores_swapped() -> None:
+    """``math.roots.quadratic`` for the offered ``math_roots.quadratic``: the model copies the
+    separators of the names around it; a spelling that could mean two tools is refused."""
+    args = {"a": 1}
+    grammar = grammar_for(
+        tool("math_roots.quadratic", {"a": {"type": "integer"}}, ["a"]),
+        tool("math.roots.cubic", {"a": {"type": "integer"}}, ["a"]),
+        tool("x.y_z", {}),
+        tool("x_y.z", {}),
+    )
+    assert accepts(grammar, call("math_roots.quadratic", args))
+    assert accepts(grammar, call("math.roots.quadratic", args))
+    assert accepts(grammar, call("math_roots_cubic", args))
+    assert accepts(grammar, call("x.y_z", {}))
+    assert not accepts(grammar, call("x.y.z", {}))  # x.y_z or x_y.z: neither is guessed
+    assert not accepts(grammar, call("math-roots-cubic", args))

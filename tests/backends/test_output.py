@@ -334,3 +334,11 @@ def test_a_string_cut_short_by_the_grammar_is_still_a_conflict() -> None:
     assert [(c.path, c.wanted[:8], c.got) for c in only.conflicts] == [
         ("arguments.unit", "decibels", "decibel")
     ]
+
+
+def test_a_call_spelled_with_swapped_separators_is_read_as_the_real_tool() -> None:
+    tools = parse_tools(
+        [{"name": "math_roots.quadratic", "parameters": {"type": "object", "properties": {}}}]
+    )
+    done = assemble('{"name": "math.roots.quadratic", "arguments": {}}', tools, FMT)
+    assert [(c.name, c.valid) for c in done.tool_calls] == [("math_roots.quadratic", True)]
