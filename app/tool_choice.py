@@ -294,10 +294,12 @@ def request_phrases(request: str) -> list[str]:
 
 _NAME_RUN = re.compile(r"\b[A-Z][A-Za-z]+(?:\s+[A-Z][A-Za-z]+)*\b")
 _SENTENCE = re.compile(r"[^.;?!]+")
-_LIST_SEPARATOR = re.compile(r"\s*,\s*(?:(?:and|or)\s+)?|\s+(?:and|or)\s+", re.IGNORECASE)
+# "and" lists only: "garage or door?" asks which one, the calls must not do both
+_LIST_SEPARATOR = re.compile(r"(\s*,\s*(?:and\s+)?|\s+and\s+)", re.IGNORECASE)
 _LINK_WORDS_TEXT = "in at for from with on to by of near about as into over under between than"
 _LINK_WORDS = frozenset(_LINK_WORDS_TEXT.split())
 _ITEM_WORDS = 4  # an item of a list of values is a short phrase
+_CLAUSE_WORDS = frozenset({"put", "set", "add", "send", "move", "create", "delete", "call"})
 
 
 def enumeration_siblings(request: str, used: Sequence[str]) -> list[str]:
@@ -306,33 +308,41 @@ def enumeration_siblings(request: str, used: Sequence[str]) -> list[str]:
     "the resistivity of copper and aluminum", a call with ``"copper"``: ``["aluminum"]``.
     Lower-case values are invisible to :func:`request_values` (it sees numbers, quotes and
     names), yet a call that used one item of such a list is the sign that the others are
-    calls too. Items are the short phrases between commas, "and" and "or"; an item is cut at
+    calls too. Items are the short phrases between commas and "and"; an item is cut at
     the first linking word after it ("rat hemoglobin and their 3D models" gives "rat
     hemoglobin" and "their 3D models"), and a part too long to be a value ends the list.
     """
     wanted = [u.casefold() for u in used if u and content_words(u)]
     siblings: list[str] = []
     for sentence in _SENTENCE.findall(request):
-        parts = [p.strip() for p in _LIST_SEPARATOR.split(sentence)]
+        pieces = _LIST_SEPARATOR.split(sentence)  # part, separator, part, ...
+        parts = [p.strip() for p in pieces[::2]]
+        joins = pieces[1::2]  # joins[i] lies between parts[i] and parts[i + 1]
         for index, part in enumerate(parts):
             folded = part.casefold()
             hit = next((u for u in wanted if u in folded), None)
             if hit is None:
                 continue
             if folded.endswith(hit):  # the list goes on after this part
-                for after in parts[index + 1 :]:
-                    item = _head_item(after)
-                    if item is None:
-                        break
-                    siblings.append(item)
+                after = [_head_item(p) for p in parts[index + 1 :]]
+                siblings += _list_run(after, joins[index:])
             if folded.startswith(hit):  # ... or came before it
-                for before in reversed(parts[:index]):
-                    item = _tail_item(before)
-                    if item is None:
-                        break
-                    siblings.append(item)
+                before = [_tail_item(p) for p in reversed(parts[:index])]
+                siblings += _list_run(before, list(reversed(joins[:index])))
     used_folded = set(wanted)
     return [s for s in dict.fromkeys(siblings) if s.casefold() not in used_folded]
+
+
+def _list_run(items: list[str | None], joins: list[str]) -> list[str]:
+    """The items up to the first that is not one, if an "and" joins them to the value: a
+    comma alone does not make a list ("keys on the shelf, garage or door")."""
+    run: list[str] = []
+    for item in items:
+        if item is None:
+            break
+        run.append(item)
+    has_and = any("and" in join.lower() for join in joins[: len(run)])
+    return run if has_and else []
 
 
 def _head_item(part: str) -> str | None:
@@ -356,8 +366,13 @@ def _tail_item(part: str) -> str | None:
 
 
 def _as_item(words: list[str]) -> str | None:
+    """A short noun phrase, or ``None`` for a clause ("put what is there")."""
+    if words and words[0].lower() in ("a", "an", "the"):
+        words = words[1:]
     item = " ".join(words).strip(" '\"")
     if not words or len(words) > _ITEM_WORDS or not content_words(item):
+        return None
+    if any(w.lower().strip("'\"") in _FILLER or w.lower() in _CLAUSE_WORDS for w in words):
         return None
     return item
 

@@ -9,6 +9,7 @@ import pytest
 from app.tool_choice import (
     call_planner,
     content_words,
+    enumeration_siblings,
     invents_numbers,
     request_mentions_tool,
     request_values,
@@ -45,6 +46,22 @@ REMINDER, FLUX = parse_tools(
 )
 
 
+TO_INT, WEATHER = parse_tools(
+    [
+        {
+            "name": "str_to_int",
+            "description": "Calculate the integer a string converts to.",
+            "parameters": {"type": "object", "properties": {"text": {"type": "string"}}},
+        },
+        {
+            "name": "get_current_weather",
+            "description": "The current weather: temperature and sky.",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+        },
+    ]
+)
+
+
 def test_content_words_drop_filler_and_split_names() -> None:
     assert content_words("Please find the wifiPassword in my_notes") == {
         "wifi",
@@ -62,6 +79,10 @@ def test_content_words_drop_filler_and_split_names() -> None:
         ("What is the integral of x squared?", REMINDER, False),
         ("Who wrote Hamlet?", FLUX, False),
         ("ok", FLUX, True),  # nothing to judge by: keep the model's choice
+        ("Find the integral of x^3 from 1 to 5", TO_INT, False),  # integral is not integer
+        ("Calculate the mass of an electron", TO_INT, False),  # "calculate" fits any tool
+        ("Convert '42' to a number", TO_INT, True),  # converts ~ convert
+        ("Qual a temperatura atual em Lisboa?", WEATHER, True),  # temperatur...: 7 letters
     ],
 )
 def test_request_mentions_tool(request_text: str, tool: object, fits: bool) -> None:
@@ -145,6 +166,52 @@ def test_calls_continuing_a_pattern_the_user_never_gave_are_dropped() -> None:
 def test_different_tools_with_values_from_the_request_are_kept() -> None:
     calls = [_call("weather", city="Paris"), _call("volume", level=30)]
     assert trim_calls(calls, "Weather in Paris, and set the volume to 30") == calls
+
+
+def test_a_later_call_may_differ_by_a_value_the_tool_itself_offers() -> None:
+    """'Alaska state and USA': ``type`` goes from "state" to "country", a word the parameter's
+    description lists; the call is not an invention."""
+    (census,) = parse_tools(
+        [
+            {
+                "name": "population",
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "area": {"type": "string"},
+                        "type": {"type": "string", "description": "city/state/country"},
+                    },
+                },
+            }
+        ]
+    )
+    calls = [
+        _call("population", area="Alaska", type="state"),
+        _call("population", area="USA", type="country"),
+    ]
+    request = "Population data for Alaska state and USA"
+    assert trim_calls(calls, request, [census]) == calls
+    assert trim_calls(calls, request) == calls[:1]  # without the tool, "country" is unknown
+
+
+@pytest.mark.parametrize(
+    ("request_text", "used", "siblings"),
+    [
+        ("The resistivity of copper and aluminum", ["copper"], ["aluminum"]),
+        (
+            "The sequence of human HbA1c, normal hemoglobin, and rat hemoglobin and their models",
+            ["human HbA1c"],
+            ["normal hemoglobin", "rat hemoglobin", "their models"],
+        ),
+        ("Weather in paris, london and rome", ["rome"], ["london", "paris"]),
+        ("Keys in the garage or the hall?", ["garage"], []),  # "or" asks which one
+        ("Check the shelf at the door and put what is there in the hall", ["door"], []),
+        ("Notes about the garden and the kitchen", ["roof"], []),  # the call used neither
+        ("Notes about the garden", ["garden"], []),  # no list
+    ],
+)
+def test_enumeration_siblings(request_text: str, used: list[str], siblings: list[str]) -> None:
+    assert enumeration_siblings(request_text, used) == siblings
 
 
 def test_the_first_call_is_never_trimmed() -> None:
