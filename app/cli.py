@@ -123,6 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--report", type=Path, help="write every entry's details as JSON")
     evaluate.add_argument(
+        "--all-arguments",
+        action="store_true",
+        help="offer every optional argument in the grammar (for comparison: the assistant, "
+        "and eval by default, offer only those the request mentions)",
+    )
+    evaluate.add_argument(
         "--select",
         type=int,
         default=0,
@@ -379,7 +385,14 @@ def _cmd_eval(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
             bar.set_postfix_str(f"{correct}/{bar.n + 1} correct")
             bar.update()
 
-        results = runner.run(backend, entries, options, on_result=advance, select=args.select)
+        results = runner.run(
+            backend,
+            entries,
+            options,
+            on_result=advance,
+            select=args.select,
+            scope=not args.all_arguments,
+        )
     if args.report:
         runner.write_report(
             args.report,
@@ -390,6 +403,7 @@ def _cmd_eval(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
                 "constrained": not args.unconstrained,
                 "limit": args.limit,
                 "select": args.select,
+                "scope": not args.all_arguments,
             },
         )
     for line in runner.report_lines(results):

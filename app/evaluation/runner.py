@@ -8,6 +8,7 @@ message), answered by the same backend and grammar the assistant uses, and score
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import statistics
 import time
@@ -16,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.argument_scope import scoped_tools
 from app.evaluation.checker import category_of, check_entry
 from app.tool_choice import respond
 from app.tool_selection import select_tools
@@ -108,16 +110,28 @@ def load_entries(
     return entries
 
 
-def run_entry(backend: Backend, entry: Entry, options: GenerateOptions, select: int = 0) -> Result:
-    """Answer one entry and score it (offering only the ``select`` most relevant tools)."""
+def run_entry(
+    backend: Backend,
+    entry: Entry,
+    options: GenerateOptions,
+    select: int = 0,
+    scope: bool = True,
+) -> Result:
+    """Answer one entry and score it (offering only the ``select`` most relevant tools).
+
+    With ``scope``, as in the assistant, the grammar offers a tool's optional arguments only
+    when the request mentions them (:func:`app.argument_scope.scoped_tools`).
+    """
     started = time.perf_counter()
     try:
         tools = parse_tools(entry.functions) if entry.functions else None
+        request = next(
+            (m["content"] for m in reversed(entry.messages) if m.get("role") == "user"), ""
+        )
         if tools and select and len(tools) > select:
-            request = next(
-                (m["content"] for m in reversed(entry.messages) if m.get("role") == "user"), ""
-            )
             tools = select_tools(str(request), tools, select)
+        if tools and scope and options.constrained:
+            options = dataclasses.replace(options, constrain_to=scoped_tools(str(request), tools))
         prompt = backend.render(entry.messages, tools)
         completion = respond(backend, entry.messages, tools, options=options)
     except BackendError as exc:
@@ -177,11 +191,12 @@ def run(
     options: GenerateOptions,
     on_result: Callable[[Result], None] | None = None,
     select: int = 0,
+    scope: bool = True,
 ) -> list[Result]:
     """Answer and score every entry, calling ``on_result`` after each (progress display)."""
     results = []
     for entry in entries:
-        result = run_entry(backend, entry, options, select)
+        result = run_entry(backend, entry, options, select, scope)
         results.append(result)
         if on_result is not None:
             on_result(result)

@@ -57,3 +57,34 @@ def test_only_mentioned_optional_arguments_are_offered(
 def test_the_tool_is_unchanged_when_everything_is_mentioned() -> None:
     text = "Weekly title start with the people invited, location: where the office is"
     assert scoped_tool(text, EVENT) is EVENT
+
+
+(RESTAURANT,) = parse_tools(
+    [
+        {
+            "name": "restaurant_search",
+            "description": "Find restaurants.",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "city": {"type": "string", "description": "The city."},
+                    "open_until": {"type": "integer", "description": "Hour of closing."},
+                    "cuisine": {"type": "string", "description": "Kind of food."},
+                },
+                "required": ["city"],
+            },
+        }
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("request_text", "offered"),
+    [
+        ("A restaurant in Lyon", ["city"]),
+        # a number nothing required takes is for a numeric option, named or not
+        ("A restaurant in Lyon that stays open to 23", ["city", "open_until"]),
+    ],
+)
+def test_a_spare_number_keeps_the_numeric_options(request_text: str, offered: list[str]) -> None:
+    assert list(scoped_tool(request_text, RESTAURANT).parameters["properties"]) == offered
