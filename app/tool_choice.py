@@ -236,6 +236,17 @@ _SCALED = re.compile(r"(\d+(?:\.\d+)?)\s*(thousand|million|billion|trillion)\b",
 _SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
 
 
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|percent\b)", re.IGNORECASE)
+
+
+def number_texts(text: str) -> tuple[str, ...]:
+    """The numbers of ``text`` as JSON would write them, percentages also as fractions
+    (``5%``: ``5`` and ``0.05``): what :attr:`GenerateOptions.numbers` guards."""
+    found = {_number_text(n) for n in _numbers(text)}
+    found.update(_number_text(round(float(n) / 100, 9)) for n in _PERCENT.findall(text))
+    return tuple(sorted(found))
+
+
 def _numbers(text: str) -> set[float]:
     found = {float(n.replace(",", "")) for n in _NUMBER.findall(text)}
     found.update(round(float(n) * _SCALES[scale.lower()], 6) for n, scale in _SCALED.findall(text))
@@ -450,16 +461,18 @@ _STOP_BIAS = -3.0  # no more calls once they are all used, or the model repeats 
 
 
 def invents_numbers(call: ToolCall, tool: ToolSpec, context: str) -> bool:
-    """Whether every required number of ``call`` is one nobody gave.
+    """Whether ``call`` needs numbers and nobody gave any.
 
     Asked "What's the current interest rate?" with only a mortgage calculator at hand, the
     bundled model calls it with a loan amount, rate and term of its own; asked the time, it
     calls a travel-time tool with a made-up distance and speed. Such a call answers a
     question nobody asked, with data nobody gave, so it is treated like a call to an
-    unrelated tool: the model answers in text instead (and can ask for the numbers). A call
-    keeps its place when one of its required numbers comes from ``context`` (the user's
-    words and earlier results), is 0 ("from rest") or is the parameter's default: a single
-    grounded number shows the call is about what the user said.
+    unrelated tool: the model answers in text instead (and can ask for the numbers).
+    Only a ``context`` (the user's words and earlier results) without a single number
+    counts: where the user gave numbers, a required number that is none of them is more
+    often a misreading than an invention ("5,10 and 15" written as 510), which the call
+    planner can still mend. A required number that is 0 ("from rest") or the parameter's
+    default is no invention either.
     """
     properties = tool.parameters.get("properties") or {}
     required = [
@@ -472,12 +485,9 @@ def invents_numbers(call: ToolCall, tool: ToolSpec, context: str) -> bool:
     numbers = [
         (name, v) for name, v in values if isinstance(v, int | float) and not isinstance(v, bool)
     ]
-    if not numbers:
+    if not numbers or _numbers(context):
         return False
-    return not any(
-        v == 0 or v == properties[name].get("default") or value_in_request(v, context)
-        for name, v in numbers
-    )
+    return not any(v == 0 or v == properties[name].get("default") for name, v in numbers)
 
 
 def _meaningful(value: object) -> bool:
@@ -523,6 +533,8 @@ def respond_stream(
     """
     options = options or GenerateOptions()
     request = _last_user_text(messages)
+    if tools and options.constrained and not options.numbers:
+        options = dataclasses.replace(options, numbers=number_texts(_conversation_text(messages)))
     completion: Completion | None = None
     for event in backend.stream(messages, tools, options=options, cancel=cancel):
         if isinstance(event, TextDelta):

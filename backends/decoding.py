@@ -93,6 +93,9 @@ class CallShapeNudge:
             from the output written so far (see ``GenerateOptions.more_calls``).
         fewer_arguments: logits added to "end the arguments" candidates.
         top_k: how many of the best candidates are examined at each step.
+        numbers: the request's numbers as JSON writes them; ``number_bias`` is taken from a
+            digit that would turn one of them into a number that is none of them (see
+            ``GenerateOptions.numbers``).
     """
 
     def __init__(
@@ -103,8 +106,13 @@ class CallShapeNudge:
         fewer_arguments: float = 0.0,
         plan: Callable[[str], float] | None = None,
         top_k: int = 12,
+        numbers: Sequence[str] = (),
+        number_bias: float = 0.0,
     ) -> None:
         self.piece = piece
+        self.numbers = frozenset(numbers)
+        self._number_starts = frozenset(n[:i] for n in numbers for i in range(1, len(n) + 1))
+        self.number_bias = number_bias
         self.more_calls = more_calls
         self.plan = plan
         self._written = bytearray()
@@ -166,6 +174,24 @@ class CallShapeNudge:
                 adjusted[token] += bonus
         if self._value.active:
             adjusted = self._steer_value(adjusted, top)
+            adjusted = self._keep_number(adjusted, top)
+        return adjusted
+
+    def _keep_number(self, logits: np.ndarray, top: np.ndarray) -> np.ndarray:
+        """``logits`` with ``number_bias`` taken from digits that would turn a number of the
+        request into one that is not (``5`` into ``51`` for "5,10 and 15")."""
+        if not self.number_bias or self._value.kind != "num":
+            return logits
+        if self._value.text.decode("ascii", "replace") not in self.numbers:
+            return logits
+        adjusted = logits
+        for token in (int(t) for t in top):
+            written = self._value.extended(self.piece(token))
+            if written is None or written[1] or written[0] in self._number_starts:
+                continue  # ends the number, or still writes one of the request's
+            if adjusted is logits:
+                adjusted = logits.copy()
+            adjusted[token] -= self.number_bias
         return adjusted
 
     def _steer_value(self, logits: np.ndarray, top: np.ndarray) -> np.ndarray:
@@ -461,12 +487,15 @@ def make_chooser(
 ) -> TokenChooser:
     """The token chooser for one request, with the family's call-shape nudges under a grammar."""
     nudge = None
-    if matcher is not None and (fmt.call_bias or fmt.argument_bias or options.more_calls):
+    guard = options.numbers and options.number_bias
+    if matcher is not None and (fmt.call_bias or fmt.argument_bias or options.more_calls or guard):
         nudge = CallShapeNudge(
             piece,
             more_calls=fmt.call_bias,
             fewer_arguments=fmt.argument_bias,
             plan=options.more_calls,
+            numbers=options.numbers,
+            number_bias=options.number_bias,
         )
     return TokenChooser(
         matcher,

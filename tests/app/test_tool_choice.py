@@ -137,6 +137,7 @@ def test_call_with_made_up_numbers_becomes_a_text_answer(backend: LlamaCppBacken
         ("Tune the flux capacitor\nThe manual says 88 gigawatts.", 88, False),  # a result
         ("Give it 1.2 million watts", 1_200_000, False),
         ("Tune it to twelve", 12, False),
+        ("Tune it to 5,10 and 15", 510, False),  # misread, not made up: the planner mends it
     ],
 )
 def test_invents_numbers(context: str, gigawatts: float, invented: bool) -> None:

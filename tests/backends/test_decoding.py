@@ -390,3 +390,34 @@ def test_a_refused_comma_after_a_number_ends_the_number() -> None:
     assert run(lambda t: bytes([t]) if t < 256 else b"") == (
         '{"name": "count", "arguments": {"n": 5}}'
     )
+
+
+def test_a_number_of_the_request_is_not_glued_to_the_next() -> None:
+    """ "1,5 and 10": after 1 the model prefers 5 (writing 15, nobody's number) by a little
+    over ending the number. With the request's numbers guarded, 1 stays 1; 10, which starts
+    with 1, can still be written."""
+
+    def run(numbers: tuple[str, ...], script: str) -> str:
+        nudge = CallShapeNudge(
+            lambda t: bytes([t]) if t < 256 else b"", numbers=numbers, number_bias=4.0
+        )
+        grammar = build_tool_grammar(TOOLS, call_format_for("qwen2"))
+        chooser = TokenChooser(LLMatcher(TOKENIZER, grammar, log_level=0), frozenset({EOS}))
+        chooser.nudge = nudge
+        out = ""
+        for _ in range(60):
+            logits = np.zeros(257, dtype=np.float32)
+            logits[ord("}")] = 3.0  # ending the number: a close second
+            wanted = script[len(out)] if len(out) < len(script) else "}"
+            logits[ord(wanted)] = 5.0
+            step = chooser.step(logits)
+            out += bytes(t for t in step.tokens if t != EOS).decode()
+            if step.stop:
+                return out
+        raise AssertionError(out)
+
+    glued = '{"name": "count", "arguments": {"n": 15'
+    assert run((), glued).endswith('"n": 15}}')
+    assert run(("1", "5", "10"), glued).endswith('"n": 1}}')
+    assert run(("1", "5", "10"), '{"name": "count", "arguments": {"n": 10').endswith('"n": 10}}')
+    assert run(("1", "5", "10"), '{"name": "count", "arguments": {"n": 7').endswith('"n": 7}}')
