@@ -460,6 +460,15 @@ _PLANNED_BIAS = 6.0  # another call while the request has unused values
 _STOP_BIAS = -3.0  # no more calls once they are all used, or the model repeats itself
 
 
+# Words that state a number without digits: "next week" is 7 days, "the past decade" 10 years.
+_QUANTITY_WORDS_TEXT = (
+    "once twice thrice double triple half dozen pair couple minute minutes hour hours "
+    "day days week weeks weekly month months monthly year years yearly annual annually "
+    "decade decades century centuries"
+)
+_QUANTITY_WORDS = frozenset(_QUANTITY_WORDS_TEXT.split())
+
+
 def invents_numbers(call: ToolCall, tool: ToolSpec, context: str) -> bool:
     """Whether ``call`` needs numbers and nobody gave any.
 
@@ -468,8 +477,9 @@ def invents_numbers(call: ToolCall, tool: ToolSpec, context: str) -> bool:
     calls a travel-time tool with a made-up distance and speed. Such a call answers a
     question nobody asked, with data nobody gave, so it is treated like a call to an
     unrelated tool: the model answers in text instead (and can ask for the numbers).
-    Only a ``context`` (the user's words and earlier results) without a single number
-    counts: where the user gave numbers, a required number that is none of them is more
+    Only a ``context`` (the user's words and earlier results) without a single number, in
+    digits or in words ("twelve", "next week", "the past decade"), counts: where the user
+    gave numbers, a required number that is none of them is more
     often a misreading than an invention ("5,10 and 15" written as 510), which the call
     planner can still mend. A required number that is 0 ("from rest") or the parameter's
     default is no invention either.
@@ -485,7 +495,7 @@ def invents_numbers(call: ToolCall, tool: ToolSpec, context: str) -> bool:
     numbers = [
         (name, v) for name, v in values if isinstance(v, int | float) and not isinstance(v, bool)
     ]
-    if not numbers or _numbers(context):
+    if not numbers or _numbers(context) or _QUANTITY_WORDS & set(_WORD.findall(context.lower())):
         return False
     return not any(v == 0 or v == properties[name].get("default") for name, v in numbers)
 

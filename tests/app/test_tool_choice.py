@@ -138,6 +138,7 @@ def test_call_with_made_up_numbers_becomes_a_text_answer(backend: LlamaCppBacken
         ("Give it 1.2 million watts", 1_200_000, False),
         ("Tune it to twelve", 12, False),
         ("Tune it to 5,10 and 15", 510, False),  # misread, not made up: the planner mends it
+        ("Tune the flux capacitor for next week", 7, False),  # a number in words
     ],
 )
 def test_invents_numbers(context: str, gigawatts: float, invented: bool) -> None:
