@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 
 import snowballstemmer
 
@@ -145,7 +145,10 @@ def _number_forms(value: float) -> set[float]:
 
 
 def trim_calls(
-    calls: Sequence[ToolCall], request: str, tools: Sequence[ToolSpec] = ()
+    calls: Sequence[ToolCall],
+    request: str,
+    tools: Sequence[ToolSpec] = (),
+    named: Collection[str] = (),
 ) -> list[ToolCall]:
     """The calls up to the first one the request does not ask for.
 
@@ -157,14 +160,18 @@ def trim_calls(
     The first call is never trimmed here. A value the tool itself offers (its ``enum``, or
     words of the parameter's description) counts as coming from the request: the model chose
     it from the tool's own list, it did not make it up ("Alaska state and USA": ``type:
-    "state"``, then ``type: "country"`` from "city/state/country").
+    "state"``, then ``type: "country"`` from "city/state/country"). The first call to a tool
+    in ``named`` (see :func:`named_tools`) is kept whatever its values: "the median and
+    variance of these points, and also the mode" asks three tools about the same numbers.
     """
     offered = {tool.name: _offered_values(tool) for tool in tools}
     kept: list[ToolCall] = []
     used: list[object] = []  # every value of the calls kept so far
     for call in calls:
         values = _scalars(call.arguments)
-        if kept:
+        if kept and call.name in named and all(c.name != call.name for c in kept):
+            pass  # a tool the request asks for by name, called for the first time
+        elif kept:
             novel = [
                 v
                 for v in values.values()
@@ -184,6 +191,44 @@ def trim_calls(
         kept.append(call)
         used.extend(values.values())
     return kept
+
+
+_NAME_FILLER_TEXT = (
+    "get set find calculate compute search fetch retrieve info information data list check "
+    "math tool tools api"
+)
+_NAME_FILLER = frozenset(_NAME_FILLER_TEXT.split())
+
+
+def _name_words(tool: ToolSpec) -> set[str]:
+    return {w for w in content_words(tool.name) if w not in _NAME_FILLER}
+
+
+def named_tools(request: str, tools: Sequence[ToolSpec], called: Collection[str]) -> list[str]:
+    """The tools not in ``called`` that the request asks for by a word of their own name.
+
+    Measured on BFCL parallel_multiple: asked "the sum of the multiples of 3 and 5 ... Also
+    the product of the first five prime numbers", the bundled model calls the first tool only.
+    The second request names the second tool (``product_of_primes``) by a word no called
+    tool's name has; such a tool is a call still missing, which the call planner asks for.
+    Words every tool name may have ("get", "calculate") do not count, nor words of the
+    called tools' argument names ("displacement ... at an initial speed" does not ask for
+    ``calculate_final_speed`` when the called tool takes ``initial_speed``).
+    """
+    taken: set[str] = set()  # what the called tools' names and arguments already explain
+    for tool in tools:
+        if tool.name in called:
+            taken |= _name_words(tool)
+            taken |= content_words(" ".join(tool.parameters.get("properties") or {}))
+    asked = _topic_stems(content_words(request))
+    missing = []
+    for tool in tools:
+        if tool.name in called:
+            continue
+        own = _topic_stems(_name_words(tool) - taken)
+        if any(_related(a, sa, o, so) for a, sa in asked.items() for o, so in own.items()):
+            missing.append(tool.name)
+    return missing
 
 
 def _offered_values(tool: ToolSpec) -> dict[str, Callable[[object], bool]]:
@@ -403,25 +448,36 @@ class _CallPlanner:
 
     value_bias = 4.0
 
-    def __init__(self, numbers: set[float], words: set[str], phrases: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        numbers: set[float],
+        words: set[str],
+        phrases: Sequence[str] = (),
+        tools: Sequence[str] = (),
+    ) -> None:
         self.numbers = numbers
         self.words = words
         self.phrases = list(phrases)
+        self.tools = list(tools)  # tools the request names that no call has used
         self._text: str | None = None
-        self._missing = len(numbers) + len(words)
+        self._missing = len(numbers) + len(words) + len(self.tools)
         self._bias = 0.0
 
     @classmethod
-    def for_request(cls, request: str, calls: Sequence[ToolCall] = ()) -> _CallPlanner:
+    def for_request(
+        cls, request: str, calls: Sequence[ToolCall] = (), tools: Sequence[ToolSpec] = ()
+    ) -> _CallPlanner:
         """The planner of ``request``; with the ``calls`` of a first answer, the other items
-        of a list that one of their text values came from count as values too."""
+        of a list that one of their text values came from count as values too, and so do the
+        ``tools`` the request names that those calls did not use (:func:`named_tools`)."""
         numbers, words = request_values(request)
         phrases = request_phrases(request)
         used = [v for c in calls for v in _scalars(c.arguments).values() if isinstance(v, str)]
         for sibling in enumeration_siblings(request, used):
             words |= content_words(sibling)
             phrases.append(sibling)
-        return cls(numbers, words, phrases)
+        missing_tools = named_tools(request, tools, {c.name for c in calls}) if calls else []
+        return cls(numbers, words, phrases, missing_tools)
 
     def _used(self, written: str) -> tuple[set[float], set[str]]:
         used_numbers: set[float] = set()
@@ -430,10 +486,13 @@ class _CallPlanner:
         return used_numbers, content_words(written)
 
     def missing(self, written: str) -> int:
-        """How many of the request's values the calls in ``written`` have not used."""
+        """How many of the request's values (and named tools) the calls in ``written``, the
+        raw calls with their names, have not used."""
         used_numbers, used_words = self._used(written)
         unused = [w for w in self.words if not any(_same_stem(w, u) for u in used_words)]
-        return len(self.numbers - used_numbers) + len(unused)
+        plain = written.replace(".", "_")
+        uncalled = [t for t in self.tools if f'"{t.replace(".", "_")}"' not in plain]
+        return len(self.numbers - used_numbers) + len(unused) + len(uncalled)
 
     def values_left(self, written: str) -> list[str]:
         """The request's numbers and phrases that the calls in ``written`` have not used."""
@@ -566,7 +625,9 @@ def respond_stream(
         completion = dataclasses.replace(completion, tool_calls=tuple(grounded))
     called = [by_name[c.name] for c in grounded]
     if any(request_mentions_tool(request, tool) for tool in called):
-        kept = trim_calls(completion.tool_calls, request, tools)
+        first = {completion.tool_calls[0].name} if completion.tool_calls else set()
+        named = named_tools(request, tools, first)
+        kept = trim_calls(completion.tool_calls, request, tools, named)
         if len(kept) != len(completion.tool_calls):
             completion = dataclasses.replace(completion, tool_calls=tuple(kept))
         if options.more_calls is None and options.allow_calls:
@@ -604,20 +665,25 @@ def _with_missing_calls(
     pushing while values remain (the cached prompt makes this second pass cheap). The second
     answer replaces the first only when it uses more of the request's values.
     """
-    planner = _CallPlanner.for_request(request, completion.tool_calls)
-    written = json.dumps([c.arguments for c in completion.tool_calls], ensure_ascii=False)
-    missing = planner.missing(written)
+    planner = _CallPlanner.for_request(request, completion.tool_calls, tools)
+    missing = planner.missing(_calls_json(completion.tool_calls))
     if not missing:
         return completion
     planned = dataclasses.replace(options, more_calls=planner)
     again = backend.generate(messages, tools, options=planned, cancel=cancel)
-    calls = trim_calls(again.tool_calls, request, tools)
+    calls = trim_calls(again.tool_calls, request, tools, planner.tools)
     if len(calls) <= len(completion.tool_calls):
         return completion
-    covered = planner.missing(json.dumps([c.arguments for c in calls], ensure_ascii=False))
+    covered = planner.missing(_calls_json(calls))
     if covered >= missing:
         return completion
     return dataclasses.replace(again, tool_calls=tuple(calls))
+
+
+def _calls_json(calls: Sequence[ToolCall]) -> str:
+    """Calls as the model writes them, names included (what the planner judges)."""
+    written = [{"name": c.name, "arguments": c.arguments} for c in calls]
+    return json.dumps(written, ensure_ascii=False)
 
 
 def respond(

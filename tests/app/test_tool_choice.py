@@ -11,6 +11,7 @@ from app.tool_choice import (
     content_words,
     enumeration_siblings,
     invents_numbers,
+    named_tools,
     request_mentions_tool,
     request_values,
     respond,
@@ -313,3 +314,39 @@ def test_call_planner_says_which_values_no_call_has_used() -> None:
     assert plan.values_left(first) == ["5", "Los Angeles"]  # type: ignore[attr-defined]
     everything = first + '{"name": "weather", "arguments": {"city": "Los Angeles", "days": 5}}'
     assert plan.values_left(everything) == []  # type: ignore[attr-defined]
+
+
+STATS = parse_tools(
+    [
+        {
+            "name": f"statistics.{name}",
+            "description": f"The {name} of a list of numbers.",
+            "parameters": {
+                "type": "object",
+                "properties": {"numbers": {"type": "array", "items": {"type": "number"}}},
+            },
+        }
+        for name in ("median", "variance", "mode")
+    ]
+)
+
+
+def test_named_tools_are_the_uncalled_tools_the_request_names() -> None:
+    request = "The median and variance of 3,4,5,2,8,5. Also the mode for these numbers."
+    assert named_tools(request, STATS, {"statistics.median"}) == [
+        "statistics.variance",
+        "statistics.mode",
+    ]
+    assert named_tools("The median of 3,4,5", STATS, {"statistics.median"}) == []
+    # "numbers" is the called tool's argument: it does not name another tool
+    assert named_tools("Median of these numbers", STATS, {"statistics.median"}) == []
+
+
+def test_a_named_tool_with_the_same_values_is_not_trimmed() -> None:
+    calls = [
+        _call("statistics.median", numbers=[3, 4, 5]),
+        _call("statistics.mode", numbers=[3, 4, 5]),
+    ]
+    request = "The median of 3, 4 and 5, and also their mode"
+    assert trim_calls(calls, request, STATS) == calls[:1]  # same values: a neighbour's repeat
+    assert trim_calls(calls, request, STATS, named=["statistics.mode"]) == calls
