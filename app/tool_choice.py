@@ -161,16 +161,18 @@ def trim_calls(
     words of the parameter's description) counts as coming from the request: the model chose
     it from the tool's own list, it did not make it up ("Alaska state and USA": ``type:
     "state"``, then ``type: "country"`` from "city/state/country"). The first call to a tool
-    in ``named`` (see :func:`named_tools`) is kept whatever its values: "the median and
-    variance of these points, and also the mode" asks three tools about the same numbers.
+    in ``named`` (see :func:`named_tools`) is kept even when it repeats earlier values, as
+    long as they all come from the request: "the median and variance of these points, and
+    also the mode" asks three tools about the same numbers.
     """
     offered = {tool.name: _offered_values(tool) for tool in tools}
     kept: list[ToolCall] = []
     used: list[object] = []  # every value of the calls kept so far
     for call in calls:
         values = _scalars(call.arguments)
-        if kept and call.name in named and all(c.name != call.name for c in kept):
-            pass  # a tool the request asks for by name, called for the first time
+        first_of_named = call.name in named and all(c.name != call.name for c in kept)
+        if kept and first_of_named and _from_request(call, request, offered):
+            pass  # a tool the request asks for by name, first called, with the user's values
         elif kept:
             novel = [
                 v
@@ -229,6 +231,19 @@ def named_tools(request: str, tools: Sequence[ToolSpec], called: Collection[str]
         if any(_related(a, sa, o, so) for a, sa in asked.items() for o, so in own.items()):
             missing.append(tool.name)
     return missing
+
+
+def _from_request(
+    call: ToolCall, request: str, offered: dict[str, dict[str, Callable[[object], bool]]]
+) -> bool:
+    """Whether every value of ``call`` comes from the request or from the tool's own choices
+    (a chess-club lookup named "Chesapeake" for "a chess championship" does not)."""
+    tool_offers = offered.get(call.name, {})
+    return all(
+        value_in_request(v, request) or (k in tool_offers and tool_offers[k](v))
+        for k, v in _scalars(call.arguments).items()
+        if _meaningful(v)
+    )
 
 
 def _offered_values(tool: ToolSpec) -> dict[str, Callable[[object], bool]]:

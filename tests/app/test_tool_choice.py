@@ -350,3 +350,12 @@ def test_a_named_tool_with_the_same_values_is_not_trimmed() -> None:
     request = "The median of 3, 4 and 5, and also their mode"
     assert trim_calls(calls, request, STATS) == calls[:1]  # same values: a neighbour's repeat
     assert trim_calls(calls, request, STATS, named=["statistics.mode"]) == calls
+
+
+def test_a_named_tool_with_values_nobody_gave_is_trimmed() -> None:
+    calls = [
+        _call("statistics.median", numbers=[3, 4, 5]),
+        _call("statistics.mode", numbers=[7, 9]),
+    ]
+    request = "The median of 3, 4 and 5, and the mode"
+    assert trim_calls(calls, request, STATS, named=["statistics.mode"]) == calls[:1]
