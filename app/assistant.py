@@ -116,6 +116,7 @@ class Assistant:
             max_tokens=self.options.max_tokens,
             constrain_to=scoped_tools(text, tools, self._choices(tools)),
         )
+        lookups = {t.name for t in tools if self.registry.get(t.name).effect is Effect.READS}
         failed: dict[str, str] = {}  # call -> why it failed, for the calls that did
         called: list[str] = []  # names of the tools called in this turn
         for step in range(self.options.max_steps):
@@ -126,7 +127,7 @@ class Assistant:
             completion: Completion | None = None
             streamed: list[str] = []
             for event in respond_stream(
-                self.backend, messages, tools, options=options, cancel=cancel
+                self.backend, messages, tools, options=options, cancel=cancel, lookups=lookups
             ):
                 if isinstance(event, ModelText):
                     streamed.append(event.text)

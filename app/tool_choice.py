@@ -22,6 +22,7 @@ right call costs the user more than asking about a wrong one, which approval sho
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import re
 from collections.abc import Callable, Collection, Iterator, Sequence
@@ -206,7 +207,12 @@ def _name_words(tool: ToolSpec) -> set[str]:
     return {w for w in content_words(tool.name) if w not in _NAME_FILLER}
 
 
-def named_tools(request: str, tools: Sequence[ToolSpec], called: Collection[str]) -> list[str]:
+def named_tools(
+    request: str,
+    tools: Sequence[ToolSpec],
+    called: Collection[str],
+    candidates: Collection[str] | None = None,
+) -> list[str]:
     """The tools not in ``called`` that the request asks for by a word of their own name.
 
     Measured on BFCL parallel_multiple: asked "the sum of the multiples of 3 and 5 ... Also
@@ -215,7 +221,8 @@ def named_tools(request: str, tools: Sequence[ToolSpec], called: Collection[str]
     tool's name has; such a tool is a call still missing, which the call planner asks for.
     Words every tool name may have ("get", "calculate") do not count, nor words of the
     called tools' argument names ("displacement ... at an initial speed" does not ask for
-    ``calculate_final_speed`` when the called tool takes ``initial_speed``).
+    ``calculate_final_speed`` when the called tool takes ``initial_speed``). Only tools in
+    ``candidates`` (all when ``None``) are returned.
     """
     taken: set[str] = set()  # what the called tools' names and arguments already explain
     for tool in tools:
@@ -225,7 +232,7 @@ def named_tools(request: str, tools: Sequence[ToolSpec], called: Collection[str]
     asked = _topic_stems(content_words(request))
     missing = []
     for tool in tools:
-        if tool.name in called:
+        if tool.name in called or (candidates is not None and tool.name not in candidates):
             continue
         own = _topic_stems(_name_words(tool) - taken)
         if any(_related(a, sa, o, so) for a, sa in asked.items() for o, so in own.items()):
@@ -296,15 +303,23 @@ _SCALED = re.compile(r"(\d+(?:\.\d+)?)\s*(thousand|million|billion|trillion)\b",
 _SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
 
 
-_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|percent\b)", re.IGNORECASE)
+_NUMBER_LIST_JOIN = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*")
 
 
 def number_texts(text: str) -> tuple[str, ...]:
-    """The numbers of ``text`` as JSON would write them, percentages also as fractions
-    (``5%``: ``5`` and ``0.05``): what :attr:`GenerateOptions.numbers` guards."""
-    found = {_number_text(n) for n in _numbers(text)}
-    found.update(_number_text(round(float(n) / 100, 9)) for n in _PERCENT.findall(text))
-    return tuple(sorted(found))
+    """The numbers of ``text`` that stand in a list ("5,10 and 15", "1, 5 and 10"), as JSON
+    would write them: what :attr:`GenerateOptions.numbers` guards.
+
+    Only listed numbers: the model glues a number to its neighbour in a list (510, 15), while
+    a lone number is no reason to refuse a computed one that starts with the same digit
+    ("a one hour meeting" and ``"day_end_hour": 18``).
+    """
+    found = [(m.start(), m.end(), m.group(0)) for m in _NUMBER.finditer(text)]
+    listed: set[str] = set()
+    for (_, end, a), (start, _, b) in itertools.pairwise(found):
+        if _NUMBER_LIST_JOIN.fullmatch(text[end:start]):
+            listed |= {a, b}
+    return tuple(sorted(_number_text(float(n.replace(",", ""))) for n in listed))
 
 
 def _numbers(text: str) -> set[float]:
@@ -480,18 +495,24 @@ class _CallPlanner:
 
     @classmethod
     def for_request(
-        cls, request: str, calls: Sequence[ToolCall] = (), tools: Sequence[ToolSpec] = ()
+        cls,
+        request: str,
+        calls: Sequence[ToolCall] = (),
+        tools: Sequence[ToolSpec] = (),
+        lookups: Collection[str] | None = None,
     ) -> _CallPlanner:
         """The planner of ``request``; with the ``calls`` of a first answer, the other items
         of a list that one of their text values came from count as values too, and so do the
-        ``tools`` the request names that those calls did not use (:func:`named_tools`)."""
+        ``tools`` the request names that those calls did not use and that are ``lookups``
+        (:func:`named_tools`)."""
         numbers, words = request_values(request)
         phrases = request_phrases(request)
         used = [v for c in calls for v in _scalars(c.arguments).values() if isinstance(v, str)]
         for sibling in enumeration_siblings(request, used):
             words |= content_words(sibling)
             phrases.append(sibling)
-        missing_tools = named_tools(request, tools, {c.name for c in calls}) if calls else []
+        called = {c.name for c in calls}
+        missing_tools = named_tools(request, tools, called, lookups) if calls else []
         return cls(numbers, words, phrases, missing_tools)
 
     def _used(self, written: str) -> tuple[set[float], set[str]]:
@@ -604,8 +625,14 @@ def respond_stream(
     *,
     options: GenerateOptions | None = None,
     cancel: CancelToken | None = None,
+    lookups: Collection[str] | None = None,
 ) -> Iterator[TextDelta | Completion]:
     """Like :func:`respond`, yielding a text answer's pieces as they are decoded.
+
+    ``lookups`` are the tools that only read (``None``: effects unknown, all count as
+    lookups): only those are added by the call planner for being named in the request
+    (:func:`named_tools`). A change depends on what the lookups return ("check the door
+    and put what is there in the hall"); the model proposes it itself once it has seen them.
 
     A text answer streams straight through (the policy never changes one). Calls are held
     until the whole answer is known, because the policy may still drop them; when it does,
@@ -618,7 +645,7 @@ def respond_stream(
     options = options or GenerateOptions()
     request = _last_user_text(messages)
     if tools and options.constrained and not options.numbers:
-        options = dataclasses.replace(options, numbers=number_texts(_conversation_text(messages)))
+        options = dataclasses.replace(options, numbers=number_texts(request))
     completion: Completion | None = None
     for event in backend.stream(messages, tools, options=options, cancel=cancel):
         if isinstance(event, TextDelta):
@@ -641,13 +668,13 @@ def respond_stream(
     called = [by_name[c.name] for c in grounded]
     if any(request_mentions_tool(request, tool) for tool in called):
         first = {completion.tool_calls[0].name} if completion.tool_calls else set()
-        named = named_tools(request, tools, first)
+        named = named_tools(request, tools, first, lookups)
         kept = trim_calls(completion.tool_calls, request, tools, named)
         if len(kept) != len(completion.tool_calls):
             completion = dataclasses.replace(completion, tool_calls=tuple(kept))
         if options.more_calls is None and options.allow_calls:
             completion = _with_missing_calls(
-                backend, messages, tools, options, cancel, request, completion
+                backend, messages, tools, options, cancel, request, completion, lookups
             )
         yield completion
         return
@@ -669,6 +696,7 @@ def _with_missing_calls(
     cancel: CancelToken | None,
     request: str,
     completion: Completion,
+    lookups: Collection[str] | None = None,
 ) -> Completion:
     """The answer again, as a list of calls, when the first left request values unused.
 
@@ -680,7 +708,7 @@ def _with_missing_calls(
     pushing while values remain (the cached prompt makes this second pass cheap). The second
     answer replaces the first only when it uses more of the request's values.
     """
-    planner = _CallPlanner.for_request(request, completion.tool_calls, tools)
+    planner = _CallPlanner.for_request(request, completion.tool_calls, tools, lookups)
     missing = planner.missing(_calls_json(completion.tool_calls))
     if not missing:
         return completion

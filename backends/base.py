@@ -61,8 +61,8 @@ class GenerateOptions:
         constrain_to: the tools the grammar enforces, when they differ from the tools shown
             in the prompt (for example with optional arguments the request never mentions
             left out): the prompt, and its cached prefix, stay the same for every request.
-        numbers: the numbers the call's values should come from, as JSON writes them (the
-            user's ``15``, ``0.05`` for 5 %). While a top-level argument value is one of them,
+        numbers: numbers the user wrote in a list, as JSON writes them ("5,10 and 15": ``5``,
+            ``10``, ``15``). While a top-level argument value is one of them,
             a digit that would turn it into a number that is none of them (nor the start of
             one) loses ``number_bias`` logits: the model glues "5,10 and 15" into ``510``.
         number_bias: how strongly; 0 turns the guard off.

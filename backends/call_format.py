@@ -187,9 +187,14 @@ def name_spellings(tools: Sequence[ToolSpec]) -> dict[str, str]:
     ``math.roots.cubic``, it writes ``math.roots.qu``; a grammar that knows only the exact
     names then forces the cubic tool. So a name may also be written with its dots and
     underscores swapped, and the call is read as the tool it spells. A spelling that could
-    mean two tools (``a.b`` and ``a_b`` both offered) keeps its exact meaning only.
+    mean two tools (``a.b`` and ``a_b`` both offered) keeps its exact meaning only. Tools
+    without a dot in any name (``calendar_free_time``) keep their exact names: the model
+    mixes separators only between dotted namespaces, and a name the grammar forces whole is
+    decoded in one batch.
     """
     real = {t.name for t in tools}
+    if not any("." in name for name in real):
+        return {name: name for name in real}  # no dotted namespace: nothing to mix up
     owners: dict[str, set[str]] = {}
     for name in real:
         for spelling in _separator_variants(name):

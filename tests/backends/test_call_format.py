@@ -200,6 +200,8 @@ def test_tools_by_name() -> None:
     assert sorted(index) == ["a", "b.c", "b_c"]
     assert index["b.c"] is tools[1]
     assert index["b_c"] is tools[1]
+    plain = parse_tools([{"name": "calendar_list"}, {"name": "notes_list"}])
+    assert sorted(tools_by_name(plain)) == ["calendar_list", "notes_list"]  # no dotted names
 
 
 def test_a_swapped_spelling_that_could_mean_two_tools_means_neither() -> None:
