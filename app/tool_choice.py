@@ -25,7 +25,7 @@ import dataclasses
 import itertools
 import json
 import re
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 
 import snowballstemmer
 
@@ -172,7 +172,7 @@ def trim_calls(
     for call in calls:
         values = _scalars(call.arguments)
         first_of_named = call.name in named and all(c.name != call.name for c in kept)
-        if kept and first_of_named and _from_request(call, request, offered):
+        if kept and first_of_named and _given(values, request, offered.get(call.name, {})):
             pass  # a tool the request asks for by name, first called, with the user's values
         elif kept:
             novel = [
@@ -185,11 +185,7 @@ def trim_calls(
             earlier = [_scalars(c.arguments) for c in kept if c.name == call.name]
             if earlier:
                 new = {k: v for k, v in values.items() if earlier[-1].get(k) != v}
-                tool_offers = offered.get(call.name, {})
-                if not all(
-                    value_in_request(v, request) or (k in tool_offers and tool_offers[k](v))
-                    for k, v in new.items()
-                ):
+                if not _given(new, request, offered.get(call.name, {})):
                     break  # continues a pattern with values the user never gave
         kept.append(call)
         used.extend(values.values())
@@ -240,15 +236,14 @@ def named_tools(
     return missing
 
 
-def _from_request(
-    call: ToolCall, request: str, offered: dict[str, dict[str, Callable[[object], bool]]]
+def _given(
+    values: Mapping[str, object], request: str, offers: Mapping[str, Callable[[object], bool]]
 ) -> bool:
-    """Whether every value of ``call`` comes from the request or from the tool's own choices
-    (a chess-club lookup named "Chesapeake" for "a chess championship" does not)."""
-    tool_offers = offered.get(call.name, {})
+    """Whether every meaningful value (by path) comes from the request or from the tool's own
+    choices ``offers`` (the mode of numbers the user never wrote does not)."""
     return all(
-        value_in_request(v, request) or (k in tool_offers and tool_offers[k](v))
-        for k, v in _scalars(call.arguments).items()
+        value_in_request(v, request) or (k in offers and offers[k](v))
+        for k, v in values.items()
         if _meaningful(v)
     )
 
