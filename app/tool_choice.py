@@ -73,6 +73,16 @@ def _related(a: str, stem_a: str, b: str, stem_b: str) -> bool:
     return len(a) >= _SHARED_PREFIX and a[:_SHARED_PREFIX] == b[:_SHARED_PREFIX]
 
 
+def _share_a_topic(asked: dict[str, str], offered: dict[str, str]) -> bool:
+    """Whether a word of ``asked`` is related to one of ``offered`` (both from
+    :func:`_topic_stems`)."""
+    return any(
+        _related(a, stem_a, o, stem_o)
+        for a, stem_a in asked.items()
+        for o, stem_o in offered.items()
+    )
+
+
 def _same_stem(a: str, b: str) -> bool:
     if a == b:
         return True
@@ -99,12 +109,7 @@ def request_mentions_tool(request: str, tool: ToolSpec) -> bool:
     asked = _topic_stems(content_words(request))
     if not asked:
         return True
-    offered = _topic_stems(tool_words(tool))
-    return any(
-        _related(a, stem_a, o, stem_o)
-        for a, stem_a in asked.items()
-        for o, stem_o in offered.items()
-    )
+    return _share_a_topic(asked, _topic_stems(tool_words(tool)))
 
 
 def _scalars(value: object, path: str = "") -> dict[str, object]:
@@ -231,7 +236,7 @@ def named_tools(
         if tool.name in called or (candidates is not None and tool.name not in candidates):
             continue
         own = _topic_stems(_name_words(tool) - taken)
-        if any(_related(a, sa, o, so) for a, sa in asked.items() for o, so in own.items()):
+        if _share_a_topic(asked, own):
             missing.append(tool.name)
     return missing
 
