@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from app.tool_choice import (
+    _CallPlanner,
     call_planner,
     content_words,
     enumeration_siblings,
@@ -164,6 +166,35 @@ def test_calls_continuing_a_pattern_the_user_never_gave_are_dropped() -> None:
     calls = [_call("hyp", a=3, b=4), _call("hyp", a=5, b=12), _call("hyp", a=6, b=8)]
     kept = trim_calls(calls, "Hypotenuse of triangles with sides 3 and 4, and 5 and 12")
     assert [(c.arguments["a"], c.arguments["b"]) for c in kept] == [(3, 4), (5, 12)]
+
+
+def test_a_round_trip_reuses_places_in_new_roles() -> None:
+    """The way back starts where the last leg ended: every place was used before, but not
+    as a start, so the call is one the user asked for."""
+    calls = [
+        _call("route", start="San Francisco", end="Palo Alto"),
+        _call("route", start="Palo Alto", end="Golden Gate Bridge"),
+        _call("route", start="Golden Gate Bridge", end="San Francisco"),
+        _call("route", start="Golden Gate Bridge", end="San Francisco"),  # a repeat
+    ]
+    request = (
+        "Routes from San Francisco to Palo Alto, then from Palo Alto to the Golden Gate "
+        "Bridge, and back from the Golden Gate Bridge"
+    )
+    assert trim_calls(calls, request) == calls[:3]
+
+
+def test_a_zero_is_no_invented_value() -> None:
+    calls = [
+        _call("displacement", velocity=20, time=10, acceleration=2),
+        _call("displacement", velocity=25, time=8, acceleration=0),
+        _call("displacement", velocity=30, time=8, acceleration=0),  # 30: nobody's number
+    ]
+    request = (
+        "A car at 20 m/s accelerating at 2 m/s^2 for 10 seconds, and one at 25 m/s for "
+        "8 seconds without any acceleration"
+    )
+    assert trim_calls(calls, request) == calls[:2]
 
 
 def test_different_tools_with_values_from_the_request_are_kept() -> None:
@@ -359,3 +390,16 @@ def test_a_named_tool_with_values_nobody_gave_is_trimmed() -> None:
     ]
     request = "The median of 3, 4 and 5, and the mode"
     assert trim_calls(calls, request, STATS, named=["statistics.mode"]) == calls[:1]
+
+
+def test_a_percentage_does_not_use_up_the_same_number_of_years() -> None:
+    request = "Future value of $1000 at 5% a year for 1,5 and 10 years"
+    planner = _CallPlanner.for_request(request)
+    assert request_values(request)[0] == {1000.0, 0.05, 1.0, 5.0, 10.0}
+    written = [
+        {"name": "fv", "arguments": {"present": 1000, "rate": 0.05, "years": 1}},
+        {"name": "fv", "arguments": {"present": 1000, "rate": 0.05, "years": 10}},
+    ]
+    assert planner.missing(json.dumps(written)) == 1  # the 5 years
+    written.append({"name": "fv", "arguments": {"present": 1000, "rate": 0.05, "years": 5}})
+    assert planner.missing(json.dumps(written)) == 0
