@@ -142,10 +142,49 @@ def test_call_with_made_up_numbers_becomes_a_text_answer(backend: LlamaCppBacken
         ("Tune it to twelve", 12, False),
         ("Tune it to 5,10 and 15", 510, False),  # misread, not made up: the planner mends it
         ("Tune the flux capacitor for next week", 7, False),  # a number in words
+        ("Tune the flux capacitor for next week", 88, True),
+        ("Give it 1e-9 gigawatts", 1e-9, False),
+        ("Give it $1M of power", 1_000_000, False),
     ],
 )
 def test_invents_numbers(context: str, gigawatts: float, invented: bool) -> None:
     assert invents_numbers(_call("adjust_flux", gigawatts=gigawatts), FLUX, context) is invented
+
+
+(SOLAR,) = parse_tools(
+    [
+        {
+            "name": "solar_need",
+            "description": "Solar panels a home needs.",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "square_feet": {"type": "number"},
+                    "sunlight_hours": {"type": "number"},
+                    "panel_kind": {
+                        "type": "integer",
+                        "description": "1 for mono, 2 for poly",
+                    },
+                },
+                "required": ["square_feet", "sunlight_hours", "panel_kind"],
+            },
+        }
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("context", "hours", "invented"),
+    [
+        ("How many panels for my 2000 sq ft home?", 10, True),  # the hours are the model's
+        ("How many panels for my 2000 sq ft home with 6 hours of sun?", 6, False),
+        ("Panels for 2000 sq ft and 6 hours of sun", 60, False),  # misread, not invented
+        ("Panels for my 2000 sq ft home in sunny Arizona", 8, True),
+    ],
+)
+def test_a_number_the_request_lacks_is_invented(context: str, hours: float, invented: bool) -> None:
+    call = _call("solar_need", square_feet=2000, sunlight_hours=hours, panel_kind=2)
+    assert invents_numbers(call, SOLAR, context) is invented
 
 
 def _call(name: str, **arguments: object) -> ToolCall:
