@@ -19,6 +19,7 @@ from app.tool_choice import (
     respond,
     trim_calls,
     value_in_request,
+    without_unsaid_options,
 )
 from backends.base import GenerateOptions
 from backends.generation import ToolCall
@@ -442,3 +443,47 @@ def test_a_percentage_does_not_use_up_the_same_number_of_years() -> None:
     assert planner.missing(json.dumps(written)) == 1  # the 5 years
     written.append({"name": "fv", "arguments": {"present": 1000, "rate": 0.05, "years": 5}})
     assert planner.missing(json.dumps(written)) == 0
+
+
+(BOOKS,) = parse_tools(
+    [
+        {
+            "name": "search_books",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "genre": {"type": "string"},
+                    "title": {"type": "string"},
+                    "year": {"type": "integer"},
+                    "sort": {"type": "string", "enum": ["newest", "oldest"]},
+                    "limit": {"type": "integer", "default": 10},
+                    "published": {
+                        "type": "string",
+                        "description": "Date in ISO format (e.g., '2023-04-12').",
+                    },
+                },
+                "required": ["genre"],
+            },
+        }
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "kept"),
+    [
+        ({"genre": "history", "title": "The Great Gatsby"}, {"genre": "history"}),
+        ({"genre": "history", "published": "2023-04-12"}, {"genre": "history"}),  # the example
+        ({"genre": "history", "year": 1999}, {"genre": "history"}),
+        ({"genre": "history", "title": "Dune", "year": 1965}, None),  # both were asked for
+        ({"genre": "history", "sort": "newest", "limit": 10}, None),  # the tool's own values
+        ({"genre": "poetry"}, None),  # required values are never dropped here
+    ],
+)
+def test_optional_values_nobody_gave_are_dropped(
+    arguments: dict[str, object], kept: dict[str, object] | None
+) -> None:
+    request = "Find me a historical book from 1965, ideally about Dune"
+    call = _call("search_books", **arguments)
+    trimmed = without_unsaid_options(call, BOOKS, request)
+    assert trimmed.arguments == (arguments if kept is None else kept)
