@@ -5,7 +5,8 @@ them, inventing values (``"attendees": ["ana@example.com"], "repeat": "weekly"``
 appointment tomorrow at 12:30"), which is wrong, slow, and can make the call invalid
 ("repeat_until and repeat_count, not both"). A logit nudge towards closing the arguments did
 not stop it. So the grammar offers an optional argument only when the request mentions it:
-a word of the request shares a stem with the argument's name or description. The prompt still
+a word of the request shares a stem with the argument's name or description, or is a value
+of the argument's kind ("in December" mentions ``month``). The prompt still
 shows the full tools (its cached prefix does not change per request); only decoding is
 narrowed, and required arguments are never touched.
 
@@ -34,6 +35,25 @@ def _argument_words(name: str, schema: Any) -> set[str]:
         if isinstance(holder, dict):
             text.extend(str(v) for v in holder.get("enum") or ())
     return content_words(" ".join(text))
+
+
+# Values that name their kind: "in December" asks for a month, "on Friday" for a day.
+_MONTHS_TEXT = (
+    "january february march april may june july august september october november december"
+)
+_MONTHS = frozenset(_MONTHS_TEXT.split())
+_WEEKDAYS_TEXT = "monday tuesday wednesday thursday friday saturday sunday"
+_WEEKDAYS = frozenset(_WEEKDAYS_TEXT.split())
+
+
+def _kinds_named(asked: set[str]) -> set[str]:
+    """The words a request's values stand for ("december" is a month)."""
+    kinds = set()
+    if asked & _MONTHS - {"may", "march"}:  # "may" and "march" are verbs too
+        kinds.add("month")
+    if asked & _WEEKDAYS:
+        kinds.add("day")
+    return kinds
 
 
 def _mentions(asked: set[str], words: set[str]) -> bool:
@@ -70,6 +90,7 @@ def scoped_tool(request: str, tool: ToolSpec) -> ToolSpec:
     required = set(params.get("required") or ())
     # The words naming the tool ("notes", "calendar") pick the tool, not an argument.
     asked = content_words(request) - content_words(tool.name)
+    asked |= _kinds_named(asked)
     spare = _spare_numbers(request, properties, required)
     kept = {
         name: schema

@@ -695,6 +695,45 @@ def without_unsaid_options(call: ToolCall, tool: ToolSpec, context: str) -> Tool
     return dataclasses.replace(call, arguments=kept)
 
 
+_FRACTION_WORDS = re.compile(r"\bdecimal\b|\bfraction\b|\b0(?:\.0)? (?:to|and|-) 1(?:\.0)?\b", re.I)
+
+
+def with_fractions(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
+    """``call`` with a percentage the user wrote turned into the fraction its parameter takes.
+
+    Asked for "a 3% annual rate" by a tool whose ``rate`` is "the annual interest rate as a
+    decimal", the bundled model writes ``3``: a 300 % rate. Where the parameter says it takes
+    a decimal or a fraction (or a value from 0 to 1, or has a maximum of 1) and the value is
+    one the user wrote with a percent sign, the value becomes ``0.03``.
+    """
+    percents = {
+        float(m.group(0).replace(",", ""))
+        for m in _NUMBER.finditer(context)
+        if _PERCENT_SIGN.match(context, m.end())
+    }
+    if not percents:
+        return call
+    properties = tool.parameters.get("properties") or {}
+    changed = dict(call.arguments)
+    for name, value in call.arguments.items():
+        schema = properties.get(name)
+        if (
+            not isinstance(schema, dict)
+            or schema.get("type") != "number"
+            or not isinstance(value, int | float)
+            or isinstance(value, bool)
+            or float(value) not in percents
+            or value <= 1
+        ):
+            continue
+        says = _FRACTION_WORDS.search(str(schema.get("description", "")))
+        if says or schema.get("maximum") == 1:
+            changed[name] = round(value / 100, 9)
+    if changed == call.arguments or validate_arguments(tool, changed):
+        return call
+    return dataclasses.replace(call, arguments=changed)
+
+
 def _meaningful(value: object) -> bool:
     """Values that say what a call is about (not flags or blanks)."""
     return not isinstance(value, bool) and value is not None and value != ""
@@ -759,7 +798,9 @@ def respond_stream(
     by_name = {tool.name: tool for tool in tools}
     context = _conversation_text(messages)
     grounded = [
-        without_unsaid_options(c, by_name[c.name], context)
+        with_fractions(
+            without_unsaid_options(c, by_name[c.name], context), by_name[c.name], context
+        )
         for c in completion.tool_calls
         if c.name in by_name and not invents_numbers(c, by_name[c.name], context)
     ]
@@ -820,7 +861,9 @@ def _with_missing_calls(
     by_name = {tool.name: tool for tool in tools}
     context = _conversation_text(messages)
     written = [
-        without_unsaid_options(c, by_name[c.name], context)
+        with_fractions(
+            without_unsaid_options(c, by_name[c.name], context), by_name[c.name], context
+        )
         for c in again.tool_calls
         if c.name in by_name
     ]

@@ -88,3 +88,33 @@ def test_the_tool_is_unchanged_when_everything_is_mentioned() -> None:
 )
 def test_a_spare_number_keeps_the_numeric_options(request_text: str, offered: list[str]) -> None:
     assert list(scoped_tool(request_text, RESTAURANT).parameters["properties"]) == offered
+
+
+(SOLAR,) = parse_tools(
+    [
+        {
+            "name": "solar_potential",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "area": {"type": "number"},
+                    "month": {"type": "string", "description": "Defaults to January."},
+                    "day": {"type": "string"},
+                },
+                "required": ["area"],
+            },
+        }
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("request_text", "offered"),
+    [
+        ("Solar potential of 80 sq ft in December", ["area", "month"]),
+        ("Solar potential of 80 sq ft on Friday", ["area", "day"]),
+        ("Solar potential of 80 sq ft, it may be cloudy", ["area"]),  # "may", the verb
+    ],
+)
+def test_a_value_names_its_kind(request_text: str, offered: list[str]) -> None:
+    assert list(scoped_tool(request_text, SOLAR).parameters["properties"]) == offered

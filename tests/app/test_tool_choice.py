@@ -19,6 +19,7 @@ from app.tool_choice import (
     respond,
     trim_calls,
     value_in_request,
+    with_fractions,
     without_unsaid_options,
 )
 from backends.base import GenerateOptions
@@ -487,3 +488,37 @@ def test_optional_values_nobody_gave_are_dropped(
     call = _call("search_books", **arguments)
     trimmed = without_unsaid_options(call, BOOKS, request)
     assert trimmed.arguments == (arguments if kept is None else kept)
+
+
+(SAVINGS,) = parse_tools(
+    [
+        {
+            "name": "interest",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "principal": {"type": "number"},
+                    "rate": {"type": "number", "description": "The annual rate as a decimal."},
+                    "tax": {"type": "number", "description": "Tax in percent."},
+                },
+                "required": ["principal", "rate"],
+            },
+        }
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("request_text", "arguments", "expected"),
+    [
+        ("Interest on $5000 at 3%", {"principal": 5000, "rate": 3}, {"rate": 0.03}),
+        ("Interest on $5000 at 3 percent", {"principal": 5000, "rate": 0.03}, {}),
+        ("Interest on $5000 at 3", {"principal": 5000, "rate": 3}, {}),  # no percent sign
+        ("$5000 at 3%, 20% tax", {"principal": 5000, "rate": 3, "tax": 20}, {"rate": 0.03}),
+    ],
+)
+def test_a_percentage_becomes_the_fraction_the_parameter_takes(
+    request_text: str, arguments: dict[str, object], expected: dict[str, object]
+) -> None:
+    call = with_fractions(_call("interest", **arguments), SAVINGS, request_text)
+    assert call.arguments == {**arguments, **expected}
