@@ -347,6 +347,12 @@ def number_texts(text: str) -> tuple[str, ...]:
     return tuple(sorted(_number_text(float(n.replace(",", ""))) for n in listed))
 
 
+def _json_numbers(text: str) -> tuple[str, ...]:
+    """Every number of ``text`` written in digits, as JSON would write it."""
+    found = {_number_text(float(n.replace(",", ""))) for n in _NUMBER.findall(text)}
+    return tuple(sorted(found))
+
+
 def _numbers(text: str) -> set[float]:
     found = {float(n.replace(",", "")) for n in _NUMBER.findall(text)}
     found.update(round(float(n) * _SCALES[scale.lower()], 6) for n, scale in _SCALED.findall(text))
@@ -366,12 +372,10 @@ def request_values(request: str) -> tuple[set[float], set[str]]:
     years".
     """
     numbers = _numbers(request)
-    for match in _NUMBER.finditer(request):
-        if _PERCENT_SIGN.match(request, match.end()):
-            number = float(match.group(0).replace(",", ""))
-            numbers.add(round(number / 100, 9))
-            if not _written_plain(number, request):
-                numbers.discard(number)
+    for fraction in _percents(request):
+        numbers.add(fraction)
+        if not _written_plain(round(fraction * 100, 9), request):
+            numbers.discard(round(fraction * 100, 9))
     words: set[str] = set()
     for match in _QUOTED.finditer(request):
         words |= content_words(match.group(1) or match.group(2))
@@ -383,6 +387,15 @@ def request_values(request: str) -> tuple[set[float], set[str]]:
 
 
 _PERCENT_SIGN = re.compile(r"\s*(?:%|percent\b|per cent\b)", re.IGNORECASE)
+
+
+def _percents(text: str) -> set[float]:
+    """The percentages of ``text`` as fractions ("5%" is 0.05)."""
+    return {
+        round(float(m.group(0).replace(",", "")) / 100, 9)
+        for m in _NUMBER.finditer(text)
+        if _PERCENT_SIGN.match(text, m.end())
+    }
 
 
 def _written_plain(number: float, request: str) -> bool:
@@ -528,11 +541,13 @@ class _CallPlanner:
         words: set[str],
         phrases: Sequence[str] = (),
         tools: Sequence[str] = (),
+        percents: Collection[float] = (),
     ) -> None:
         self.numbers = numbers
         self.words = words
         self.phrases = list(phrases)
         self.tools = list(tools)  # tools the request names that no call has used
+        self.percents = set(percents)  # "5%", kept as 0.05 among the numbers
         self._text: str | None = None
         self._missing = len(numbers) + len(words) + len(self.tools)
         self._bias = 0.0
@@ -557,13 +572,13 @@ class _CallPlanner:
             phrases.append(sibling)
         called = {c.name for c in calls}
         missing_tools = named_tools(request, tools, called, lookups) if calls else []
-        return cls(numbers, words, phrases, missing_tools)
+        return cls(numbers, words, phrases, missing_tools, _percents(request))
 
     def _used(self, written: str) -> tuple[set[float], set[str]]:
         used_numbers: set[float] = set()
         for number in _numbers(written):
             # 0.05 uses "5%" (kept as 0.05), not the 5 of "5 years"; a 5 may mean either.
-            used_numbers |= {abs(number), round(abs(number) / 100, 9)}
+            used_numbers |= {abs(number)} | ({round(abs(number) / 100, 9)} & self.percents)
         return used_numbers, content_words(written)
 
     def missing(self, written: str) -> int:
@@ -711,11 +726,7 @@ def with_fractions(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
     a decimal or a fraction (or a value from 0 to 1, or has a maximum of 1) and the value is
     one the user wrote with a percent sign, the value becomes ``0.03``.
     """
-    percents = {
-        float(m.group(0).replace(",", ""))
-        for m in _NUMBER.finditer(context)
-        if _PERCENT_SIGN.match(context, m.end())
-    }
+    percents = {round(fraction * 100, 9) for fraction in _percents(context)}
     if not percents:
         return call
     properties = tool.parameters.get("properties") or {}
@@ -789,7 +800,9 @@ def respond_stream(
     options = options or GenerateOptions()
     request = _last_user_text(messages)
     if tools and options.constrained and not options.numbers:
-        options = dataclasses.replace(options, numbers=number_texts(request))
+        options = dataclasses.replace(
+            options, numbers=number_texts(request), other_numbers=_json_numbers(request)
+        )
     completion: Completion | None = None
     for event in backend.stream(messages, tools, options=options, cancel=cancel):
         if isinstance(event, TextDelta):

@@ -66,6 +66,9 @@ class GenerateOptions:
             a digit that would turn it into a number that is none of them (nor the start of
             one) loses ``number_bias`` logits: the model glues "5,10 and 15" into ``510``.
         number_bias: how strongly; 0 turns the guard off.
+        other_numbers: the user's other numbers, as JSON writes them: a guarded value on its
+            way to one of them is not pushed ("$1000 ... for 1, 5 and 10 years": ``1000``
+            passes through the listed ``1`` and ``10``).
     """
 
     max_tokens: int = 512
@@ -77,7 +80,8 @@ class GenerateOptions:
     more_calls: Callable[[str], float] | None = None
     constrain_to: tuple[ToolSpec, ...] | None = None
     numbers: tuple[str, ...] = ()
-    number_bias: float = 4.0
+    number_bias: float = 8.0
+    other_numbers: tuple[str, ...] = ()
 
 
 class Backend(ABC):

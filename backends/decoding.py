@@ -94,8 +94,8 @@ class CallShapeNudge:
         fewer_arguments: logits added to "end the arguments" candidates.
         top_k: how many of the best candidates are examined at each step.
         numbers: the request's numbers as JSON writes them; ``number_bias`` is taken from a
-            digit that would turn one of them into a number that is none of them (see
-            ``GenerateOptions.numbers``).
+            digit that would turn one of them into a number that is none of them nor of
+            ``other_numbers`` (see ``GenerateOptions.numbers``).
     """
 
     def __init__(
@@ -108,10 +108,12 @@ class CallShapeNudge:
         top_k: int = 12,
         numbers: Sequence[str] = (),
         number_bias: float = 0.0,
+        other_numbers: Sequence[str] = (),
     ) -> None:
         self.piece = piece
         self.numbers = frozenset(numbers)
-        self._number_starts = frozenset(n[:i] for n in numbers for i in range(1, len(n) + 1))
+        known = (*numbers, *other_numbers)
+        self._number_starts = frozenset(n[:i] for n in known for i in range(1, len(n) + 1))
         self.number_bias = number_bias
         self.more_calls = more_calls
         self.plan = plan
@@ -496,6 +498,7 @@ def make_chooser(
             plan=options.more_calls,
             numbers=options.numbers,
             number_bias=options.number_bias,
+            other_numbers=options.other_numbers,
         )
     return TokenChooser(
         matcher,

@@ -397,9 +397,12 @@ def test_a_number_of_the_request_is_not_glued_to_the_next() -> None:
     over ending the number. With the request's numbers guarded, 1 stays 1; 10, which starts
     with 1, can still be written."""
 
-    def run(numbers: tuple[str, ...], script: str) -> str:
+    def run(numbers: tuple[str, ...], script: str, others: tuple[str, ...] = ()) -> str:
         nudge = CallShapeNudge(
-            lambda t: bytes([t]) if t < 256 else b"", numbers=numbers, number_bias=4.0
+            lambda t: bytes([t]) if t < 256 else b"",
+            numbers=numbers,
+            number_bias=4.0,
+            other_numbers=others,
         )
         grammar = build_tool_grammar(TOOLS, call_format_for("qwen2"))
         chooser = TokenChooser(LLMatcher(TOKENIZER, grammar, log_level=0), frozenset({EOS}))
@@ -421,3 +424,6 @@ def test_a_number_of_the_request_is_not_glued_to_the_next() -> None:
     assert run(("1", "5", "10"), glued).endswith('"n": 1}}')
     assert run(("1", "5", "10"), '{"name": "count", "arguments": {"n": 10').endswith('"n": 10}}')
     assert run(("1", "5", "10"), '{"name": "count", "arguments": {"n": 7').endswith('"n": 7}}')
+    thousand = '{"name": "count", "arguments": {"n": 1000'
+    assert run(("1", "5", "10"), thousand).endswith('"n": 10}}')  # 1000 is nobody's number
+    assert run(("1", "5", "10"), thousand, others=("1000",)).endswith('"n": 1000}}')
