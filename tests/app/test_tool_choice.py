@@ -75,6 +75,29 @@ def test_content_words_drop_filler_and_split_names() -> None:
     }
 
 
+(APPLIANCE,) = parse_tools(
+    [
+        {
+            "name": "ThinQ_Connect",
+            "description": "Sends a command to control an appliance.",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "body": {
+                        "type": "object",
+                        "properties": {
+                            "airConJobMode": {"type": "string", "enum": ["COOL", "AIR_DRY"]},
+                            "targetTemperature": {"type": "integer"},
+                        },
+                    }
+                },
+                "required": ["body"],
+            },
+        }
+    ]
+)
+
+
 @pytest.mark.parametrize(
     ("request_text", "tool", "fits"),
     [
@@ -88,6 +111,8 @@ def test_content_words_drop_filler_and_split_names() -> None:
         ("Calculate the mass of an electron", TO_INT, False),  # "calculate" fits any tool
         ("Convert '42' to a number", TO_INT, True),  # converts ~ convert
         ("Qual a temperatura atual em Lisboa?", WEATHER, True),  # temperatur...: 7 letters
+        ("Set the air conditioner to cool mode", APPLIANCE, True),  # nested names, enums
+        ("Set an alarm for seven", APPLIANCE, False),
     ],
 )
 def test_request_mentions_tool(request_text: str, tool: object, fits: bool) -> None:
