@@ -427,3 +427,46 @@ def test_a_number_of_the_request_is_not_glued_to_the_next() -> None:
     thousand = '{"name": "count", "arguments": {"n": 1000'
     assert run(("1", "5", "10"), thousand).endswith('"n": 10}}')  # 1000 is nobody's number
     assert run(("1", "5", "10"), thousand, others=("1000",)).endswith('"n": 1000}}')
+
+
+class _ToolPlanner:
+    """A planner that knows the request also asked for ``set_volume``."""
+
+    name_bias = 6.0
+
+    def __call__(self, written: str) -> float:
+        return 0.0
+
+    def tools_left(self, written: str) -> list[str]:
+        return [] if '"set_volume"' in written else ["set_volume"]
+
+
+def test_a_later_call_is_steered_to_a_tool_the_request_named() -> None:
+    """The model would call ``count`` twice; the request also named ``set_volume``, which no
+    call has used, so the second call's name is steered to it. The first call is the model's
+    own."""
+
+    def run(planner: _ToolPlanner | None) -> str:
+        fmt = replace(call_format_for("qwen2"), list_only=True)
+        nudge = CallShapeNudge(lambda t: bytes([t]) if t < 256 else b"", plan=planner)
+        chooser = TokenChooser(
+            LLMatcher(TOKENIZER, build_tool_grammar(TOOLS, fmt), log_level=0),
+            frozenset({EOS}),
+            nudge=nudge,
+        )
+        call = '{"name": "count", "arguments": {"n": 10}}'
+        script = f"[{call}, {call}]"
+        out = ""
+        for _ in range(200):
+            wanted = script[len(out)] if script.startswith(out) else "]"
+            logits = _logits(wanted)
+            logits[ord("s")] = 1.5  # the other tool: a candidate, not the model's choice
+            step = chooser.step(logits)
+            out += bytes(t for t in step.tokens if t != EOS).decode()
+            if step.stop:
+                return out
+        raise AssertionError(out)
+
+    assert run(None).count('"name": "count"') == 2
+    steered = run(_ToolPlanner())
+    assert steered.startswith('[{"name": "count", "arguments": {"n": 10}}, {"name": "set_volume"')
