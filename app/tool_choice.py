@@ -552,7 +552,6 @@ class _CallPlanner:
     """
 
     value_bias = 4.0
-    name_bias = 6.0
 
     def __init__(
         self,
@@ -605,13 +604,9 @@ class _CallPlanner:
         raw calls with their names, have not used."""
         used_numbers, used_words = self._used(written)
         unused = [w for w in self.words if not any(_same_stem(w, u) for u in used_words)]
-        return len(self.numbers - used_numbers) + len(unused) + len(self.tools_left(written))
-
-    def tools_left(self, written: str) -> list[str]:
-        """The tools the request names (:func:`named_tools`) that no call in ``written`` has
-        used: what the next call's name is steered towards."""
         plain = written.replace(".", "_")
-        return [t for t in self.tools if f'"{t.replace(".", "_")}"' not in plain]
+        uncalled = [t for t in self.tools if f'"{t.replace(".", "_")}"' not in plain]
+        return len(self.numbers - used_numbers) + len(unused) + len(uncalled)
 
     def values_left(self, written: str) -> list[str]:
         """The request's numbers and phrases that the calls in ``written`` have not used."""

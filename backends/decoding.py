@@ -66,16 +66,6 @@ class ValuePlanner(Protocol):
     def values_left(self, written: str) -> Sequence[str]: ...
 
 
-class ToolPlanner(Protocol):
-    """A call planner that also knows which tools the request asks for and no call has used:
-    ``tools_left`` gets the output written before the tool name now being decoded;
-    ``name_bias`` is the logits added to a candidate that writes one of those names."""
-
-    name_bias: float
-
-    def tools_left(self, written: str) -> Sequence[str]: ...
-
-
 class CallShapeNudge:
     """Nudges two decisions a 0.5B model gets wrong in one direction: how many calls, how many
     arguments.
@@ -95,10 +85,6 @@ class CallShapeNudge:
     starts or continues a top-level argument value, candidates that write one of the values the
     planner says are still unused get ``value_bias``. Asked for two things, the model otherwise
     often repeats its first call's value (``"sample_size": 50`` twice for "50 and 150").
-    A planner with ``tools_left`` and ``name_bias`` (see :class:`ToolPlanner`) likewise steers
-    the name of the second and later calls towards the tools the request asks for that no call
-    has used: asked for the weight and the diameter of a proton, the model calls the weight
-    tool again.
 
     Args:
         piece: the bytes of a token id.
@@ -138,8 +124,6 @@ class CallShapeNudge:
         self._list: bool | None = None  # whether the calls came as a JSON array
         self._value = _ValueTracker()
         self._left: list[str] | None = None  # the planner's unused values, for this value
-        self._name = _ValueTracker()  # the value of a call's "name"
-        self._tools_left: list[str] | None = None  # the planner's uncalled tools, for it
 
     def observe(self, tokens: list[int]) -> None:
         """Follow the JSON nesting of the emitted tokens."""
@@ -153,12 +137,8 @@ class CallShapeNudge:
                 self._state = _json_step(byte, *self._state)
                 at_arguments = before[0] == (3 if self._list else 2)
                 self._value.feed(byte, at_arguments, before[1], self._state[1])
-                at_call = before[0] == (2 if self._list else 1)
-                self._name.feed(byte, at_call, before[1], self._state[1])
         if not self._value.active:
             self._left = None
-        if not self._name.active:
-            self._tools_left = None
 
     def _effect(self, token: int, args_depth: int) -> tuple[bool, bool]:
         """Whether ``token`` would end the arguments, and put a comma between calls."""
@@ -197,31 +177,6 @@ class CallShapeNudge:
         if self._value.active:
             adjusted = self._steer_value(adjusted, top)
             adjusted = self._keep_number(adjusted, top)
-        if self._name.active:
-            adjusted = self._steer_name(adjusted, top)
-        return adjusted
-
-    def _steer_name(self, logits: np.ndarray, top: np.ndarray) -> np.ndarray:
-        """``logits`` with the planner's name bias on candidates that write the name of a tool
-        the request asks for and no call has used (second and later calls only)."""
-        tools_left = getattr(self.plan, "tools_left", None)
-        if tools_left is None or b'"arguments"' not in self._written:
-            return logits  # no planner, or the first call: the model's own choice
-        if self._tools_left is None:
-            self._tools_left = list(tools_left(self._name.before(self._written)))
-        if not self._tools_left:
-            return logits
-        adjusted = logits
-        bias = float(getattr(self.plan, "name_bias", 0.0))
-        for token in (int(t) for t in top):
-            written = self._name.extended(self.piece(token))
-            if written is None:
-                continue
-            text, ended = written
-            if any(t == text if ended else t.startswith(text) for t in self._tools_left):
-                if adjusted is logits:
-                    adjusted = logits.copy()
-                adjusted[token] += bias
         return adjusted
 
     def _keep_number(self, logits: np.ndarray, top: np.ndarray) -> np.ndarray:
