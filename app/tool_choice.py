@@ -701,14 +701,23 @@ def invents_numbers(call: ToolCall, tool: ToolSpec, context: str) -> bool:
     return bool(invented) and len(_numbers(context)) < len(needed)
 
 
+# Arguments that carry text the assistant writes for the user (a note's body, an email's
+# message): their words are the model's own by design, not a guess about what to look up.
+_WRITTEN_TEXT_TEXT = "body content text message description note notes summary comment"
+_WRITTEN_TEXT = frozenset(_WRITTEN_TEXT_TEXT.split())
+
+
 def without_unsaid_options(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
     """``call`` without the optional arguments whose values nobody gave.
 
     Measured on BFCL with the bundled model: an optional argument that the request touches
     on gets a value of the model's own ("a historical fiction book": ``title: "The Great
-    Gatsby"``; "movies playing today": ``movie_date: "2023-04-15"``; "the famous discovery of
-    Nikola Tesla": ``discovery_order: 1``). Such a value narrows or changes what the tool
-    does on a guess; without it the tool uses its own default. An optional value stays when
+    Gatsby"``; "movies playing today": ``movie_date: "2023-04-15"``). Such a value narrows
+    or changes what the tool
+    does on a guess; without it the tool uses its own default. Text the assistant writes
+    for the user is not a guess: an argument named like a body, content, message or
+    description keeps its value ("note my shopping": ``body: "- milk"``). An optional value
+    stays when
     its words or number come from ``context`` (what the user and the tools said), when the
     tool offers it (its enum or default; an example in the description is no offer: "time in
     ISO 8601 format (e.g., '2023-04-12T14:00:00Z')" was copied as the time), when it is a
@@ -722,6 +731,7 @@ def without_unsaid_options(call: ToolCall, tool: ToolSpec, context: str) -> Tool
         name: value
         for name, value in call.arguments.items()
         if name in required
+        or content_words(name) & _WRITTEN_TEXT
         or not isinstance(value, str | int | float)
         or not _meaningful(value)
         or _is_zero(value)

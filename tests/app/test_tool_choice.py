@@ -546,3 +546,27 @@ def test_a_percentage_becomes_the_fraction_the_parameter_takes(
 ) -> None:
     call = with_fractions(_call("interest", **arguments), SAVINGS, request_text)
     assert call.arguments == {**arguments, **expected}
+
+
+def test_text_the_assistant_writes_is_kept() -> None:
+    """A note's body is the assistant's to write: "note my shopping" with ``body: "- milk"``
+    keeps it, while a made-up tag is dropped."""
+    (notes,) = parse_tools(
+        [
+            {
+                "name": "notes_create",
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "title": {"type": "string"},
+                        "body": {"type": "string"},
+                        "tags": {"type": "string"},
+                    },
+                    "required": ["title"],
+                },
+            }
+        ]
+    )
+    call = _call("notes_create", title="Shopping", body="- milk", tags="groceries")
+    kept = without_unsaid_options(call, notes, "note my shopping")
+    assert kept.arguments == {"title": "Shopping", "body": "- milk"}

@@ -56,7 +56,11 @@ def test_escape_leaves_the_action_waiting(qtbot: Any, make_desktop: Any, scripte
     desktop.start()
     desktop.quick()
     desktop.popup.input.setText("make a note: call mum")
-    with qtbot.waitSignal(desktop.bridge.turnDone, timeout=30_000):
+    # The whole turn, not just its TurnDone event: the worker finishes (and the bridge stops
+    # being busy) a moment after it, and a popup reopened during a turn keeps that turn.
+    with qtbot.waitSignal(
+        desktop.bridge.busyChanged, timeout=30_000, check_params_cb=lambda busy: not busy
+    ):
         desktop.popup.enter()
     qtbot.keyClick(desktop.popup, Qt.Key.Key_Escape)
     assert not desktop.popup.isVisible()
