@@ -778,6 +778,21 @@ def with_fractions(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
     return dataclasses.replace(call, arguments=changed)
 
 
+def _as_given(
+    calls: Sequence[ToolCall], by_name: Mapping[str, ToolSpec], context: str
+) -> list[ToolCall]:
+    """The calls to offered tools, with optional values nobody gave dropped and the user's
+    percentages written as their parameters take them (the first answer and the second pass
+    alike)."""
+    return [
+        with_fractions(
+            without_unsaid_options(c, by_name[c.name], context), by_name[c.name], context
+        )
+        for c in calls
+        if c.name in by_name
+    ]
+
+
 def _meaningful(value: object) -> bool:
     """Values that say what a call is about (not flags or blanks)."""
     return not isinstance(value, bool) and value is not None and value != ""
@@ -843,13 +858,15 @@ def respond_stream(
         return
     by_name = {tool.name: tool for tool in tools}
     context = _conversation_text(messages)
-    grounded = [
-        with_fractions(
-            without_unsaid_options(c, by_name[c.name], context), by_name[c.name], context
-        )
-        for c in completion.tool_calls
-        if c.name in by_name and not invents_numbers(c, by_name[c.name], context)
-    ]
+    grounded = _as_given(
+        [
+            c
+            for c in completion.tool_calls
+            if c.name in by_name and not invents_numbers(c, by_name[c.name], context)
+        ],
+        by_name,
+        context,
+    )
     if grounded != list(completion.tool_calls):
         completion = dataclasses.replace(completion, tool_calls=tuple(grounded))
     called = [by_name[c.name] for c in grounded]
@@ -906,13 +923,7 @@ def _with_missing_calls(
         return completion  # the list ran past the budget: the first answer stands
     by_name = {tool.name: tool for tool in tools}
     context = _conversation_text(messages)
-    written = [
-        with_fractions(
-            without_unsaid_options(c, by_name[c.name], context), by_name[c.name], context
-        )
-        for c in again.tool_calls
-        if c.name in by_name
-    ]
+    written = _as_given(again.tool_calls, by_name, context)
     # The tools of the first answer were asked for too, whichever the list writes first.
     asked = [*planner.tools, *(c.name for c in completion.tool_calls)]
     calls = trim_calls(written, request, tools, asked)
