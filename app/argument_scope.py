@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from app.tool_choice import _same_stem, content_words
+from app.tool_choice import _WRITTEN_TEXT, _same_stem, content_words
 from backends.schema import ToolSpec
 
 
@@ -54,6 +54,17 @@ def _kinds_named(asked: set[str]) -> set[str]:
     if asked & _WEEKDAYS:
         kinds.add("day")
     return kinds
+
+
+# Names people use for the text to send or write: asking to "include a message" asks for the
+# ``body`` argument (BFCL live_simple_78 lost the quoted message to scoping).
+_TEXT_NAMES_TEXT = "message messages body text content wording"
+_TEXT_NAMES = frozenset(_TEXT_NAMES_TEXT.split())
+
+
+def _text_arguments(asked: set[str]) -> set[str]:
+    """The argument names a request that names the text to write mentions."""
+    return set(_WRITTEN_TEXT) if asked & _TEXT_NAMES else set()
 
 
 def _mentions(asked: set[str], words: set[str]) -> bool:
@@ -91,11 +102,13 @@ def scoped_tool(request: str, tool: ToolSpec) -> ToolSpec:
     # The words naming the tool ("notes", "calendar") pick the tool, not an argument.
     asked = content_words(request) - content_words(tool.name)
     asked |= _kinds_named(asked)
+    texts = _text_arguments(asked)
     spare = _spare_numbers(request, properties, required)
     kept = {
         name: schema
         for name, schema in properties.items()
         if name in required
+        or name.casefold() in texts
         or _mentions(asked, _argument_words(name, schema))
         or (spare and _is_number(schema))
     }

@@ -69,6 +69,13 @@ class GenerateOptions:
         other_numbers: the user's other numbers, as JSON writes them: a guarded value on its
             way to one of them is not pushed ("$1000 ... for 1, 5 and 10 years": ``1000``
             passes through the listed ``1`` and ``10``).
+        unsaid_examples: words the tools' descriptions give as examples that the user did
+            not write (``CA`` of "e.g. San Francisco, CA" when the user asked about Tel
+            Aviv). A token that starts one of them as a new word of a top-level string
+            value loses ``example_bias`` logits: the bundled model copied "CA" into "Tel
+            Aviv, CA" and "Moscow, CA" with a margin of 1-4 logits over the region it
+            knows, and kept "San Francisco, CA" by 7.
+        example_bias: how strongly; 0 turns the guard off.
     """
 
     max_tokens: int = 512
@@ -82,6 +89,8 @@ class GenerateOptions:
     numbers: tuple[str, ...] = ()
     number_bias: float = 8.0
     other_numbers: tuple[str, ...] = ()
+    unsaid_examples: tuple[str, ...] = ()
+    example_bias: float = 5.0
 
 
 class Backend(ABC):

@@ -15,6 +15,7 @@ so llama.cpp and MLX constrain decoding identically:
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
@@ -96,6 +97,9 @@ class CallShapeNudge:
         numbers: the request's numbers as JSON writes them; ``number_bias`` is taken from a
             digit that would turn one of them into a number that is none of them nor of
             ``other_numbers`` (see ``GenerateOptions.numbers``).
+        examples: words a string value should not copy from the tools' descriptions;
+            ``example_bias`` is taken from a token that starts one of them as a new word
+            (see ``GenerateOptions.unsaid_examples``).
     """
 
     def __init__(
@@ -109,8 +113,12 @@ class CallShapeNudge:
         numbers: Sequence[str] = (),
         number_bias: float = 0.0,
         other_numbers: Sequence[str] = (),
+        examples: Sequence[str] = (),
+        example_bias: float = 0.0,
     ) -> None:
         self.piece = piece
+        self.examples = frozenset(e.casefold() for e in examples if e)
+        self.example_bias = example_bias
         self.numbers = frozenset(numbers)
         known = (*numbers, *other_numbers)
         self._number_starts = frozenset(n[:i] for n in known for i in range(1, len(n) + 1))
@@ -177,6 +185,32 @@ class CallShapeNudge:
         if self._value.active:
             adjusted = self._steer_value(adjusted, top)
             adjusted = self._keep_number(adjusted, top)
+            adjusted = self._avoid_examples(adjusted, top)
+        return adjusted
+
+    def _avoid_examples(self, logits: np.ndarray, top: np.ndarray) -> np.ndarray:
+        """``logits`` with ``example_bias`` taken from candidates that write a whole word of the
+        descriptions' examples nobody said as a new word of the value (`` CA`` after ``"Tel
+        Aviv,``). Only whole words: a piece that merely starts like one (`` Ber`` and an
+        example "Berkeley") may be the start of the user's own word ("Berlin")."""
+        if not self.example_bias or not self.examples or self._value.kind == "num":
+            return logits
+        before = self._value.text.decode("utf-8", "replace")
+        adjusted = logits
+        for token in (int(t) for t in top):
+            written = self._value.extended(self.piece(token))
+            if written is None:
+                continue
+            new = written[0][len(before) :]
+            if before[-1:].isalnum() and new[:1].isalnum():
+                continue  # goes on with a word: only a new word can be a copied example
+            word = _WORD_START.match(new)
+            if word is None:
+                continue
+            if word.group(1).casefold() in self.examples:
+                if adjusted is logits:
+                    adjusted = logits.copy()
+                adjusted[token] -= self.example_bias
         return adjusted
 
     def _keep_number(self, logits: np.ndarray, top: np.ndarray) -> np.ndarray:
@@ -291,6 +325,8 @@ class _ValueTracker:
 
 
 _NUMBER_START = frozenset(b"-0123456789")
+# The first word a piece of a value writes (two characters at least).
+_WORD_START = re.compile(r"[^\w]*(\w{2,})", re.UNICODE)
 _NUMBER_BYTES = frozenset(b"-+.eE0123456789")
 
 
@@ -489,7 +525,9 @@ def make_chooser(
 ) -> TokenChooser:
     """The token chooser for one request, with the family's call-shape nudges under a grammar."""
     nudge = None
-    guard = options.numbers and options.number_bias
+    guard = (options.numbers and options.number_bias) or (
+        options.unsaid_examples and options.example_bias
+    )
     if matcher is not None and (fmt.call_bias or fmt.argument_bias or options.more_calls or guard):
         nudge = CallShapeNudge(
             piece,
@@ -499,6 +537,8 @@ def make_chooser(
             numbers=options.numbers,
             number_bias=options.number_bias,
             other_numbers=options.other_numbers,
+            examples=options.unsaid_examples,
+            example_bias=options.example_bias,
         )
     return TokenChooser(
         matcher,

@@ -118,3 +118,44 @@ def test_a_spare_number_keeps_the_numeric_options(request_text: str, offered: li
 )
 def test_a_value_names_its_kind(request_text: str, offered: list[str]) -> None:
     assert list(scoped_tool(request_text, SOLAR).parameters["properties"]) == offered
+
+
+(EMAIL,) = parse_tools(
+    [
+        {
+            "name": "send_email",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "to_address": {"type": "string"},
+                    "subject": {"type": "string"},
+                    "body": {"type": "string", "description": "The main content of the email."},
+                    "attachments": {"type": "array", "items": {"type": "string"}},
+                },
+                "required": ["to_address", "subject"],
+            },
+        }
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("request_text", "offered"),
+    [
+        (
+            "Email andy@gorilla.ai, subject 'Forecast', with the message \"where is it?\"",
+            ["to_address", "subject", "body"],
+        ),
+        (
+            "Email andy@gorilla.ai the text 'on my way', subject 'ETA'",
+            ["to_address", "subject", "body"],
+        ),
+        ("Email andy@gorilla.ai with the subject 'Forecast'", ["to_address", "subject"]),
+    ],
+)
+def test_naming_the_text_keeps_the_argument_that_holds_it(
+    request_text: str, offered: list[str]
+) -> None:
+    """ "Include a message" asks for the ``body``: without it the bundled model sent the
+    email with a subject only."""
+    assert list(scoped_tool(request_text, EMAIL).parameters["properties"]) == offered

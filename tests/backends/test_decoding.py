@@ -427,3 +427,69 @@ def test_a_number_of_the_request_is_not_glued_to_the_next() -> None:
     thousand = '{"name": "count", "arguments": {"n": 1000'
     assert run(("1", "5", "10"), thousand).endswith('"n": 10}}')  # 1000 is nobody's number
     assert run(("1", "5", "10"), thousand, others=("1000",)).endswith('"n": 1000}}')
+
+
+class _RegionTokenizer(_ByteTokenizer):
+    """Bytes plus two word tokens, as a real vocabulary has them."""
+
+    WORDS: ClassVar[list[bytes]] = [b" CA", b" Israel"]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tokens = [*self.tokens, *self.WORDS]
+
+
+REGION_TOKENIZER = LLTokenizer(TokenizerWrapper(_RegionTokenizer()))
+CA, ISRAEL = 257, 258
+WEATHER = parse_tools(
+    [
+        {
+            "name": "weather",
+            "parameters": {
+                "type": "object",
+                "properties": {"location": {"type": "string"}},
+                "required": ["location"],
+            },
+        }
+    ]
+)
+
+
+def _word_piece(token: int) -> bytes:
+    return _RegionTokenizer.WORDS[token - CA] if token >= CA else bytes([token])
+
+
+def _region(city: str, lead: float, examples: tuple[str, ...]) -> str:
+    """The value written when the model prefers `` CA`` after ``city,`` by ``lead`` logits
+    over `` Israel``."""
+    nudge = CallShapeNudge(_word_piece, examples=examples, example_bias=5.0)
+    grammar = build_tool_grammar(WEATHER, call_format_for("qwen2"))
+    chooser = TokenChooser(
+        LLMatcher(REGION_TOKENIZER, grammar, log_level=0), frozenset({EOS}), nudge=nudge
+    )
+    script = f'{{"name": "weather", "arguments": {{"location": "{city},'
+    out = b""
+    for _ in range(80):
+        logits = np.zeros(259, dtype=np.float32)
+        if len(out) < len(script):
+            logits[script.encode()[len(out)]] = 5.0
+        elif out.endswith(b","):
+            logits[CA], logits[ISRAEL] = 3.0 + lead, 3.0
+        else:
+            logits[ord('"') if out.count(b'"') % 2 else ord("}")] = 5.0
+        step = chooser.step(logits)
+        out += b"".join(_word_piece(t) for t in step.tokens if t != EOS)
+        if step.stop:
+            return out.decode().split('"location": ')[1].rstrip("}")
+    raise AssertionError(out)
+
+
+def test_a_description_example_is_not_copied_unasked() -> None:
+    """The tool's example "San Francisco, CA" made the model write "Tel Aviv, CA" (measured:
+    " CA" ahead of " Israel" by 4.4 logits). With "CA" among the words nobody said, the
+    region it knows wins; a "CA" the model is sure of (7 logits ahead) is kept, and without
+    the guard nothing changes."""
+    assert _region("Tel Aviv", 4.4, ()) == '"Tel Aviv, CA"'
+    assert _region("Tel Aviv", 4.4, ("CA",)) == '"Tel Aviv, Israel"'
+    assert _region("San Francisco", 7.0, ("CA",)) == '"San Francisco, CA"'
+    assert _region("Tel Aviv", 4.4, ("Canada",)) == '"Tel Aviv, CA"'  # " CA" starts no "Canada"

@@ -1,0 +1,121 @@
+"""Which words of the tools' descriptions a call must not copy unasked.
+
+The decoder's half (a copied word loses logits) is tested in tests/backends/test_decoding.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from app.description_examples import example_words, unsaid_examples
+from app.tool_choice import respond
+from backends.base import CancelToken, GenerateOptions, Message
+from backends.generation import GenerationEvent
+from backends.schema import ToolSpec, parse_tools
+from tests.scripted_backend import ScriptedBackend
+
+WEATHER = parse_tools(
+    [
+        {
+            "name": "get_current_weather",
+            "description": "Retrieves the current weather conditions for a location.",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "location": {
+                        "type": "string",
+                        "description": "The city and state, e.g. San Francisco, CA. Use the "
+                        "short form of the state.",
+                    },
+                    "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+                },
+                "required": ["location"],
+            },
+        }
+    ]
+)
+
+
+def test_example_words_are_read_after_their_marker_up_to_the_sentence_end() -> None:
+    assert example_words("The city and state, e.g. San Francisco, CA. Use the short form.") == {
+        "San",
+        "Francisco",
+        "CA",
+    }
+    assert example_words("A city, such as 'Washington D.C.' or 'Paris'. Required.") == {
+        "Washington",
+        "Paris",
+    }
+    assert example_words("Room type (for example Bathroom, Living room, etc.)") == {
+        "Bathroom",
+        "Living",
+        "room",
+    }
+    assert example_words("The start, e.g., 2023-04-12T14:00:00Z.") == set()  # dates share digits
+    assert example_words("The name of the city.") == set()
+    assert example_words("Search query, e.g. 'track:Doxy artist:Miles Davis'.") == {
+        "Doxy",
+        "Miles",
+        "Davis",
+    }  # the syntax's keys are to be copied
+
+
+def test_only_words_nobody_said_are_avoided() -> None:
+    assert set(unsaid_examples(WEATHER, "Weather in Tel Aviv?")) == {"San", "Francisco", "CA"}
+    assert unsaid_examples(WEATHER, "How warm is it in San Francisco, CA?") == ()
+    assert set(unsaid_examples(WEATHER, "san francisco please")) == {"CA"}  # any case
+    rooms = parse_tools(
+        [
+            {
+                "name": "art",
+                "description": "Finds art.",
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "kind": {"type": "string", "description": "e.g. sculpture, painting"}
+                    },
+                },
+            }
+        ]
+    )
+    assert unsaid_examples(rooms, "famous sculptures in Rome") == ("painting",)  # plural says it
+
+
+class _Recording(ScriptedBackend):
+    """A scripted model that keeps the options of every generation."""
+
+    def __init__(self, replies: Sequence[str]) -> None:
+        super().__init__(replies)
+        self.options: list[GenerateOptions] = []
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        tools: Sequence[ToolSpec] | None = None,
+        *,
+        options: GenerateOptions | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Iterator[GenerationEvent]:
+        self.options.append(options or GenerateOptions())
+        yield from super().stream(messages, tools, options=options, cancel=cancel)
+
+
+def test_the_decoder_is_told_what_the_conversation_did_not_say() -> None:
+    """The words come from the whole conversation: a tool result that said "CA" makes it the
+    user's (the assistant may then copy it)."""
+    call = '{"name": "get_current_weather", "arguments": {"location": "Tel Aviv, Israel"}}'
+    backend = _Recording([call, call])
+    respond(backend, [{"role": "user", "content": "Weather in Tel Aviv?"}], WEATHER)
+    assert "CA" in backend.options[0].unsaid_examples
+    conversation: list[Message] = [
+        {"role": "user", "content": "Where am I?"},
+        {"role": "tool", "name": "locate", "content": '{"city": "San Francisco, CA"}'},
+        {"role": "assistant", "content": "You are in San Francisco."},
+        {"role": "user", "content": "And the weather here?"},
+    ]
+    respond(backend, conversation, WEATHER)
+    assert backend.options[1].unsaid_examples == ()
+    unconstrained = GenerateOptions(constrained=False)
+    backend = _Recording([call])
+    respond(backend, [{"role": "user", "content": "Weather?"}], WEATHER, options=unconstrained)
+    assert backend.options[0].unsaid_examples == ()
