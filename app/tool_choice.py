@@ -29,6 +29,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 
 import snowballstemmer
 
+from app.call_values import with_quoted_values, with_route_order
 from app.description_examples import unsaid_examples
 from backends.base import Backend, CancelToken, GenerateOptions, Message
 from backends.errors import GenerationIncomplete
@@ -779,47 +780,19 @@ def with_fractions(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
     return dataclasses.replace(call, arguments=changed)
 
 
-# A phrase in quote marks, not an apostrophe ("don't ... what's" quotes nothing).
-_QUOTE_MARKED = re.compile(r"(?<!\w)'([^']+)'(?!\w)|\"([^\"]+)\"")
-_SENTENCE_AROUND = 3  # words around the phrase that make a value a copied sentence
-
-
-def with_quoted_values(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
-    """``call`` with a value that copies the user's sentence around a quoted phrase cut down
-    to the phrase.
-
-    "Remove the 'todo random' item from my todo list": the bundled model wrote the whole
-    sentence, quotes included, as the item to delete. A value that is a verbatim piece of
-    what the user said and holds one of their quoted phrases, quote marks and all, among
-    three or more other words is that phrase; a short value around a quote (``Meeting
-    'Q3'``) and text the model composed are left alone.
-    """
-    changed = dict(call.arguments)
-    for name, value in call.arguments.items():
-        if not isinstance(value, str) or value not in context:
-            continue
-        quoted = list(_QUOTE_MARKED.finditer(value))
-        if len(quoted) != 1:
-            continue
-        around = value[: quoted[0].start()] + value[quoted[0].end() :]
-        if len(around.split()) >= _SENTENCE_AROUND:
-            changed[name] = quoted[0].group(1) or quoted[0].group(2)
-    if changed == call.arguments or validate_arguments(tool, changed):
-        return call
-    return dataclasses.replace(call, arguments=changed)
-
-
 def _as_given(
     calls: Sequence[ToolCall], by_name: Mapping[str, ToolSpec], context: str
 ) -> list[ToolCall]:
-    """The calls to offered tools, with optional values nobody gave dropped, a copied
-    sentence cut to its quoted phrase, and the user's percentages written as their parameters
-    take them (the first answer and the second pass alike)."""
+    """The calls to offered tools, with optional values nobody gave dropped, the values
+    mended where the model copied or ordered them wrong (:mod:`app.call_values`), and the
+    user's percentages written as their parameters take them (the first answer and the second
+    pass alike)."""
     given = []
     for call in calls:
         tool = by_name.get(call.name)
         if tool is not None:
-            call = with_quoted_values(without_unsaid_options(call, tool, context), tool, context)
+            call = without_unsaid_options(call, tool, context)
+            call = with_route_order(with_quoted_values(call, tool, context), tool, context)
             given.append(with_fractions(call, tool, context))
     return given
 

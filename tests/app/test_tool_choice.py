@@ -20,7 +20,6 @@ from app.tool_choice import (
     trim_calls,
     value_in_request,
     with_fractions,
-    with_quoted_values,
     without_unsaid_options,
 )
 from backends.base import GenerateOptions
@@ -571,49 +570,3 @@ def test_text_the_assistant_writes_is_kept() -> None:
     call = _call("notes_create", title="Shopping", body="- milk", tags="groceries")
     kept = without_unsaid_options(call, notes, "note my shopping")
     assert kept.arguments == {"title": "Shopping", "body": "- milk"}
-
-
-(TODO,) = parse_tools(
-    [
-        {
-            "name": "todo",
-            "parameters": {
-                "type": "object",
-                "properties": {
-                    "type": {"type": "string", "enum": ["add", "delete"]},
-                    "content": {"type": "string"},
-                },
-                "required": ["type", "content"],
-            },
-        }
-    ]
-)
-
-
-@pytest.mark.parametrize(
-    ("request_text", "written", "meant"),
-    [
-        (  # the bundled model's answer: the whole sentence as the item to delete
-            "Hi, my name is Charlie. Remove the 'todo random' item from my todo list",
-            "Remove the 'todo random' item from my todo list",
-            "todo random",
-        ),
-        (
-            'Please add "call the bank" to my list',
-            'add "call the bank" to my list',
-            "call the bank",
-        ),
-        ("Add Meeting 'Q3' to my list", "Meeting 'Q3'", "Meeting 'Q3'"),  # a short value
-        (
-            "I don't know what's left, add it",
-            "I don't know what's left",
-            "I don't know what's left",
-        ),
-        ("Remove the 'todo random' item", "the todo random item", "the todo random item"),  # own
-    ],
-)
-def test_a_copied_sentence_becomes_its_quoted_phrase(
-    request_text: str, written: str, meant: str
-) -> None:
-    call = with_quoted_values(_call("todo", type="delete", content=written), TODO, request_text)
-    assert call.arguments == {"type": "delete", "content": meant}
