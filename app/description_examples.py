@@ -96,3 +96,26 @@ def unsaid_examples(tools: Iterable[ToolSpec], said: str) -> tuple[str, ...]:
                 if folded not in spoken and _STEMMER.stemWord(folded) not in spoken:
                     found.setdefault(word, None)
     return tuple(found)
+
+
+_PREFIX = 3  # the shortest start of an example word that counts as copying it
+
+
+def example_starts(words: Iterable[str], said: str) -> tuple[str, ...]:
+    """The starts a token may write of the example ``words`` (casefolded): each word, and its
+    starts of three letters or more that begin no word of ``said``.
+
+    A tokenizer splits a word its own way ("Marriage" may come as "Mar" + "riage"), so the
+    decoder looks at a new word's first token; a start the user's own words share ("Ber" of
+    an example "Berkeley" when the user said "Berlin") is theirs to write.
+    """
+    spoken = [w.casefold() for w in _WORD.findall(said)]
+    starts: dict[str, None] = {}
+    for word in words:
+        folded = word.casefold()
+        starts.setdefault(folded, None)
+        for end in range(_PREFIX, len(folded)):
+            start = folded[:end]
+            if not any(s.startswith(start) for s in spoken):
+                starts.setdefault(start, None)
+    return tuple(starts)

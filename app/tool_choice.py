@@ -30,7 +30,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 import snowballstemmer
 
 from app.call_values import with_quoted_values, with_route_order
-from app.description_examples import unsaid_examples
+from app.description_examples import example_starts, unsaid_examples
 from backends.base import Backend, CancelToken, GenerateOptions, Message
 from backends.errors import GenerationIncomplete
 from backends.generation import Completion, TextDelta, ToolCall
@@ -852,7 +852,8 @@ def respond_stream(
         )
     if tools and options.constrained and not options.unsaid_examples:
         said = _conversation_text(messages)
-        options = dataclasses.replace(options, unsaid_examples=unsaid_examples(tools, said))
+        starts = example_starts(unsaid_examples(tools, said), said)
+        options = dataclasses.replace(options, unsaid_examples=starts)
     completion: Completion | None = None
     for event in backend.stream(messages, tools, options=options, cancel=cancel):
         if isinstance(event, TextDelta):

@@ -70,11 +70,11 @@ class GenerateOptions:
             way to one of them is not pushed ("$1000 ... for 1, 5 and 10 years": ``1000``
             passes through the listed ``1`` and ``10``).
         unsaid_examples: words the tools' descriptions give as examples that the user did
-            not write (``CA`` of "e.g. San Francisco, CA" when the user asked about Tel
-            Aviv). A token that starts one of them as a new word of a top-level string
-            value loses ``example_bias`` logits: the bundled model copied "CA" into "Tel
-            Aviv, CA" and "Moscow, CA" with a margin of 1-4 logits over the region it
-            knows, and kept "San Francisco, CA" by 7.
+            not write, and their starts (``ca`` of "e.g. San Francisco, CA" when the user
+            asked about Tel Aviv; casefolded). A token whose first word, opening a new word
+            of a top-level string value, is one of them loses ``example_bias`` logits: the
+            bundled model copied "CA" into "Tel Aviv, CA" and "Moscow, CA" with a margin of
+            1-4 logits over the region it knows, and kept "San Francisco, CA" by 7.
         example_bias: how strongly; 0 turns the guard off.
     """
 

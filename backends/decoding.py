@@ -97,9 +97,9 @@ class CallShapeNudge:
         numbers: the request's numbers as JSON writes them; ``number_bias`` is taken from a
             digit that would turn one of them into a number that is none of them nor of
             ``other_numbers`` (see ``GenerateOptions.numbers``).
-        examples: words a string value should not copy from the tools' descriptions;
-            ``example_bias`` is taken from a token that starts one of them as a new word
-            (see ``GenerateOptions.unsaid_examples``).
+        examples: words (and word starts) a string value should not copy from the tools'
+            descriptions; ``example_bias`` is taken from a token that opens a new word with
+            one of them (see ``GenerateOptions.unsaid_examples``).
     """
 
     def __init__(
@@ -189,10 +189,10 @@ class CallShapeNudge:
         return adjusted
 
     def _avoid_examples(self, logits: np.ndarray, top: np.ndarray) -> np.ndarray:
-        """``logits`` with ``example_bias`` taken from candidates that write a whole word of the
-        descriptions' examples nobody said as a new word of the value (`` CA`` after ``"Tel
-        Aviv,``). Only whole words: a piece that merely starts like one (`` Ber`` and an
-        example "Berkeley") may be the start of the user's own word ("Berlin")."""
+        """``logits`` with ``example_bias`` taken from candidates that open a new word of the
+        value with exactly one of ``examples`` (`` CA`` after ``"Tel Aviv,``). The caller
+        lists the starts it means (a tokenizer may write "Marriage" as "Mar" + "riage"); a
+        piece whose word merely begins like one is not touched."""
         if not self.example_bias or not self.examples or self._value.kind == "num":
             return logits
         before = self._value.text.decode("utf-8", "replace")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from app.description_examples import example_words, unsaid_examples
+from app.description_examples import example_starts, example_words, unsaid_examples
 from app.tool_choice import respond
 from backends.base import CancelToken, GenerateOptions, Message
 from backends.generation import GenerationEvent
@@ -106,7 +106,7 @@ def test_the_decoder_is_told_what_the_conversation_did_not_say() -> None:
     call = '{"name": "get_current_weather", "arguments": {"location": "Tel Aviv, Israel"}}'
     backend = _Recording([call, call])
     respond(backend, [{"role": "user", "content": "Weather in Tel Aviv?"}], WEATHER)
-    assert "CA" in backend.options[0].unsaid_examples
+    assert {"ca", "san", "francisco", "fra"} <= set(backend.options[0].unsaid_examples)
     conversation: list[Message] = [
         {"role": "user", "content": "Where am I?"},
         {"role": "tool", "name": "locate", "content": '{"city": "San Francisco, CA"}'},
@@ -119,3 +119,12 @@ def test_the_decoder_is_told_what_the_conversation_did_not_say() -> None:
     backend = _Recording([call])
     respond(backend, [{"role": "user", "content": "Weather?"}], WEATHER, options=unconstrained)
     assert backend.options[0].unsaid_examples == ()
+
+
+def test_starts_of_example_words_are_avoided_unless_the_user_wrote_them() -> None:
+    """A tokenizer may write "Marriage" as "Mar" + "riage": the starts count, except those a
+    word of the user begins with."""
+    starts = example_starts(["Marriage", "CA"], "divorce lawyers in Marseille")
+    assert "marriage" in starts and "marri" in starts and "ca" in starts
+    assert "mar" not in starts and "marr" in starts  # "Marseille" starts with "mar"
+    assert "ma" not in starts  # two letters start too many words
