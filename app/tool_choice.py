@@ -745,6 +745,37 @@ def without_unsaid_options(call: ToolCall, tool: ToolSpec, context: str) -> Tool
     return dataclasses.replace(call, arguments=kept)
 
 
+_DUMPED_ENUM = 3  # a list holding every one of this many choices or more is a dump
+
+
+def without_unsaid_items(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
+    """``call`` with a list that holds every choice its tool offers cut to the choices the
+    user asked for.
+
+    "A pet-friendly library with facilities for disabled people": the bundled model wrote
+    all four ``preferences`` the tool offers, adding "24 hours" and "Cafe Inside", which
+    narrows the search to libraries nobody asked about. Where a list argument holds every
+    member of its enum (three or more) and ``context`` says some of them, the others go; a
+    list of which the user said none, or only part of the enum, is the model's choice.
+    """
+    properties = tool.parameters.get("properties") or {}
+    changed = dict(call.arguments)
+    for name, value in call.arguments.items():
+        schema = properties.get(name)
+        items = schema.get("items") if isinstance(schema, dict) else None
+        choices = items.get("enum") if isinstance(items, dict) else None
+        if not isinstance(value, list) or not choices or len(choices) < _DUMPED_ENUM:
+            continue
+        if {json.dumps(v) for v in value} != {json.dumps(c) for c in choices}:
+            continue
+        said = [v for v in value if isinstance(v, str) and value_in_request(v, context)]
+        if said:
+            changed[name] = said
+    if changed == call.arguments or validate_arguments(tool, changed):
+        return call
+    return dataclasses.replace(call, arguments=changed)
+
+
 _FRACTION_WORDS = re.compile(r"\bdecimal\b|\bfraction\b|\b0(?:\.0)? (?:to|and|-) 1(?:\.0)?\b", re.I)
 
 
@@ -783,15 +814,15 @@ def with_fractions(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
 def _as_given(
     calls: Sequence[ToolCall], by_name: Mapping[str, ToolSpec], context: str
 ) -> list[ToolCall]:
-    """The calls to offered tools, with optional values nobody gave dropped, the values
-    mended where the model copied or ordered them wrong (:mod:`app.call_values`), and the
-    user's percentages written as their parameters take them (the first answer and the second
-    pass alike)."""
+    """The calls to offered tools, with optional values and list items nobody gave dropped,
+    the values mended where the model copied or ordered them wrong (:mod:`app.call_values`),
+    and the user's percentages written as their parameters take them (the first answer and
+    the second pass alike)."""
     given = []
     for call in calls:
         tool = by_name.get(call.name)
         if tool is not None:
-            call = without_unsaid_options(call, tool, context)
+            call = without_unsaid_items(without_unsaid_options(call, tool, context), tool, context)
             call = with_route_order(with_quoted_values(call, tool, context), tool, context)
             given.append(with_fractions(call, tool, context))
     return given

@@ -20,6 +20,7 @@ from app.tool_choice import (
     trim_calls,
     value_in_request,
     with_fractions,
+    without_unsaid_items,
     without_unsaid_options,
 )
 from backends.base import GenerateOptions
@@ -570,3 +571,51 @@ def test_text_the_assistant_writes_is_kept() -> None:
     call = _call("notes_create", title="Shopping", body="- milk", tags="groceries")
     kept = without_unsaid_options(call, notes, "note my shopping")
     assert kept.arguments == {"title": "Shopping", "body": "- milk"}
+
+
+(LIBRARY,) = parse_tools(
+    [
+        {
+            "name": "library_find",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "location": {"type": "string"},
+                    "preferences": {
+                        "type": "array",
+                        "items": {
+                            "type": "string",
+                            "enum": ["Pet-friendly", "Disabled Access", "24 hours", "Cafe Inside"],
+                        },
+                    },
+                },
+                "required": ["location"],
+            },
+        }
+    ]
+)
+EVERY_PREFERENCE = ["Pet-friendly", "Disabled Access", "24 hours", "Cafe Inside"]
+
+
+@pytest.mark.parametrize(
+    ("request_text", "written", "kept"),
+    [
+        (  # the bundled model's answer (BFCL multiple_48): every choice the tool has
+            "Find me a pet-friendly library with facilities for disabled people in New York.",
+            EVERY_PREFERENCE,
+            ["Pet-friendly", "Disabled Access"],
+        ),
+        ("A library in New York, any kind", EVERY_PREFERENCE, EVERY_PREFERENCE),  # none said
+        (  # part of the choices: the model chose them
+            "A pet-friendly library in New York",
+            ["Pet-friendly", "Cafe Inside"],
+            ["Pet-friendly", "Cafe Inside"],
+        ),
+    ],
+)
+def test_a_list_of_every_choice_keeps_the_ones_asked_for(
+    request_text: str, written: list[str], kept: list[str]
+) -> None:
+    call = _call("library_find", location="New York", preferences=written)
+    trimmed = without_unsaid_items(call, LIBRARY, request_text)
+    assert trimmed.arguments == {"location": "New York", "preferences": kept}
