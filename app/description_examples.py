@@ -37,7 +37,7 @@ def _fragment(text: str) -> str:
         if quote:
             if char == quote:
                 quote = ""
-        elif char in "'\"`":
+        elif char in "'\"`" and not text[index - 1 : index].isalnum():  # not "user's"
             quote = char
         elif char in ";()\n" or (char == "." and text[index + 1 : index + 2] in ("", " ")):
             return text[:index]

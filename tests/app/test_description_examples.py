@@ -53,6 +53,7 @@ def test_example_words_are_read_after_their_marker_up_to_the_sentence_end() -> N
     }
     assert example_words("The start, e.g., 2023-04-12T14:00:00Z.") == set()  # dates share digits
     assert example_words("The name of the city.") == set()
+    assert example_words("Whose car, e.g. Anna's car. Not Bob.") == {"Anna", "car"}
     assert example_words("Search query, e.g. 'track:Doxy artist:Miles Davis'.") == {
         "Doxy",
         "Miles",
