@@ -109,13 +109,13 @@ def example_starts(words: Iterable[str], said: str) -> tuple[str, ...]:
     decoder looks at a new word's first token; a start the user's own words share ("Ber" of
     an example "Berkeley" when the user said "Berlin") is theirs to write.
     """
-    spoken = [w.casefold() for w in _WORD.findall(said)]
+    spoken = {w.casefold() for w in _WORD.findall(said)}
+    spoken_starts = {w[:end] for w in spoken for end in range(_PREFIX, len(w) + 1)}
     starts: dict[str, None] = {}
     for word in words:
         folded = word.casefold()
         starts.setdefault(folded, None)
         for end in range(_PREFIX, len(folded)):
-            start = folded[:end]
-            if not any(s.startswith(start) for s in spoken):
-                starts.setdefault(start, None)
+            if folded[:end] not in spoken_starts:
+                starts.setdefault(folded[:end], None)
     return tuple(starts)

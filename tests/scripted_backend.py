@@ -29,6 +29,7 @@ class ScriptedBackend(Backend):
         self.replies = list(replies)
         self.prompts: list[list[dict[str, Any]]] = []
         self.offered: list[list[str]] = []
+        self.options: list[GenerateOptions] = []
 
     def load(self, model_path: Path) -> None:  # pragma: no cover - nothing to load
         pass
@@ -66,6 +67,7 @@ class ScriptedBackend(Backend):
     ) -> Iterator[GenerationEvent]:
         self.prompts.append([dict(m) for m in messages])
         self.offered.append([t.name for t in tools or ()])
+        self.options.append(options or GenerateOptions())
         if not self.replies:
             raise AssertionError("the model was asked more often than the script expects")
         raw = self.replies.pop(0)

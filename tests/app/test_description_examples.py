@@ -5,13 +5,10 @@ The decoder's half (a copied word loses logits) is tested in tests/backends/test
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-
 from app.description_examples import example_starts, example_words, unsaid_examples
 from app.tool_choice import respond
-from backends.base import CancelToken, GenerateOptions, Message
-from backends.generation import GenerationEvent
-from backends.schema import ToolSpec, parse_tools
+from backends.base import GenerateOptions, Message
+from backends.schema import parse_tools
 from tests.scripted_backend import ScriptedBackend
 
 WEATHER = parse_tools(
@@ -82,30 +79,11 @@ def test_only_words_nobody_said_are_avoided() -> None:
     assert unsaid_examples(rooms, "famous sculptures in Rome") == ("painting",)  # plural says it
 
 
-class _Recording(ScriptedBackend):
-    """A scripted model that keeps the options of every generation."""
-
-    def __init__(self, replies: Sequence[str]) -> None:
-        super().__init__(replies)
-        self.options: list[GenerateOptions] = []
-
-    def stream(
-        self,
-        messages: Sequence[Message],
-        tools: Sequence[ToolSpec] | None = None,
-        *,
-        options: GenerateOptions | None = None,
-        cancel: CancelToken | None = None,
-    ) -> Iterator[GenerationEvent]:
-        self.options.append(options or GenerateOptions())
-        yield from super().stream(messages, tools, options=options, cancel=cancel)
-
-
 def test_the_decoder_is_told_what_the_conversation_did_not_say() -> None:
     """The words come from the whole conversation: a tool result that said "CA" makes it the
     user's (the assistant may then copy it)."""
     call = '{"name": "get_current_weather", "arguments": {"location": "Tel Aviv, Israel"}}'
-    backend = _Recording([call, call])
+    backend = ScriptedBackend([call, call])
     respond(backend, [{"role": "user", "content": "Weather in Tel Aviv?"}], WEATHER)
     assert {"ca", "san", "francisco", "fra"} <= set(backend.options[0].unsaid_examples)
     conversation: list[Message] = [
@@ -117,7 +95,7 @@ def test_the_decoder_is_told_what_the_conversation_did_not_say() -> None:
     respond(backend, conversation, WEATHER)
     assert backend.options[1].unsaid_examples == ()
     unconstrained = GenerateOptions(constrained=False)
-    backend = _Recording([call])
+    backend = ScriptedBackend([call])
     respond(backend, [{"role": "user", "content": "Weather?"}], WEATHER, options=unconstrained)
     assert backend.options[0].unsaid_examples == ()
 
