@@ -84,3 +84,32 @@ def with_route_order(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
     if validate_arguments(tool, swapped):
         return call
     return dataclasses.replace(call, arguments=swapped)
+
+
+# A phrase of a dozen characters or more said three times or more in a row, with or without
+# spaces between: a loop the decoder ended (backends.decoding), not something to send.
+_REPEATED = re.compile(r"(\S.{10,}?\S)(?:\s*\1){2,}", re.DOTALL)
+
+
+def without_repeats(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
+    """``call`` with a phrase repeated three times or more in a string value written once.
+
+    The bundled model wrote "This is a sample news article for testing purposes." over and
+    over as a meta description until its budget ran out; the decoder now ends such a value
+    after the third time (in the middle of the next round: "... purposes. This"), and the
+    value keeps one. A repeat the user wrote stays.
+    """
+    changed = dict(call.arguments)
+    for name, value in call.arguments.items():
+        if not isinstance(value, str) or value in context:
+            continue
+        loop = _REPEATED.search(value)
+        if loop is None:
+            continue
+        rest = value[loop.end() :].strip()
+        if loop.group(1).startswith(rest):  # the loop was cut in its next round
+            rest = ""
+        changed[name] = f"{value[: loop.start()]}{loop.group(1)} {rest}".strip()
+    if changed == call.arguments or validate_arguments(tool, changed):
+        return call
+    return dataclasses.replace(call, arguments=changed)

@@ -29,7 +29,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 
 import snowballstemmer
 
-from app.call_values import with_quoted_values, with_route_order
+from app.call_values import with_quoted_values, with_route_order, without_repeats
 from app.description_examples import example_starts, unsaid_examples
 from backends.base import Backend, CancelToken, GenerateOptions, Message
 from backends.errors import GenerationIncomplete
@@ -824,6 +824,7 @@ def _as_given(
         if tool is not None:
             call = without_unsaid_items(without_unsaid_options(call, tool, context), tool, context)
             call = with_route_order(with_quoted_values(call, tool, context), tool, context)
+            call = without_repeats(call, tool, context)
             given.append(with_fractions(call, tool, context))
     return given
 

@@ -148,6 +148,16 @@ class CallShapeNudge:
         if not self._value.active:
             self._left = None
 
+    def looping(self) -> bool:
+        """Whether the top-level string value being written ends with one phrase three times
+        over ("This is a sample news article for testing purposes." until the budget ran
+        out, and the call with it)."""
+        if not self._value.active or self._value.kind != "str":
+            return False
+        if self._written.lstrip()[:1] not in (b"{", b"[", b"`"):
+            return False  # a text answer (the grammar starts no text with these), not a call
+        return _repeats(bytes(self._value.text))
+
     def _effect(self, token: int, args_depth: int) -> tuple[bool, bool]:
         """Whether ``token`` would end the arguments, and put a comma between calls."""
         depth, in_string, escape = self._state
@@ -324,6 +334,19 @@ class _ValueTracker:
         return (text.decode("utf-8", "replace"), False) if grew else None
 
 
+_LOOP_PHRASE = 12  # bytes: a phrase this long or longer, three times in a row, is a loop
+_LOOP_SPAN = 300  # the longest phrase looked for
+
+
+def _repeats(text: bytes) -> bool:
+    """Whether ``text`` ends with the same phrase three times in a row."""
+    for size in range(_LOOP_PHRASE, min(_LOOP_SPAN, len(text) // 3) + 1):
+        last = text[-size:]
+        if text[-2 * size : -size] == last and text[-3 * size : -2 * size] == last:
+            return True
+    return False
+
+
 _NUMBER_START = frozenset(b"-0123456789")
 # The first word a piece of a value writes (two characters at least).
 _WORD_START = re.compile(r"[^\w]*(\w{2,})", re.UNICODE)
@@ -362,7 +385,8 @@ class TokenChooser:
         seed: seed of the sampler when ``temperature > 0``.
         max_repeat: under a grammar, a token chosen this many times in a row is refused once:
             a 0.5B model can loop on a digit (``100000000000...``) until the budget runs out,
-            and no real argument needs a run this long.
+            and no real argument needs a run this long. A string value that repeats a phrase
+            three times in a row is ended (see :meth:`CallShapeNudge.looping`).
         piece: the bytes of a token id; with ``tokenize``, lets a refused token that ends a
             value be replaced by the part of it the grammar allows (see :meth:`_closing_prefix`).
         tokenize: bytes to token ids (the grammar's tokenizer).
@@ -398,6 +422,9 @@ class TokenChooser:
         top = int(np.argmax(logits)) if self.temperature <= 0 else self._sample(logits)
         if self.matcher is None:
             return Step(tokens=[top], stop=top in self.eog)
+        quote = self._closing_quote()
+        if quote is not None:
+            return self._advance(quote, overridden=False, wanted=-1)
         looping = top == self._last and self._run >= self.max_repeat
         if not looping and self.matcher.try_consume_tokens([top]) == 1:
             return self._advance(top, overridden=False, wanted=-1)
@@ -408,6 +435,18 @@ class TokenChooser:
         if self.matcher.try_consume_tokens([chosen]) != 1:
             raise BackendError(f"the grammar refused its own token: {self.matcher.get_error()}")
         return self._advance(chosen, overridden=not looping, wanted=top)
+
+    def _closing_quote(self) -> int | None:
+        """The token that ends the string value being written, where the value has fallen
+        into a loop and the grammar lets it end here (the repeats are cut from the value
+        before the call runs: :func:`app.call_values.without_repeats`)."""
+        if self.nudge is None or self.tokenize is None or not self.nudge.looping():
+            return None
+        assert self.matcher is not None
+        ids = self.tokenize(b'"')
+        if len(ids) != 1 or self.matcher.try_consume_tokens(ids) != 1:
+            return None
+        return ids[0]
 
     def _advance(self, token: int, *, overridden: bool, wanted: int) -> Step:
         matcher = self.matcher
@@ -523,12 +562,10 @@ def make_chooser(
     eog: frozenset[int],
     tokenize: Callable[[bytes], list[int]] | None = None,
 ) -> TokenChooser:
-    """The token chooser for one request, with the family's call-shape nudges under a grammar."""
+    """The token chooser for one request, with the family's call-shape nudges and the value
+    guards under a grammar (the nudge also follows the JSON, which ends a looping value)."""
     nudge = None
-    guard = (options.numbers and options.number_bias) or (
-        options.unsaid_examples and options.example_bias
-    )
-    if matcher is not None and (fmt.call_bias or fmt.argument_bias or options.more_calls or guard):
+    if matcher is not None:
         nudge = CallShapeNudge(
             piece,
             more_calls=fmt.call_bias,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.call_values import with_quoted_values, with_route_order
+from app.call_values import with_quoted_values, with_route_order, without_repeats
 from backends.generation import ToolCall
 from backends.schema import parse_tools
 
@@ -101,3 +101,41 @@ def test_a_route_runs_the_way_the_user_said(
     call = _call("traffic_estimate", start_location=start, end_location=end)
     mended = with_route_order(call, TRAFFIC, request_text)
     assert (mended.arguments["start_location"], mended.arguments["end_location"]) == meant
+
+
+(ARTICLE,) = parse_tools(
+    [
+        {
+            "name": "create_article",
+            "parameters": {
+                "type": "object",
+                "properties": {"title": {"type": "string"}, "summary": {"type": "string"}},
+                "required": ["title"],
+            },
+        }
+    ]
+)
+SAMPLE = "This is a sample news article for testing purposes."
+
+
+@pytest.mark.parametrize(
+    ("request_text", "written", "sent"),
+    [
+        ("Add a news article titled 'Julian is testing'", f"{SAMPLE} " * 3, SAMPLE),  # a loop
+        (  # as the decoder ends a loop: in the next round
+            "Add a news article titled 'Julian is testing'",
+            f"{SAMPLE} {SAMPLE} {SAMPLE} This",
+            SAMPLE,
+        ),
+        ("Add a news article titled 'Julian is testing'", SAMPLE, SAMPLE),
+        ("Summary: 'go go go go go go go'", "go go go go go go go", "go go go go go go go"),
+        (  # the user's own repeats are theirs
+            f"Summary: {SAMPLE} {SAMPLE} {SAMPLE}",
+            f"{SAMPLE} {SAMPLE} {SAMPLE}",
+            f"{SAMPLE} {SAMPLE} {SAMPLE}",
+        ),
+    ],
+)
+def test_a_looped_phrase_is_sent_once(request_text: str, written: str, sent: str) -> None:
+    call = _call("create_article", title="Julian is testing", summary=written)
+    assert without_repeats(call, ARTICLE, request_text).arguments["summary"] == sent

@@ -493,3 +493,55 @@ def test_a_description_example_is_not_copied_unasked() -> None:
     assert _region("Tel Aviv", 4.4, ("CA",)) == '"Tel Aviv, Israel"'
     assert _region("San Francisco", 7.0, ("CA",)) == '"San Francisco, CA"'
     assert _region("Tel Aviv", 4.4, ("Canada",)) == '"Tel Aviv, CA"'  # " CA" starts no "Canada"
+
+
+NOTE = parse_tools(
+    [
+        {
+            "name": "note",
+            "parameters": {
+                "type": "object",
+                "properties": {"text": {"type": "string"}},
+                "required": ["text"],
+            },
+        }
+    ]
+)
+
+
+def _write_note(phrase: str, tokenize: Callable[[bytes], list[int]] | None) -> str:
+    """What the chooser writes when the model, inside the note's text, repeats ``phrase``
+    for ever (a 0.5B model did: "This is a sample news article for testing purposes." until
+    the budget ran out)."""
+    nudge = CallShapeNudge(lambda t: bytes([t]) if t < 256 else b"")
+    grammar = build_tool_grammar(NOTE, call_format_for("qwen2"))
+    chooser = TokenChooser(
+        LLMatcher(TOKENIZER, grammar, log_level=0),
+        frozenset({EOS}),
+        nudge=nudge,
+        tokenize=tokenize,
+    )
+    script = '{"name": "note", "arguments": {"text": "'
+    out = ""
+    for _ in range(400):
+        if len(out) < len(script):
+            wanted = script[len(out)]
+        elif out.count('"') % 2 == 0:  # the value has ended
+            wanted = "}"
+        else:
+            body = out[len(script) :]
+            wanted = phrase[len(body) % len(phrase)]
+        step = chooser.step(_logits(wanted))
+        out += bytes(t for t in step.tokens if t != EOS).decode()
+        if step.stop:
+            return out
+    return out
+
+
+def test_a_value_that_loops_is_ended() -> None:
+    """A phrase three times in a row ends the value, where it used to run until the budget
+    was spent and the call was lost (the repeats are cut before the call runs)."""
+    phrase = "Sample text. "
+    looped = _write_note(phrase, lambda b: list(b))
+    assert looped == '{"name": "note", "arguments": {"text": "' + phrase * 3 + '"}}'
+    assert len(_write_note(phrase, None)) > 300  # without a way to write the quote: the loop
