@@ -13,6 +13,15 @@ from backends.generation import ToolCall
 from backends.output import validate_arguments
 from backends.schema import ToolSpec
 
+
+def with_arguments(call: ToolCall, tool: ToolSpec, arguments: dict[str, object]) -> ToolCall:
+    """``call`` with ``arguments``, or ``call`` itself when they are the same or would not
+    fit the tool's schema (a mended call must stay a valid one)."""
+    if arguments == call.arguments or validate_arguments(tool, arguments):
+        return call
+    return dataclasses.replace(call, arguments=arguments)
+
+
 # A phrase in quote marks, not an apostrophe ("don't ... what's" quotes nothing).
 _QUOTE_MARKED = re.compile(r"(?<!\w)'([^']+)'(?!\w)|\"([^\"]+)\"")
 _SENTENCE_AROUND = 3  # words around the phrase that make a value a copied sentence
@@ -38,9 +47,7 @@ def with_quoted_values(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall
         around = value[: quoted[0].start()] + value[quoted[0].end() :]
         if len(around.split()) >= _SENTENCE_AROUND:
             changed[name] = quoted[0].group(1) or quoted[0].group(2)
-    if changed == call.arguments or validate_arguments(tool, changed):
-        return call
-    return dataclasses.replace(call, arguments=changed)
+    return with_arguments(call, tool, changed)
 
 
 # Argument names of the two ends of a route, a transfer or a translation.
@@ -80,10 +87,7 @@ def with_route_order(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
         return call
     if not _said_from_to(context, end, start) or _said_from_to(context, start, end):
         return call
-    swapped = {**args, starts[0]: end, ends[0]: start}
-    if validate_arguments(tool, swapped):
-        return call
-    return dataclasses.replace(call, arguments=swapped)
+    return with_arguments(call, tool, {**args, starts[0]: end, ends[0]: start})
 
 
 # A phrase of a dozen characters or more said three times or more in a row, with or without
@@ -110,6 +114,4 @@ def without_repeats(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
         if loop.group(1).startswith(rest):  # the loop was cut in its next round
             rest = ""
         changed[name] = f"{value[: loop.start()]}{loop.group(1)} {rest}".strip()
-    if changed == call.arguments or validate_arguments(tool, changed):
-        return call
-    return dataclasses.replace(call, arguments=changed)
+    return with_arguments(call, tool, changed)

@@ -29,12 +29,16 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 
 import snowballstemmer
 
-from app.call_values import with_quoted_values, with_route_order, without_repeats
+from app.call_values import (
+    with_arguments,
+    with_quoted_values,
+    with_route_order,
+    without_repeats,
+)
 from app.description_examples import example_starts, unsaid_examples
 from backends.base import Backend, CancelToken, GenerateOptions, Message
 from backends.errors import GenerationIncomplete
 from backends.generation import Completion, TextDelta, ToolCall
-from backends.output import validate_arguments
 from backends.schema import ToolSpec
 
 _FILLER_WORDS = (
@@ -740,9 +744,7 @@ def without_unsaid_options(call: ToolCall, tool: ToolSpec, context: str) -> Tool
         or value_in_request(value, context)
         or (name in offers and offers[name](value))
     }
-    if len(kept) == len(call.arguments) or validate_arguments(tool, kept):
-        return call
-    return dataclasses.replace(call, arguments=kept)
+    return with_arguments(call, tool, kept)
 
 
 _DUMPED_ENUM = 3  # a list holding every one of this many choices or more is a dump
@@ -771,9 +773,7 @@ def without_unsaid_items(call: ToolCall, tool: ToolSpec, context: str) -> ToolCa
         said = [v for v in value if isinstance(v, str) and value_in_request(v, context)]
         if said:
             changed[name] = said
-    if changed == call.arguments or validate_arguments(tool, changed):
-        return call
-    return dataclasses.replace(call, arguments=changed)
+    return with_arguments(call, tool, changed)
 
 
 _FRACTION_WORDS = re.compile(r"\bdecimal\b|\bfraction\b|\b0(?:\.0)? (?:to|and|-) 1(?:\.0)?\b", re.I)
@@ -806,9 +806,7 @@ def with_fractions(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
         says = _FRACTION_WORDS.search(str(schema.get("description", "")))
         if says or schema.get("maximum") == 1:
             changed[name] = round(value / 100, 9)
-    if changed == call.arguments or validate_arguments(tool, changed):
-        return call
-    return dataclasses.replace(call, arguments=changed)
+    return with_arguments(call, tool, changed)
 
 
 def _as_given(
@@ -882,9 +880,9 @@ def respond_stream(
         options = dataclasses.replace(
             options, numbers=number_texts(request), other_numbers=_json_numbers(request)
         )
+    context = _conversation_text(messages)
     if tools and options.constrained and not options.unsaid_examples:
-        said = _conversation_text(messages)
-        starts = example_starts(unsaid_examples(tools, said), said)
+        starts = example_starts(unsaid_examples(tools, context), context)
         options = dataclasses.replace(options, unsaid_examples=starts)
     completion: Completion | None = None
     for event in backend.stream(messages, tools, options=options, cancel=cancel):
@@ -897,7 +895,6 @@ def respond_stream(
         yield completion
         return
     by_name = {tool.name: tool for tool in tools}
-    context = _conversation_text(messages)
     grounded = _as_given(
         [
             c

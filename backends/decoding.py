@@ -130,6 +130,7 @@ class CallShapeNudge:
         self.top_k = top_k
         self._state = (0, False, False)  # depth, inside a string, after a backslash
         self._list: bool | None = None  # whether the calls came as a JSON array
+        self._call: bool | None = None  # whether the output is a call (by its first byte)
         self._value = _ValueTracker()
         self._left: list[str] | None = None  # the planner's unused values, for this value
 
@@ -139,6 +140,8 @@ class CallShapeNudge:
             piece = self.piece(token)
             self._written += piece
             for byte in piece:
+                if self._call is None and not bytes([byte]).isspace():
+                    self._call = byte in b"{[`"  # the grammar starts no text answer so
                 if self._list is None and byte in (0x7B, 0x5B):  # the first { or [
                     self._list = byte == 0x5B
                 before = self._state
@@ -154,8 +157,8 @@ class CallShapeNudge:
         out, and the call with it)."""
         if not self._value.active or self._value.kind != "str":
             return False
-        if self._written.lstrip()[:1] not in (b"{", b"[", b"`"):
-            return False  # a text answer (the grammar starts no text with these), not a call
+        if not self._call:
+            return False  # a text answer, not a call
         return _repeats(bytes(self._value.text))
 
     def _effect(self, token: int, args_depth: int) -> tuple[bool, bool]:
