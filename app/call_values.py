@@ -7,8 +7,10 @@ call as the model wrote it when the mended arguments would not fit the tool's sc
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 
+from app.measure_units import said_units, unit_of
 from backends.generation import ToolCall
 from backends.output import validate_arguments
 from backends.schema import ToolSpec
@@ -114,4 +116,88 @@ def without_repeats(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
         if loop.group(1).startswith(rest):  # the loop was cut in its next round
             rest = ""
         changed[name] = f"{value[: loop.start()]}{loop.group(1)} {rest}".strip()
+    return with_arguments(call, tool, changed)
+
+
+# A ``unit`` argument of a measured value; not one end of a conversion (``to_unit``).
+_UNIT_ARGUMENT = re.compile(
+    r"^(?!(?:from|to|target|source|output|input|result|desired|convert)_)(?:\w+_)?units?$",
+    re.IGNORECASE,
+)
+
+
+def with_said_unit(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
+    """``call`` with a unit argument the model copied from the tool's default set to the unit
+    the user measured in.
+
+    "Two circles, one with a radius of 5 meters and the other of 10 meters": the bundled
+    model wrote ``"unit": "cm"``, the description's default, in both calls. Where a string
+    ``unit`` argument names a unit of length or mass and the user wrote numbers in exactly
+    one other unit of that kind, the argument becomes the user's word for it (or the tool's
+    enum member for it). A call without the argument is left as it is.
+    """
+    said = said_units(context)
+    if not said:
+        return call
+    properties = tool.parameters.get("properties") or {}
+    changed = dict(call.arguments)
+    for name, value in call.arguments.items():
+        schema = properties.get(name)
+        if not isinstance(value, str) or not isinstance(schema, dict):
+            continue
+        if not _UNIT_ARGUMENT.search(name) or schema.get("type") != "string":
+            continue
+        current = unit_of(value)
+        if current is None or len(said.get(current.dimension, {})) != 1:
+            continue
+        ((unit, word),) = said[current.dimension].items()
+        if unit == current:
+            continue
+        if schema.get("enum"):
+            members = [m for m in schema["enum"] if isinstance(m, str) and unit_of(m) == unit]
+            if len(members) != 1:
+                continue
+            word = members[0]
+        changed[name] = word
+    return with_arguments(call, tool, changed)
+
+
+_NUMBER_AFTER = r"\s*(?:of|=|:|is|equals|equal to|as|to)?\s*(-?\d[\d,]*(?:\.\d+)?)(?![\d.]*\s*%)"
+
+
+def _numbers_named(name: str, context: str) -> set[float]:
+    """The numbers ``context`` gives right after the words of an argument's name ("a width
+    of 30", "length = 50")."""
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", name)
+    words = [w for w in re.split(r"[_\W]+", spaced.lower()) if w]
+    if not words:
+        return set()
+    pattern = r"\b" + r"[\s_-]+".join(map(re.escape, words)) + r"s?\b" + _NUMBER_AFTER
+    return {
+        float(m.group(1).replace(",", "")) for m in re.finditer(pattern, context, re.IGNORECASE)
+    }
+
+
+def with_named_numbers(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
+    """``call`` with two numbers swapped back where the user named each one's argument.
+
+    "A playground with a length of 50 meters and a width of 30 meters": the bundled model
+    wrote ``width: 50, length: 30``. Where the user put each of two numeric arguments' names
+    right before the other one's value, and neither's own value, the two values swap.
+    """
+    properties = tool.parameters.get("properties") or {}
+    numbers = {
+        name: float(value)
+        for name, value in call.arguments.items()
+        if isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and isinstance(properties.get(name), dict)
+        and properties[name].get("type") in ("number", "integer")
+    }
+    named = {name: _numbers_named(name, context) for name in numbers}
+    changed = dict(call.arguments)
+    for a, b in itertools.combinations(numbers, 2):
+        va, vb = numbers[a], numbers[b]
+        if vb in named[a] and va in named[b] and va not in named[a] and vb not in named[b]:
+            changed[a], changed[b] = call.arguments[b], call.arguments[a]
     return with_arguments(call, tool, changed)

@@ -31,8 +31,10 @@ import snowballstemmer
 
 from app.call_values import (
     with_arguments,
+    with_named_numbers,
     with_quoted_values,
     with_route_order,
+    with_said_unit,
     without_repeats,
 )
 from app.description_examples import example_starts, unsaid_examples
@@ -572,9 +574,7 @@ class _CallPlanner:
         self.phrases = list(phrases)
         self.tools = list(tools)  # tools the request names that no call has used
         self.percents = set(percents)  # "5%", kept as 0.05 among the numbers
-        self._text: str | None = None
-        self._missing = len(numbers) + len(words) + len(self.tools)
-        self._bias = 0.0
+        self._seen: dict[str, float] = {}  # the bias at each decision point judged so far
 
     @classmethod
     def for_request(
@@ -625,14 +625,16 @@ class _CallPlanner:
         return left
 
     def __call__(self, written: str) -> float:
+        """The bias for another call after the calls in ``written``: pushed while values are
+        unused and the last call used one of them (judged against the text before that
+        call's name, so the decoder may ask about a call it is still writing: ``}},``)."""
         text = written.rstrip()
-        if text == self._text:  # the same decision point, after a whitespace token
-            return self._bias
-        left = self.missing(text)
-        progressed = left < self._missing
-        self._text, self._missing = text, left
-        self._bias = _PLANNED_BIAS if left and progressed else _STOP_BIAS
-        return self._bias
+        if text not in self._seen:
+            left = self.missing(text)
+            start = text.rfind('"name"')
+            progressed = start < 0 or left < self.missing(text[:start])
+            self._seen[text] = _PLANNED_BIAS if left and progressed else _STOP_BIAS
+        return self._seen[text]
 
 
 # Another call while the request has unused values. 6 was the first calibration, with
@@ -777,6 +779,11 @@ def without_unsaid_items(call: ToolCall, tool: ToolSpec, context: str) -> ToolCa
 
 
 _FRACTION_WORDS = re.compile(r"\bdecimal\b|\bfraction\b|\b0(?:\.0)? (?:to|and|-) 1(?:\.0)?\b", re.I)
+# A rate, a return or a probability: a fraction unless its description says percent.
+_RATE_NAME = re.compile(
+    r"(?:^|_)(?:rate|return|yield|growth|probability|prob)(?:$|_)|rate$", re.IGNORECASE
+)
+_PERCENT_WORD = re.compile(r"percent", re.IGNORECASE)
 
 
 def with_fractions(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
@@ -785,7 +792,10 @@ def with_fractions(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
     Asked for "a 3% annual rate" by a tool whose ``rate`` is "the annual interest rate as a
     decimal", the bundled model writes ``3``: a 300 % rate. Where the parameter says it takes
     a decimal or a fraction (or a value from 0 to 1, or has a maximum of 1) and the value is
-    one the user wrote with a percent sign, the value becomes ``0.03``.
+    one the user wrote with a percent sign, the value becomes ``0.03``. So does a rate, a
+    return, a yield or a probability (by the parameter's name) whose description does not
+    say it is a percentage: "an interest rate of 5%" was sent as ``"interest_rate": 5`` to
+    "the interest rate applied per period".
     """
     percents = {round(fraction * 100, 9) for fraction in _percents(context)}
     if not percents:
@@ -803,8 +813,10 @@ def with_fractions(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
             or value <= 1
         ):
             continue
-        says = _FRACTION_WORDS.search(str(schema.get("description", "")))
-        if says or schema.get("maximum") == 1:
+        description = str(schema.get("description", ""))
+        says = _FRACTION_WORDS.search(description)
+        rate = _RATE_NAME.search(name) and not _PERCENT_WORD.search(description)
+        if says or rate or schema.get("maximum") == 1:
             changed[name] = round(value / 100, 9)
     return with_arguments(call, tool, changed)
 
@@ -823,6 +835,7 @@ def _as_given(
             call = without_unsaid_items(without_unsaid_options(call, tool, context), tool, context)
             call = with_route_order(with_quoted_values(call, tool, context), tool, context)
             call = without_repeats(call, tool, context)
+            call = with_named_numbers(with_said_unit(call, tool, context), tool, context)
             given.append(with_fractions(call, tool, context))
     return given
 

@@ -161,16 +161,20 @@ class CallShapeNudge:
             return False  # a text answer, not a call
         return _repeats(bytes(self._value.text))
 
-    def _effect(self, token: int, args_depth: int) -> tuple[bool, bool]:
-        """Whether ``token`` would end the arguments, and put a comma between calls."""
+    def _effect(self, token: int, args_depth: int) -> tuple[bool, bytes | None]:
+        """Whether ``token`` would end the arguments being written, and, where it puts a
+        comma between calls, what it writes before the comma (``}}`` of ``}},``: the model
+        often ends a call and goes on to the next in one token)."""
         depth, in_string, escape = self._state
+        inside = depth >= args_depth  # between calls, closing the list ends no arguments
         closes = False
-        for byte in self.piece(token):
+        piece = self.piece(token)
+        for at, byte in enumerate(piece):
             if byte == 0x2C and depth == 1 and not in_string and self._list:
-                return closes, True
+                return closes, piece[:at]
             depth, in_string, escape = _json_step(byte, depth, in_string, escape)
-            closes = closes or depth < args_depth
-        return closes, False
+            closes = closes or (inside and depth < args_depth)
+        return closes, None
 
     def adjust(self, logits: np.ndarray) -> np.ndarray:
         """``logits`` with the nudges added to the best candidates."""
@@ -181,16 +185,17 @@ class CallShapeNudge:
             return logits  # not started, or inside a nested value
         top = np.argpartition(logits, -self.top_k)[-self.top_k :]
         adjusted = logits
-        planned: float | None = None
-        after_call = self._written.rstrip()[-1:] == b"}"  # where the list may go on or end
+        planned: dict[bytes, float] = {}  # by what the calls before the comma would be
         for token in (int(t) for t in top):
-            closes, another = self._effect(token, args_depth)
-            another = another and after_call
-            if another and planned is None:
-                planned = self.more_calls + (
-                    self.plan(self._written.decode("utf-8", "replace")) if self.plan else 0.0
-                )
-            bonus = (self.fewer_arguments if closes else 0.0) + (planned if another else 0.0)
+            closes, head = self._effect(token, args_depth)
+            bonus = self.fewer_arguments if closes else 0.0
+            before = bytes(self._written + head).rstrip() if head is not None else b""
+            if before.endswith(b"}"):  # a comma after a call: the list may go on or end
+                if before not in planned:
+                    planned[before] = self.more_calls + (
+                        self.plan(before.decode("utf-8", "replace")) if self.plan else 0.0
+                    )
+                bonus += planned[before]
             if bonus:
                 if adjusted is logits:
                     adjusted = logits.copy()

@@ -1,0 +1,62 @@
+"""The units of length and mass a user writes after a number ("5 meters", "10m", "2 lbs").
+
+Read so that a call's ``unit`` argument can be checked against what the user measured in
+(:func:`app.call_values.with_said_unit`): the bundled model copies a tool's default unit
+("Defaults to cm") over the user's "a radius of 5 meters".
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+
+class Unit(NamedTuple):
+    dimension: str  # "length" or "mass"
+    symbol: str  # one name per unit: "m", "kg"
+
+
+_FORMS: dict[Unit, tuple[str, ...]] = {
+    Unit("length", "m"): ("m", "meter", "meters", "metre", "metres"),
+    Unit("length", "cm"): ("cm", "centimeter", "centimeters", "centimetre", "centimetres"),
+    Unit("length", "mm"): ("mm", "millimeter", "millimeters", "millimetre", "millimetres"),
+    Unit("length", "km"): ("km", "kilometer", "kilometers", "kilometre", "kilometres"),
+    Unit("length", "mi"): ("mi", "mile", "miles"),
+    Unit("length", "ft"): ("ft", "foot", "feet"),
+    Unit("length", "in"): ("inch", "inches"),  # "in" is read as a unit only in a value
+    Unit("length", "yd"): ("yd", "yard", "yards"),
+    Unit("mass", "kg"): ("kg", "kilogram", "kilograms", "kilo", "kilos"),
+    Unit("mass", "g"): ("g", "gram", "grams"),
+    Unit("mass", "lb"): ("lb", "lbs", "pound", "pounds"),
+    Unit("mass", "oz"): ("oz", "ounce", "ounces"),
+}
+_BY_FORM = {form: unit for unit, forms in _FORMS.items() for form in forms}
+_SINGLE_LETTER = frozenset({"m", "g"})  # lower case only: "5G" is a network, "5M" a million
+
+# A number, then a unit word right after it ("5 meters", "10m", "1,500 km"), not the start
+# of a compound unit ("6 m/s²").
+_AFTER_NUMBER = re.compile(r"(?<![\w.])\d(?:[\d,]*\d)?(?:\.\d+)?\s*([A-Za-z]+)\b(?!\s*[/^²³])")
+
+
+def unit_of(text: str) -> Unit | None:
+    """The unit ``text`` names ("meters", "m", "in"), or ``None``."""
+    word = text.strip()
+    if word.casefold() == "in":
+        return Unit("length", "in")
+    if len(word) == 1 and word not in _SINGLE_LETTER:
+        return None
+    return _BY_FORM.get(word.casefold())
+
+
+def said_units(text: str) -> dict[str, dict[Unit, str]]:
+    """The units ``text`` measures in, by dimension, each with the word first written for it
+    ("a radius of 5 meters and 10 meters" -> length: {m: "meters"})."""
+    said: dict[str, dict[Unit, str]] = {}
+    for match in _AFTER_NUMBER.finditer(text):
+        word = match.group(1)
+        if word.casefold() == "in":
+            continue  # "5 in Paris"
+        unit = unit_of(word)
+        if unit is not None:
+            said.setdefault(unit.dimension, {}).setdefault(unit, word)
+    return said
