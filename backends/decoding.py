@@ -183,11 +183,14 @@ class CallShapeNudge:
         args_depth = 3 if self._list else 2
         if not 1 <= self._state[0] <= args_depth:
             return logits  # not started, or inside a nested value
-        top = np.argpartition(logits, -self.top_k)[-self.top_k :]
+        top = [int(t) for t in np.argpartition(logits, -self.top_k)[-self.top_k :]]
+        effects = {token: self._effect(token, args_depth) for token in top}
+        closers = [logits[t] for t, (closes, _) in effects.items() if closes]
+        best_close = max(closers) + self.fewer_arguments if closers else None
         adjusted = logits
         planned: dict[bytes, float] = {}  # by what the calls before the comma would be
-        for token in (int(t) for t in top):
-            closes, head = self._effect(token, args_depth)
+        for token in top:
+            closes, head = effects[token]
             bonus = self.fewer_arguments if closes else 0.0
             before = bytes(self._written + head).rstrip() if head is not None else b""
             if before.endswith(b"}"):  # a comma after a call: the list may go on or end
@@ -195,7 +198,13 @@ class CallShapeNudge:
                     planned[before] = self.more_calls + (
                         self.plan(before.decode("utf-8", "replace")) if self.plan else 0.0
                     )
-                bonus += planned[before]
+                push = planned[before]
+                if closes and push > 0 and best_close is not None:
+                    # Ends the call and goes on in one token (``}},``): the push may make it
+                    # the best way to end the call, never a reason to end the call sooner.
+                    own = logits[token] + bonus
+                    push = max(0.0, min(push, best_close + _TIE - own))
+                bonus += push
             if bonus:
                 if adjusted is logits:
                     adjusted = logits.copy()
@@ -341,6 +350,8 @@ class _ValueTracker:
             grew = True
         return (text.decode("utf-8", "replace"), False) if grew else None
 
+
+_TIE = 0.01  # logits that make one of two equal candidates the first
 
 _LOOP_PHRASE = 12  # bytes: a phrase this long or longer, three times in a row, is a loop
 _LOOP_SPAN = 300  # the longest phrase looked for

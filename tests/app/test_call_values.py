@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from app.call_values import with_quoted_values, with_route_order, without_repeats
+from app.call_values import (
+    with_named_numbers,
+    with_quoted_values,
+    with_route_order,
+    with_said_unit,
+    without_repeats,
+)
 from backends.generation import ToolCall
 from backends.schema import parse_tools
 
@@ -139,3 +145,106 @@ SAMPLE = "This is a sample news article for testing purposes."
 def test_a_looped_phrase_is_sent_once(request_text: str, written: str, sent: str) -> None:
     call = _call("create_article", title="Julian is testing", summary=written)
     assert without_repeats(call, ARTICLE, request_text).arguments["summary"] == sent
+
+
+(CIRCLE, CONVERT) = parse_tools(
+    [
+        {
+            "name": "circle_area",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "radius": {"type": "number"},
+                    "unit": {"type": "string", "description": "The unit. Defaults to cm."},
+                },
+                "required": ["radius"],
+            },
+        },
+        {
+            "name": "convert",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "value": {"type": "number"},
+                    "from_unit": {"type": "string"},
+                    "to_unit": {"type": "string"},
+                },
+                "required": ["value", "from_unit", "to_unit"],
+            },
+        },
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("request_text", "written", "sent"),
+    [
+        ("Area of a circle with a radius of 5 meters", "cm", "meters"),  # the default copied
+        ("Area of circles of radius 5m and 10m", "cm", "m"),
+        ("Area of a circle with a radius of 5 meters", "m", "m"),  # the same unit
+        ("A circle of radius 5 meters, or 20 feet", "cm", "cm"),  # two units: unclear
+        ("A circle of radius 5 meters weighing 2 kg", "kg", "kg"),  # mass: nothing said
+        ("A circle of radius 5 in Paris", "cm", "cm"),  # "in" is not inches here
+        ("Accelerating at 6 m/s² over a radius of 5", "cm", "cm"),  # a speed, not a length
+        ("Area of a circle with a radius of 5", "cm", "cm"),  # no unit said
+        ("Area of a circle with a radius of 5 meters", "metric", "metric"),  # not a unit
+    ],
+)
+def test_a_unit_copied_from_the_default_becomes_the_users(
+    request_text: str, written: str, sent: str
+) -> None:
+    call = with_said_unit(_call("circle_area", radius=5, unit=written), CIRCLE, request_text)
+    assert call.arguments == {"radius": 5, "unit": sent}
+
+
+def test_the_ends_of_a_conversion_are_not_the_users_unit() -> None:
+    """ "Convert 15 km to miles": ``to_unit`` is the unit asked for, not one said with a number."""
+    call = _call("convert", value=15, from_unit="km", to_unit="mi")
+    assert with_said_unit(call, CONVERT, "Convert 15 km to miles") == call
+
+
+(RECTANGLE,) = parse_tools(
+    [
+        {
+            "name": "rectangle",
+            "parameters": {
+                "type": "object",
+                "properties": {"width": {"type": "number"}, "length": {"type": "integer"}},
+                "required": ["width", "length"],
+            },
+        }
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("request_text", "written", "sent"),
+    [
+        (  # the bundled model's answer, the two numbers the wrong way round
+            "A playground with a length of 50 meters and a width of 30 meters",
+            {"width": 50, "length": 30},
+            {"width": 30, "length": 50},
+        ),
+        ("width = 30, length = 50", {"width": 50, "length": 30}, {"width": 30, "length": 50}),
+        (  # right already
+            "A playground with a length of 50 meters and a width of 30 meters",
+            {"width": 30, "length": 50},
+            {"width": 30, "length": 50},
+        ),
+        (  # only one of them named: not enough to swap
+            "A playground 50 long with a width of 30",
+            {"width": 50, "length": 30},
+            {"width": 50, "length": 30},
+        ),
+        (  # each name has both numbers (two rectangles): left as written
+            "A length of 50 and a width of 30, then a length of 30 and a width of 50",
+            {"width": 50, "length": 30},
+            {"width": 50, "length": 30},
+        ),
+    ],
+)
+def test_numbers_the_user_named_go_to_their_arguments(
+    request_text: str, written: dict[str, object], sent: dict[str, object]
+) -> None:
+    call = with_named_numbers(_call("rectangle", **written), RECTANGLE, request_text)
+    assert call.arguments == sent

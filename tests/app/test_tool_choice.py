@@ -549,6 +549,34 @@ def test_a_percentage_becomes_the_fraction_the_parameter_takes(
     assert call.arguments == {**arguments, **expected}
 
 
+(PRESENT_VALUE,) = parse_tools(
+    [
+        {
+            "name": "present_value",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "interest_rate": {"type": "number", "description": "The rate per period."},
+                    "growth_rate": {"type": "number", "description": "Growth in percent."},
+                    "discount": {"type": "number", "description": "The discount."},
+                },
+                "required": ["interest_rate"],
+            },
+        }
+    ]
+)
+
+
+def test_a_rate_is_a_fraction_unless_its_description_says_percent() -> None:
+    """ "An interest rate of 5%" was sent as ``"interest_rate": 5`` to "the rate per period":
+    a rate (by its name) takes the fraction; one described in percent, and an argument that
+    is not a rate, keep the user's number."""
+    request = "Present value at an interest rate of 5%, 3% growth and a 10% discount"
+    arguments = {"interest_rate": 5, "growth_rate": 3, "discount": 10}
+    call = with_fractions(_call("present_value", **arguments), PRESENT_VALUE, request)
+    assert call.arguments == {"interest_rate": 0.05, "growth_rate": 3, "discount": 10}
+
+
 def test_text_the_assistant_writes_is_kept() -> None:
     """A note's body is the assistant's to write: "note my shopping" with ``body: "- milk"``
     keeps it, while a made-up tag is dropped."""
