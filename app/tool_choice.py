@@ -346,8 +346,7 @@ _NUMBER_WORDS = {
         )
     )
 }
-# A phrase in quote marks; an apostrophe ("the spouse's income ... the recipient's") is none.
-_QUOTED = re.compile(r"(?<!\w)'([^']+)'(?!\w)|\"([^\"]+)\"")
+_QUOTED = re.compile(r"'([^']+)'|\"([^\"]+)\"")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+)([A-Za-z]+)")
 
 
@@ -389,30 +388,6 @@ def _numbers(text: str) -> set[float]:
     return found
 
 
-_EXPONENT = re.compile(r"\^\s*-?\d+(?:\.\d+)?")
-
-
-_QUOTED_VALUE_WORDS = 8  # longer quoted text is a quoted request, not a value
-
-
-def _quoted_values(text: str) -> list[str]:
-    """The short phrases ``text`` puts in quote marks ('Friends', "The Office")."""
-    quoted = (m.group(1) or m.group(2) for m in _QUOTED.finditer(text))
-    return [q for q in quoted if len(q.split()) <= _QUOTED_VALUE_WORDS]
-
-
-def _counting_numbers(text: str) -> set[float]:
-    """The numbers ``text`` writes only as a word before what they count ("two side
-    lengths"), never in digits."""
-    counting = {
-        _NUMBER_WORDS[m.group(1)]
-        for m in re.finditer(r"\b([a-z]+)(?=\s+[a-z])", text.lower())
-        if m.group(1) in _NUMBER_WORDS
-    }
-    digits = _NUMBER.findall(_EXPONENT.sub(" ", text))
-    return counting - {float(n.replace(",", "")) for n in digits}
-
-
 def request_values(request: str) -> tuple[set[float], set[str]]:
     """What in a request looks like an argument value: numbers, quoted text and names.
 
@@ -420,18 +395,16 @@ def request_values(request: str) -> tuple[set[float], set[str]]:
     they and numbers are what a list of calls differs by, so a value of this kind that no call
     has used yet is the sign of a call still missing. A percentage is the fraction a call
     writes ("5%" is 0.05), so that ``"rate": 0.05`` does not use up the 5 of "1, 5 and 10
-    years". A number word that counts what follows ("two side lengths: 3 and 4, 5 and 12")
-    says how many values there are, not one of them, and the 2 of "x^2" or "m/s^2" is
-    part of a formula or a unit.
+    years".
     """
-    numbers = _numbers(_EXPONENT.sub(" ", request)) - _counting_numbers(request)
+    numbers = _numbers(request)
     for fraction in _percents(request):
         numbers.add(fraction)
         if not _written_plain(round(fraction * 100, 9), request):
             numbers.discard(round(fraction * 100, 9))
     words: set[str] = set()
-    for quoted in _quoted_values(request):
-        words |= content_words(quoted)
+    for match in _QUOTED.finditer(request):
+        words |= content_words(match.group(1) or match.group(2))
     openers = {m.group(1) for m in _SENTENCE_START.finditer(request)}
     for word in re.findall(r"\b[A-Z][A-Za-z]+\b", request):
         if word not in openers and word.lower() not in _FILLER and len(word) >= 3:
@@ -476,7 +449,7 @@ def call_planner(request: str) -> Callable[[str], float]:
 def request_phrases(request: str) -> list[str]:
     """The request's text values as the user wrote them: quoted text and runs of capitalised
     words that do not open a sentence (``'New York'``, ``Taylor Swift``)."""
-    phrases = _quoted_values(request)
+    phrases = [m.group(1) or m.group(2) for m in _QUOTED.finditer(request)]
     openers = {m.start(1) for m in _SENTENCE_START.finditer(request)}
     for match in _NAME_RUN.finditer(request):
         words = match.group(0).split()
@@ -601,7 +574,9 @@ class _CallPlanner:
         self.phrases = list(phrases)
         self.tools = list(tools)  # tools the request names that no call has used
         self.percents = set(percents)  # "5%", kept as 0.05 among the numbers
-        self._seen: dict[str, float] = {}  # the bias at each decision point judged so far
+        self._text: str | None = None
+        self._missing = len(numbers) + len(words) + len(self.tools)
+        self._bias = 0.0
 
     @classmethod
     def for_request(
@@ -635,15 +610,11 @@ class _CallPlanner:
     def missing(self, written: str) -> int:
         """How many of the request's values (and named tools) the calls in ``written``, the
         raw calls with their names, have not used."""
-        return sum(self._missing_by_kind(written))
-
-    def _missing_by_kind(self, written: str) -> tuple[int, int, int]:
-        """The unused numbers, words and named tools of :meth:`missing`."""
         used_numbers, used_words = self._used(written)
         unused = [w for w in self.words if not any(_same_stem(w, u) for u in used_words)]
         plain = written.replace(".", "_")
         uncalled = [t for t in self.tools if f'"{t.replace(".", "_")}"' not in plain]
-        return len(self.numbers - used_numbers), len(unused), len(uncalled)
+        return len(self.numbers - used_numbers) + len(unused) + len(uncalled)
 
     def values_left(self, written: str) -> list[str]:
         """The request's numbers and phrases that the calls in ``written`` have not used."""
@@ -656,27 +627,14 @@ class _CallPlanner:
         return left
 
     def __call__(self, written: str) -> float:
-        """The bias for another call after the calls in ``written``: pushed while values are
-        unused and the last call used one of them (judged against the text before that
-        call's name, so the decoder may ask about a call it is still writing: ``}},``)."""
         text = written.rstrip()
-        if text not in self._seen:
-            numbers, words, tools = self._missing_by_kind(text)
-            start = text.rfind('"name"')
-            if start < 0:
-                wanted = numbers + words + tools > 0
-            else:
-                was_numbers, was_words, was_tools = self._missing_by_kind(text[:start])
-                fewer_numbers, fewer_words = numbers < was_numbers, words < was_words
-                # The last call used something new, and what is still missing is a named
-                # tool or of the kind it used ("10 years and 20 years": once both are used,
-                # a name of the request no call takes, "California", asks for no more).
-                progressed = fewer_numbers or fewer_words or tools < was_tools
-                wanted = progressed and (
-                    tools > 0 or (fewer_numbers and numbers > 0) or (fewer_words and words > 0)
-                )
-            self._seen[text] = _PLANNED_BIAS if wanted else _STOP_BIAS
-        return self._seen[text]
+        if text == self._text:  # the same decision point, after a whitespace token
+            return self._bias
+        left = self.missing(text)
+        progressed = left < self._missing
+        self._text, self._missing = text, left
+        self._bias = _PLANNED_BIAS if left and progressed else _STOP_BIAS
+        return self._bias
 
 
 # Another call while the request has unused values. 6 was the first calibration, with

@@ -161,20 +161,16 @@ class CallShapeNudge:
             return False  # a text answer, not a call
         return _repeats(bytes(self._value.text))
 
-    def _effect(self, token: int, args_depth: int) -> tuple[bool, bytes | None]:
-        """Whether ``token`` would end the arguments being written, and, where it puts a
-        comma between calls, what it writes before the comma (``}}`` of ``}},``: the model
-        often ends a call and goes on to the next in one token)."""
+    def _effect(self, token: int, args_depth: int) -> tuple[bool, bool]:
+        """Whether ``token`` would end the arguments, and put a comma between calls."""
         depth, in_string, escape = self._state
-        inside = depth >= args_depth  # between calls, closing the list ends no arguments
         closes = False
-        piece = self.piece(token)
-        for at, byte in enumerate(piece):
+        for byte in self.piece(token):
             if byte == 0x2C and depth == 1 and not in_string and self._list:
-                return closes, piece[:at]
+                return closes, True
             depth, in_string, escape = _json_step(byte, depth, in_string, escape)
-            closes = closes or (inside and depth < args_depth)
-        return closes, None
+            closes = closes or depth < args_depth
+        return closes, False
 
     def adjust(self, logits: np.ndarray) -> np.ndarray:
         """``logits`` with the nudges added to the best candidates."""
@@ -183,28 +179,18 @@ class CallShapeNudge:
         args_depth = 3 if self._list else 2
         if not 1 <= self._state[0] <= args_depth:
             return logits  # not started, or inside a nested value
-        top = [int(t) for t in np.argpartition(logits, -self.top_k)[-self.top_k :]]
-        effects = {token: self._effect(token, args_depth) for token in top}
-        closers = [logits[t] for t, (closes, _) in effects.items() if closes]
-        best_close = max(closers) + self.fewer_arguments if closers else None
+        top = np.argpartition(logits, -self.top_k)[-self.top_k :]
         adjusted = logits
-        planned: dict[bytes, float] = {}  # by what the calls before the comma would be
-        for token in top:
-            closes, head = effects[token]
-            bonus = self.fewer_arguments if closes else 0.0
-            before = bytes(self._written + head).rstrip() if head is not None else b""
-            if before.endswith(b"}"):  # a comma after a call: the list may go on or end
-                if before not in planned:
-                    planned[before] = self.more_calls + (
-                        self.plan(before.decode("utf-8", "replace")) if self.plan else 0.0
-                    )
-                push = planned[before]
-                if closes and push > 0 and best_close is not None:
-                    # Ends the call and goes on in one token (``}},``): the push may make it
-                    # the best way to end the call, never a reason to end the call sooner.
-                    own = logits[token] + bonus
-                    push = max(0.0, min(push, best_close + _TIE - own))
-                bonus += push
+        planned: float | None = None
+        after_call = self._written.rstrip()[-1:] == b"}"  # where the list may go on or end
+        for token in (int(t) for t in top):
+            closes, another = self._effect(token, args_depth)
+            another = another and after_call
+            if another and planned is None:
+                planned = self.more_calls + (
+                    self.plan(self._written.decode("utf-8", "replace")) if self.plan else 0.0
+                )
+            bonus = (self.fewer_arguments if closes else 0.0) + (planned if another else 0.0)
             if bonus:
                 if adjusted is logits:
                     adjusted = logits.copy()
@@ -350,8 +336,6 @@ class _ValueTracker:
             grew = True
         return (text.decode("utf-8", "replace"), False) if grew else None
 
-
-_TIE = 0.01  # logits that make one of two equal candidates the first
 
 _LOOP_PHRASE = 12  # bytes: a phrase this long or longer, three times in a row, is a loop
 _LOOP_SPAN = 300  # the longest phrase looked for

@@ -230,44 +230,6 @@ def test_planner_sees_the_calls_written_so_far_and_adds_a_call() -> None:
     assert not any('"level": ' in s and not s.rstrip().endswith("}") for s in seen)
 
 
-_MERGED = [b"}},", b"}}]", b"]"]  # BPE writes a call's end and what follows in one token
-
-
-def _merged_piece(token: int) -> bytes:
-    return bytes([token]) if token < 256 else _MERGED[token - 256]
-
-
-def test_the_planner_is_asked_about_a_call_ended_and_continued_in_one_token() -> None:
-    """The bundled model ends a call and goes on with ``}},`` in one token: the planner is
-    asked about the calls as that token would leave them, and its push makes the model write
-    another call instead of ``}}]``."""
-    seen: list[str] = []
-
-    def plan(written: str) -> float:
-        seen.append(written)
-        return 3.0
-
-    nudge = CallShapeNudge(_merged_piece, plan=plan, fewer_arguments=1.0)
-    nudge.observe(list(b'[{"name": "set_volume", "arguments": {"level": 5'))
-    logits = np.zeros(259, dtype=np.float32)
-    logits[257] = 2.0  # }}] ends the list
-    logits[256] = 0.5  # }}, goes on
-    adjusted = nudge.adjust(logits)
-    assert int(np.argmax(adjusted)) == 256
-    assert seen == ['[{"name": "set_volume", "arguments": {"level": 5}}']
-
-
-def test_closing_the_list_is_not_ending_arguments() -> None:
-    """Between calls, ``]`` ends the list, not a call's arguments: the nudge toward fewer
-    arguments does not push the list to an end."""
-    nudge = CallShapeNudge(_merged_piece, fewer_arguments=2.0)
-    nudge.observe(list(b'[{"name": "set_volume", "arguments": {"level": 5}}'))
-    logits = np.zeros(259, dtype=np.float32)
-    logits[ord(",")] = 1.0
-    logits[258] = 0.5  # ]
-    assert int(np.argmax(nudge.adjust(logits))) == ord(",")
-
-
 class _WordTokenizer(_ByteTokenizer):
     """Bytes plus a few multi-byte tokens, tokenized greedily longest first (as BPE would)."""
 
