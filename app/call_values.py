@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
+from collections.abc import Iterator
 
 from app.measure_units import said_units, unit_of
 from backends.generation import ToolCall
@@ -22,6 +23,24 @@ def with_arguments(call: ToolCall, tool: ToolSpec, arguments: dict[str, object])
     if arguments == call.arguments or validate_arguments(tool, arguments):
         return call
     return dataclasses.replace(call, arguments=arguments)
+
+
+def typed_arguments(
+    call: ToolCall, tool: ToolSpec, *types: str
+) -> Iterator[tuple[str, str | int | float, dict[str, object]]]:
+    """The arguments of ``call`` whose parameter has one of the JSON ``types`` ("string",
+    "number", "integer") and whose value is of that kind (a bool is no number), each with
+    the parameter's schema."""
+    properties = tool.parameters.get("properties") or {}
+    for name, value in call.arguments.items():
+        schema = properties.get(name)
+        if not isinstance(schema, dict) or schema.get("type") not in types:
+            continue
+        if schema["type"] == "string":
+            if isinstance(value, str):
+                yield name, value, schema
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            yield name, value, schema
 
 
 # A phrase in quote marks, not an apostrophe ("don't ... what's" quotes nothing).
@@ -139,22 +158,19 @@ def with_said_unit(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
     said = said_units(context)
     if not said:
         return call
-    properties = tool.parameters.get("properties") or {}
     changed = dict(call.arguments)
-    for name, value in call.arguments.items():
-        schema = properties.get(name)
-        if not isinstance(value, str) or not isinstance(schema, dict):
+    for name, value, schema in typed_arguments(call, tool, "string"):
+        if not _UNIT_ARGUMENT.search(name):
             continue
-        if not _UNIT_ARGUMENT.search(name) or schema.get("type") != "string":
-            continue
-        current = unit_of(value)
+        current = unit_of(str(value))
         if current is None or len(said.get(current.dimension, {})) != 1:
             continue
         ((unit, word),) = said[current.dimension].items()
         if unit == current:
             continue
-        if schema.get("enum"):
-            members = [m for m in schema["enum"] if isinstance(m, str) and unit_of(m) == unit]
+        enum = schema.get("enum")
+        if isinstance(enum, list) and enum:
+            members = [m for m in enum if isinstance(m, str) and unit_of(m) == unit]
             if len(members) != 1:
                 continue
             word = members[0]
@@ -185,14 +201,8 @@ def with_named_numbers(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall
     wrote ``width: 50, length: 30``. Where the user put each of two numeric arguments' names
     right before the other one's value, and neither's own value, the two values swap.
     """
-    properties = tool.parameters.get("properties") or {}
     numbers = {
-        name: float(value)
-        for name, value in call.arguments.items()
-        if isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and isinstance(properties.get(name), dict)
-        and properties[name].get("type") in ("number", "integer")
+        name: float(value) for name, value, _ in typed_arguments(call, tool, "number", "integer")
     }
     named = {name: _numbers_named(name, context) for name in numbers}
     changed = dict(call.arguments)

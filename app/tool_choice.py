@@ -30,6 +30,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 import snowballstemmer
 
 from app.call_values import (
+    typed_arguments,
     with_arguments,
     with_named_numbers,
     with_quoted_values,
@@ -800,18 +801,9 @@ def with_fractions(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
     percents = {round(fraction * 100, 9) for fraction in _percents(context)}
     if not percents:
         return call
-    properties = tool.parameters.get("properties") or {}
     changed = dict(call.arguments)
-    for name, value in call.arguments.items():
-        schema = properties.get(name)
-        if (
-            not isinstance(schema, dict)
-            or schema.get("type") != "number"
-            or not isinstance(value, int | float)
-            or isinstance(value, bool)
-            or float(value) not in percents
-            or value <= 1
-        ):
+    for name, value, schema in typed_arguments(call, tool, "number"):
+        if float(value) not in percents or float(value) <= 1:
             continue
         description = str(schema.get("description", ""))
         says = _FRACTION_WORDS.search(description)
