@@ -22,7 +22,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from app.tool_choice import _WRITTEN_TEXT, _same_stem, content_words
+from app.request_words import content_words, same_stem
+from app.tool_choice import _WRITTEN_TEXT
 from backends.schema import ToolSpec
 
 
@@ -68,7 +69,7 @@ def _text_arguments(asked: set[str]) -> set[str]:
 
 
 def _mentions(asked: set[str], words: set[str]) -> bool:
-    return any(_same_stem(a, w) or a.rstrip("s") == w.rstrip("s") for a in asked for w in words)
+    return any(same_stem(a, w) or a.rstrip("s") == w.rstrip("s") for a in asked for w in words)
 
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from app.tool_choice import _same_stem, content_words
+from app.request_words import content_words, same_stem
 
 MAX_ITEMS = 10  # items listed per result; the rest are counted
 MAX_TEXT = 1200  # characters of a text body shown
@@ -59,7 +59,7 @@ def asks_for_more(request: str, change_tools: Iterable[str], called: Iterable[st
     wanted = {name.split("_", 1)[-1] for name in change_tools} - done
     for word in content_words(request):
         actions = (*_CHANGE_SYNONYMS.get(word, ()), word)
-        if any(_same_stem(a, w) for a in actions for w in wanted):
+        if any(same_stem(a, w) for a in actions for w in wanted):
             return True
     return False
 

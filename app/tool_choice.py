@@ -29,6 +29,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 
 import snowballstemmer
 
+from app.call_lists import with_list_items
 from app.call_values import (
     typed_arguments,
     with_arguments,
@@ -39,28 +40,12 @@ from app.call_values import (
     without_repeats,
 )
 from app.description_examples import example_starts, unsaid_examples
+from app.enumerations import enumeration_siblings
+from app.request_words import FILLER, WORD, content_words, same_stem
 from backends.base import Backend, CancelToken, GenerateOptions, Message
 from backends.errors import GenerationIncomplete
 from backends.generation import Completion, TextDelta, ToolCall
 from backends.schema import ToolSpec
-
-_FILLER_WORDS = (
-    "a an the of to in on for and or is are was were be been with by at from as it "
-    "its this that these those what which who whom how do does did i me my we our you "
-    "your can could would should will shall may might must please find get give tell "
-    "show use using given let some any all there here then than into about also just "
-    "want need like make made have has had not no yes now"
-)
-_FILLER = frozenset(_FILLER_WORDS.split())
-_WORD = re.compile(r"[a-z0-9]+")
-
-
-def content_words(text: str) -> set[str]:
-    """Lower-case words of three or more characters that carry meaning."""
-    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", text)  # camelCase names
-    words = _WORD.findall(spaced.lower().replace("_", " "))
-    return {w for w in words if len(w) >= 3 and w not in _FILLER}
-
 
 _GENERIC_WORDS = (
     "calculate compute identify determine retrieve fetch check where when much many within "
@@ -92,15 +77,6 @@ def _share_a_topic(asked: dict[str, str], offered: dict[str, str]) -> bool:
         for a, stem_a in asked.items()
         for o, stem_o in offered.items()
     )
-
-
-def _same_stem(a: str, b: str) -> bool:
-    if a == b:
-        return True
-    if len(a) < 4 or len(b) < 4:
-        return False
-    stem = min(len(a), len(b), max(4, min(len(a), len(b)) - 2))
-    return a[:stem] == b[:stem]
 
 
 def tool_words(tool: ToolSpec) -> set[str]:
@@ -170,7 +146,7 @@ def value_in_request(value: object, request: str) -> bool:
     if not words:
         return True
     asked = content_words(request)
-    return any(_same_stem(w, a) for w in words for a in asked)
+    return any(same_stem(w, a) for w in words for a in asked)
 
 
 def _number_forms(value: float) -> set[float]:
@@ -408,7 +384,7 @@ def request_values(request: str) -> tuple[set[float], set[str]]:
         words |= content_words(match.group(1) or match.group(2))
     openers = {m.group(1) for m in _SENTENCE_START.finditer(request)}
     for word in re.findall(r"\b[A-Z][A-Za-z]+\b", request):
-        if word not in openers and word.lower() not in _FILLER and len(word) >= 3:
+        if word not in openers and word.lower() not in FILLER and len(word) >= 3:
             words.add(word.lower())
     return numbers, words
 
@@ -456,95 +432,13 @@ def request_phrases(request: str) -> list[str]:
         words = match.group(0).split()
         if match.start() in openers:
             words = words[1:]
-        words = [w for w in words if w.lower() not in _FILLER]
+        words = [w for w in words if w.lower() not in FILLER]
         if words and len(" ".join(words)) >= 3:
             phrases.append(" ".join(words))
     return list(dict.fromkeys(phrases))
 
 
 _NAME_RUN = re.compile(r"\b[A-Z][A-Za-z]+(?:\s+[A-Z][A-Za-z]+)*\b")
-_SENTENCE = re.compile(r"[^.;?!]+")
-# "and" lists only: "garage or door?" asks which one, the calls must not do both
-_LIST_SEPARATOR = re.compile(r"(\s*,\s*(?:and\s+)?|\s+and\s+)", re.IGNORECASE)
-_LINK_WORDS_TEXT = "in at for from with on to by of near about as into over under between than"
-_LINK_WORDS = frozenset(_LINK_WORDS_TEXT.split())
-_ITEM_WORDS = 4  # an item of a list of values is a short phrase
-_CLAUSE_WORDS = frozenset({"put", "set", "add", "send", "move", "create", "delete", "call"})
-
-
-def enumeration_siblings(request: str, used: Sequence[str]) -> list[str]:
-    """The other items of each list in ``request`` that one of the ``used`` values is in.
-
-    "the resistivity of copper and aluminum", a call with ``"copper"``: ``["aluminum"]``.
-    Lower-case values are invisible to :func:`request_values` (it sees numbers, quotes and
-    names), yet a call that used one item of such a list is the sign that the others are
-    calls too. Items are the short phrases between commas and "and"; an item is cut at
-    the first linking word after it ("rat hemoglobin and their 3D models" gives "rat
-    hemoglobin" and "their 3D models"), and a part too long to be a value ends the list.
-    """
-    wanted = [u.casefold() for u in used if u and content_words(u)]
-    siblings: list[str] = []
-    for sentence in _SENTENCE.findall(request):
-        pieces = _LIST_SEPARATOR.split(sentence)  # part, separator, part, ...
-        parts = [p.strip() for p in pieces[::2]]
-        joins = pieces[1::2]  # joins[i] lies between parts[i] and parts[i + 1]
-        for index, part in enumerate(parts):
-            folded = part.casefold()
-            hit = next((u for u in wanted if u in folded), None)
-            if hit is None:
-                continue
-            if folded.endswith(hit):  # the list goes on after this part
-                after = [_head_item(p) for p in parts[index + 1 :]]
-                siblings += _list_run(after, joins[index:])
-            if folded.startswith(hit):  # ... or came before it
-                before = [_tail_item(p) for p in reversed(parts[:index])]
-                siblings += _list_run(before, list(reversed(joins[:index])))
-    used_folded = set(wanted)
-    return [s for s in dict.fromkeys(siblings) if s.casefold() not in used_folded]
-
-
-def _list_run(items: list[str | None], joins: list[str]) -> list[str]:
-    """The items up to the first that is not one, if an "and" joins them to the value: a
-    comma alone does not make a list ("keys on the shelf, garage or door")."""
-    run: list[str] = []
-    for item in items:
-        if item is None:
-            break
-        run.append(item)
-    has_and = any("and" in join.lower() for join in joins[: len(run)])
-    return run if has_and else []
-
-
-def _head_item(part: str) -> str | None:
-    """The list item at the start of ``part``: its words up to the first linking word."""
-    words: list[str] = []
-    for word in part.split():
-        if word.lower() in _LINK_WORDS:
-            break
-        words.append(word)
-    return _as_item(words)
-
-
-def _tail_item(part: str) -> str | None:
-    """The list item at the end of ``part``: its words after the last linking word."""
-    words: list[str] = []
-    for word in reversed(part.split()):
-        if word.lower() in _LINK_WORDS:
-            break
-        words.insert(0, word)
-    return _as_item(words)
-
-
-def _as_item(words: list[str]) -> str | None:
-    """A short noun phrase, or ``None`` for a clause ("put what is there")."""
-    if words and words[0].lower() in ("a", "an", "the"):
-        words = words[1:]
-    item = " ".join(words).strip(" '\"")
-    if not words or len(words) > _ITEM_WORDS or not content_words(item):
-        return None
-    if any(w.lower().strip("'\"") in _FILLER or w.lower() in _CLAUSE_WORDS for w in words):
-        return None
-    return item
 
 
 def _number_text(value: float) -> str:
@@ -612,7 +506,7 @@ class _CallPlanner:
         """How many of the request's values (and named tools) the calls in ``written``, the
         raw calls with their names, have not used."""
         used_numbers, used_words = self._used(written)
-        unused = [w for w in self.words if not any(_same_stem(w, u) for u in used_words)]
+        unused = [w for w in self.words if not any(same_stem(w, u) for u in used_words)]
         plain = written.replace(".", "_")
         uncalled = [t for t in self.tools if f'"{t.replace(".", "_")}"' not in plain]
         return len(self.numbers - used_numbers) + len(unused) + len(uncalled)
@@ -623,7 +517,7 @@ class _CallPlanner:
         left = [_number_text(n) for n in sorted(self.numbers - used_numbers)]
         for phrase in self.phrases:
             words = content_words(phrase)
-            if words and not all(any(_same_stem(w, u) for u in used_words) for w in words):
+            if words and not all(any(same_stem(w, u) for u in used_words) for w in words):
                 left.append(phrase)
         return left
 
@@ -666,7 +560,7 @@ def _stated_numbers(text: str) -> set[float]:
     quantity word ("next week")."""
     found = _numbers(text) | {float(n) for n in _SCIENTIFIC.findall(text)}
     found |= {round(float(n) * _SUFFIXES[s.lower()], 6) for n, s in _SUFFIXED.findall(text)}
-    for word in _WORD.findall(text.lower()):
+    for word in WORD.findall(text.lower()):
         found.update(float(n) for n in _IMPLIED_NUMBERS.get(word, ()))
     return found
 
@@ -922,6 +816,9 @@ def respond_stream(
             completion = _with_missing_calls(
                 backend, messages, tools, options, cancel, request, completion, lookups
             )
+            listed = with_list_items(completion.tool_calls, tools, request)
+            if len(listed) != len(completion.tool_calls):
+                completion = dataclasses.replace(completion, tool_calls=tuple(listed))
         yield completion
         return
     text_only = GenerateOptions(

@@ -15,14 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from app.tool_choice import _same_stem, content_words, tool_words
+from app.request_words import content_words, same_stem
+from app.tool_choice import tool_words
 from backends.schema import ToolSpec
 
 
 def relevance(request: str, tool: ToolSpec) -> int:
     """How many of the request's meaningful words match the tool's own words."""
     offered = tool_words(tool)
-    return sum(1 for word in content_words(request) if any(_same_stem(word, o) for o in offered))
+    return sum(1 for word in content_words(request) if any(same_stem(word, o) for o in offered))
 
 
 def select_tools(request: str, tools: Sequence[ToolSpec], limit: int) -> list[ToolSpec]:

@@ -1,0 +1,168 @@
+"""A call for each item of a list the user gave, where the model wrote calls for some.
+
+Measured on the bundled model (BFCL parallel, first 100): asked "the future value ... for 1,
+5 and 10 years", it writes the calls for 1 and 10 and stops, even on the planner's second
+pass, which pushes for the missing value; asked about a shop "in San Francisco, California,
+and Chicago, Illinois", it writes San Francisco's call only. What such a request asks is
+plain from its words: the same call once per item of the list. So where a call's argument
+holds one item of an "and" list of the request (:func:`app.enumerations.list_siblings`) and
+no call of that tool has another item in that argument, the call is repeated with it.
+
+Only where the list is plainly one argument's: a call that holds two items of the list in
+different arguments ("side lengths 3 and 4, 5 and 12") reads it otherwise, and two arguments
+with lists ("Lakers and Bulls in 2018 and 2020") are paired only when the user says
+"respectively". A repeated call must fit the tool's schema (an item outside an ``enum`` is
+no value of it), and, like every call that changes something, still waits for approval.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from app.call_values import typed_arguments, with_arguments
+from app.enumerations import list_siblings
+from backends.generation import ToolCall
+from backends.schema import ToolSpec
+
+_RESPECTIVELY = ("respectively", "in that order")
+
+
+def with_list_items(
+    calls: Sequence[ToolCall], tools: Sequence[ToolSpec], request: str
+) -> list[ToolCall]:
+    """``calls``, each followed by its repeats for the items of the request's lists that no
+    call has used in its place."""
+    by_name = {tool.name: tool for tool in tools}
+    out: list[ToolCall] = []
+    for call in calls:
+        out.append(call)
+        tool = by_name.get(call.name)
+        if tool is None:
+            continue
+        written = [*out, *calls]
+        out.extend(_repeats(call, tool, request, written))
+    return out
+
+
+def _repeats(
+    call: ToolCall, tool: ToolSpec, request: str, written: Sequence[ToolCall]
+) -> list[ToolCall]:
+    """The copies of ``call`` for the list items none of the ``written`` calls used."""
+    missing: dict[str, list[str | int | float]] = {}
+    for name, value, schema in typed_arguments(call, tool, "string", "number", "integer"):
+        if isinstance(value, str) and _PIECE_AFTER.search(_after(request, value)):
+            continue  # "Paris, France and New York, USA" for "Paris": its items are not plain
+        quoted = isinstance(value, str) and _is_quoted(request, value)
+        siblings = list_siblings(request, value)
+        items = [i for i in (_like(value, item, quoted) for item in siblings) if i]
+        if not items:
+            continue
+        others = [v for k, v in call.arguments.items() if k != name]
+        if any(_same(o, item) or _within(o, item) for o in others for item in items):
+            return []  # the list gives this call more than one of its values
+        unused = [
+            _typed(item, schema)
+            for item in items
+            if not any(_uses(c, call.name, name, item) for c in written)
+        ]
+        unused = [item for item in unused if item is not None]
+        if unused:
+            missing[name] = unused
+    if not missing:
+        return []
+    if len(missing) == 1:
+        ((name, items),) = missing.items()
+        rows = [{name: item} for item in items]
+    else:
+        counts = {len(items) for items in missing.values()}
+        if len(counts) != 1 or not any(w in request.lower() for w in _RESPECTIVELY):
+            return []  # several lists: which items go together is not plain
+        rows = [dict(zip(missing, row, strict=True)) for row in zip(*missing.values(), strict=True)]
+    repeats = []
+    for row in rows:
+        repeat = with_arguments(call, tool, {**call.arguments, **row})
+        if repeat is not call:
+            repeats.append(repeat)
+    return repeats
+
+
+def _uses(call: ToolCall, tool: str, name: str, item: str | int | float) -> bool:
+    """Whether ``call`` has used the list item already: a number anywhere ("the multiples of
+    3 and 5", then "the first 5 primes"), a text in the same tool's argument, or within it
+    ("Taylor Swift" in "the artists Taylor Swift")."""
+    if not isinstance(item, str):
+        return any(_same(v, item) for v in _leaves(call.arguments))
+    return call.name == tool and _within(call.arguments.get(name), item)
+
+
+def _within(value: object, item: str | int | float) -> bool:
+    """Whether one of two texts holds the other ("blue" and "blue colors")."""
+    if not isinstance(value, str) or not isinstance(item, str):
+        return False
+    a, b = value.casefold(), item.casefold()
+    return a in b or b in a
+
+
+_QUOTES = ("'", '"')
+_PIECE_AFTER = re.compile(r"^,\s*[A-Z]")  # the value is the first piece of "City, Country"
+_EXTRA_WORDS = 2  # an item may be a little longer than the value ("Chicago, Illinois")
+
+
+def _is_quoted(request: str, value: str) -> bool:
+    """Whether the user wrote ``value`` in quote marks."""
+    return any(f"{q}{value.casefold()}{q}" in request.casefold() for q in _QUOTES)
+
+
+def _after(request: str, value: str) -> str:
+    """What follows the first place ``value`` is written in ``request``."""
+    at = request.casefold().find(value.casefold())
+    return request[at + len(value) :] if at >= 0 else ""
+
+
+def _like(value: str | int | float, item: str | float, quoted: bool) -> str | float | None:
+    """The list item written as a value of the kind of ``value``, or ``None`` when it is no
+    value of that kind: a name for a name ("Persian Empire" of "the ancient empires Persian
+    Empire"), a lower-case word for a lower-case word ("navy" and "purple"), no quoted text
+    where the user quoted none, nothing much longer than the value."""
+    if not isinstance(value, str) or not isinstance(item, str):
+        return item if not isinstance(value, str) and not isinstance(item, str) else None
+    if item[:1] in _QUOTES and item[-1:] == item[:1]:
+        if not quoted:
+            return None  # "Hulu for 'The Office'": a title is no service
+        return item[1:-1]
+    if quoted or any(q in item for q in _QUOTES):
+        return None
+    if not item or len(item.split()) > len(value.split()) + _EXTRA_WORDS:
+        return None
+    return item
+
+
+def _leaves(value: object) -> list[object]:
+    """The scalar values in an arguments object, in lists and nested objects too."""
+    if isinstance(value, dict):
+        return [leaf for item in value.values() for leaf in _leaves(item)]
+    if isinstance(value, list):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [value]
+
+
+def _same(value: object, item: str | int | float) -> bool:
+    """Whether a call's value is the list item (text compared without case)."""
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(item, str):
+        return isinstance(value, str) and value.casefold() == item.casefold()
+    return isinstance(value, int | float) and float(value) == float(item)
+
+
+def _typed(item: str | float, schema: dict[str, object]) -> str | int | float | None:
+    """The item as the parameter takes it, or ``None`` when it is not of its type."""
+    kind = schema.get("type")
+    if kind == "string":
+        return item if isinstance(item, str) else None
+    if isinstance(item, str):
+        return None
+    if kind == "integer":
+        return int(item) if float(item).is_integer() else None
+    return item
