@@ -169,8 +169,9 @@ def list_siblings(request: str, value: str | int | float) -> list[str | float]:
                 return []  # a comma alone does not make a list ("keys on the shelf, garage")
             if _BETWEEN.search(parts[index - len(before)]):
                 return []  # "between New York and Washington" names two ends, not a list
+            before.reverse()
             if not number:
-                before = _grouped([str(b) for b in reversed(before)], text.count(","))
+                before = _grouped([str(b) for b in before], text.count(","))
                 after = _grouped([str(a) for a in after], text.count(","))
             found += [*before, *after]
     return [f for f in dict.fromkeys(found) if f != value and str(f).casefold() != text.casefold()]
@@ -197,8 +198,8 @@ def _run(parts: list[str], kind: str, *, head: bool, link: Sequence[str] = ()) -
             if match is None:
                 break
             rest = bare[match.end() :] if head else bare[: match.start()]
-            if head and rest.strip() and (_VALUE_LIKE.search(rest) or _links(rest, link)):
-                break
+            if head and link and link[0].lower() in rest.lower().split():
+                break  # "NASDAQ and Microsoft listed on NYSE": "on" starts a second clause
             items.append(match.group(1))
             if rest.strip():
                 break

@@ -1,0 +1,187 @@
+"""A call is repeated for each item of a list the user gave, and only for a plain list."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.call_lists import with_list_items
+from app.enumerations import list_siblings
+from backends.generation import ToolCall
+from backends.schema import parse_tools
+
+
+def _call(name: str, **arguments: object) -> ToolCall:
+    return ToolCall(name=name, arguments=dict(arguments))
+
+
+FUTURE_VALUE, STORE, WINS, TRIP, PAINT, SHADE = parse_tools(
+    [
+        {
+            "name": "future_value",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "present_value": {"type": "number"},
+                    "rate": {"type": "number"},
+                    "years": {"type": "integer"},
+                },
+                "required": ["present_value", "rate", "years"],
+            },
+        },
+        {
+            "name": "find_store",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "location": {"type": "string"},
+                    "instruments": {"type": "array", "items": {"type": "string"}},
+                },
+                "required": ["location"],
+            },
+        },
+        {
+            "name": "winning_percentage",
+            "parameters": {
+                "type": "object",
+                "properties": {"team": {"type": "string"}, "season": {"type": "integer"}},
+                "required": ["team", "season"],
+            },
+        },
+        {
+            "name": "distance",
+            "parameters": {
+                "type": "object",
+                "properties": {"origin": {"type": "string"}, "destination": {"type": "string"}},
+                "required": ["origin", "destination"],
+            },
+        },
+        {
+            "name": "modify_painting",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "medium": {"type": "string", "enum": ["oil", "acrylic", "watercolor"]},
+                    "dominant_color": {"type": "string"},
+                },
+                "required": ["medium"],
+            },
+        },
+        {
+            "name": "color_info",
+            "parameters": {
+                "type": "object",
+                "properties": {"color": {"type": "string"}},
+                "required": ["color"],
+            },
+        },
+    ]
+)
+TOOLS = [FUTURE_VALUE, STORE, WINS, TRIP, PAINT, SHADE]
+
+
+@pytest.mark.parametrize(
+    ("request_text", "value", "siblings"),
+    [
+        ("The future value of $1000 at 5% for 1,5 and 10 years.", 10, [1.0, 5.0]),
+        ("A loan of $400,000 at 4% for 15, 20 and 30 years", 15, [20.0, 30.0]),
+        ("A loan of $400,000 at 4% for 15, 20 and 30 years", 400000, []),  # no list
+        (
+            "A shop in San Francisco, California, and Chicago, Illinois.",
+            "San Francisco, California",
+            ["Chicago, Illinois"],
+        ),
+        (
+            "The ancient empires Persian Empire and Mauryan Empire",
+            "Mauryan Empire",
+            ["Persian Empire"],
+        ),
+        ("RGB values for navy, purple and maroon?", "purple", ["navy", "maroon"]),
+        ("Distance between New York City and Washington", "New York City", []),
+        ("Lakers and Bulls in NBA seasons 2018 and 2020", "Lakers", ["Bulls"]),
+        ("Apple listed on NASDAQ and Microsoft listed on NYSE", "NASDAQ", []),  # two clauses
+        ("Change the medium to oil, and the dominant color to red", "oil", []),
+        ("Prices for Microsoft and Apple. First, Microsoft's average price", "Microsoft", []),
+        ("Shows on Netflix for 'Friends', and Hulu for 'The Office'", "Hulu", []),
+    ],
+)
+def test_list_siblings(request_text: str, value: str | int, siblings: list[object]) -> None:
+    assert list_siblings(request_text, value) == siblings
+
+
+def test_a_call_is_repeated_for_the_list_items_it_left_out() -> None:
+    request = "Calculate the future value of $1000 at an annual rate of 5% for 1,5 and 10 years."
+    calls = [
+        _call("future_value", present_value=1000, rate=0.05, years=1),
+        _call("future_value", present_value=1000, rate=0.05, years=10),
+    ]
+    assert with_list_items(calls, TOOLS, request) == [
+        calls[0],
+        _call("future_value", present_value=1000, rate=0.05, years=5),
+        calls[1],
+    ]
+
+
+def test_a_city_with_its_state_is_one_item() -> None:
+    request = "The closest music shop in San Francisco, California, and Chicago, Illinois."
+    call = _call("find_store", location="San Francisco, California", instruments=["piano"])
+    assert with_list_items([call], TOOLS, request) == [
+        call,
+        _call("find_store", location="Chicago, Illinois", instruments=["piano"]),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("request_text", "calls"),
+    [
+        # every item has its call
+        (
+            "RGB values for navy and maroon",
+            [_call("color_info", color="navy"), _call("color_info", color="maroon")],
+        ),
+        # the two ends of a route are no list
+        (
+            "The distance between New York and Washington",
+            [_call("distance", origin="New York", destination="Washington")],
+        ),
+        # two lists, each item used: the user's pairs ("respectively") are the model's too
+        (
+            "Winning percentage of Lakers and Bulls in seasons 2018 and 2020 respectively",
+            [
+                _call("winning_percentage", team="Lakers", season=2018),
+                _call("winning_percentage", team="Bulls", season=2020),
+            ],
+        ),
+        # an item that is no value of the tool's enum
+        ("Repaint it in oil and pastel", [_call("modify_painting", medium="oil")]),
+        # "the multiples of 3 and 5", then "the first 5 primes": the 3 is used already
+        (
+            "Loans for 3 and 5 years",
+            [_call("future_value", present_value=1, rate=3, years=5)],
+        ),
+    ],
+)
+def test_no_repeat_where_the_list_is_not_plain(request_text: str, calls: list[ToolCall]) -> None:
+    assert with_list_items(calls, TOOLS, request_text) == calls
+
+
+def test_items_paired_when_the_user_says_respectively() -> None:
+    request = "Winning percentage of Lakers and Bulls in seasons 2018 and 2020 respectively"
+    call = _call("winning_percentage", team="Lakers", season=2018)
+    assert with_list_items([call], TOOLS, request) == [
+        call,
+        _call("winning_percentage", team="Bulls", season=2020),
+    ]
+
+
+def test_two_lists_ask_for_every_combination() -> None:
+    request = "Find the winning percentage of Lakers and Bulls in NBA seasons 2018 and 2020."
+    calls = [
+        _call("winning_percentage", team="Lakers", season=2018),
+        _call("winning_percentage", team="Bulls", season=2020),
+    ]
+    assert with_list_items(calls, TOOLS, request) == [
+        calls[0],
+        _call("winning_percentage", team="Lakers", season=2020),
+        _call("winning_percentage", team="Bulls", season=2018),
+        calls[1],
+    ]
