@@ -128,9 +128,13 @@ def _combinations(
 
 def _uses(call: ToolCall, tool: str, name: str, item: str | int | float) -> bool:
     """Whether ``call`` has used the list item already: a number anywhere ("the multiples of
-    3 and 5", then "the first 5 primes"), a text in the same tool's argument, or within it
-    ("Taylor Swift" in "the artists Taylor Swift")."""
+    3 and 5", then "the first 5 primes") but in another tool's argument of the same name
+    ("life expectancy in 1900 and 1950, and the GDP in these years": the GDP calls take the
+    same list), a text in the same tool's argument, or within it ("Taylor Swift" in "the
+    artists Taylor Swift")."""
     if not isinstance(item, str):
+        if call.name != tool and _same(call.arguments.get(name), item):
+            return False  # another tool took the same list in this argument ("these years")
         return any(_same(v, item) for v in _leaves(call.arguments))
     return call.name == tool and _within(call.arguments.get(name), item)
 
