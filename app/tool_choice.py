@@ -41,6 +41,7 @@ from app.call_values import (
 )
 from app.description_examples import example_starts, unsaid_examples
 from app.enumerations import enumeration_siblings
+from app.request_parts import request_parts
 from app.request_words import FILLER, WORD, content_words, same_stem
 from backends.base import Backend, CancelToken, GenerateOptions, Message
 from backends.errors import GenerationIncomplete
@@ -819,6 +820,7 @@ def respond_stream(
             completion = _with_named_calls(
                 backend, messages, tools, options, cancel, request, completion, lookups
             )
+            completion = _by_parts(backend, messages, tools, options, cancel, request, completion)
             listed = with_list_items(completion.tool_calls, tools, request)
             if len(listed) != len(completion.tool_calls):
                 completion = dataclasses.replace(completion, tool_calls=tuple(listed))
@@ -928,6 +930,45 @@ def _with_named_calls(
 
 
 _NAMED_CALLS = 2  # tools asked for one by one, at most
+
+
+def _by_parts(
+    backend: Backend,
+    messages: Sequence[Message],
+    tools: Sequence[ToolSpec],
+    options: GenerateOptions,
+    cancel: CancelToken | None,
+    request: str,
+    completion: Completion,
+) -> Completion:
+    """The calls of a request of several tasks, each task answered on its own
+    (:mod:`app.request_parts`), where that makes as many calls as answering it whole and
+    uses at least as many of the request's values.
+
+    Measured on BFCL parallel_multiple: answered whole, "a condo in San Francisco ... After
+    that, a villa in Los Angeles" gave the find-properties call Los Angeles and the
+    valuation call the condo; answered part by part, each call had its own values. Parts
+    that come back with more calls than the whole answer (a part answered twice, once for
+    a task of another part) are not taken.
+    """
+    parts = request_parts(request)
+    if len(parts) < 2 or len(completion.tool_calls) < 2 or messages[-1].get("role") != "user":
+        return completion
+    by_name = {tool.name: tool for tool in tools}
+    calls: list[ToolCall] = []
+    for part in parts:
+        asked = [*messages[:-1], {**messages[-1], "content": part}]
+        answer = respond(backend, asked, tools, options=options, cancel=cancel)
+        for call in answer.tool_calls:
+            tool = by_name[call.name]
+            offers = _offered_values(tool)
+            if call not in calls and _given(_scalars(call.arguments), request, offers):
+                calls.append(call)
+    planner = _CallPlanner.for_request(request, completion.tool_calls, tools)
+    whole = planner.missing(_calls_json(completion.tool_calls))
+    if len(calls) != len(completion.tool_calls) or planner.missing(_calls_json(calls)) > whole:
+        return completion  # a part answered with more calls may have answered another's too
+    return dataclasses.replace(completion, tool_calls=tuple(calls))
 
 
 def _calls_json(calls: Sequence[ToolCall]) -> str:

@@ -9,6 +9,7 @@ import pytest
 
 from app.tool_choice import (
     _CallPlanner,
+    _with_named_calls,
     call_planner,
     content_words,
     enumeration_siblings,
@@ -24,7 +25,7 @@ from app.tool_choice import (
     without_unsaid_options,
 )
 from backends.base import GenerateOptions
-from backends.generation import ToolCall
+from backends.generation import Completion, ToolCall
 from backends.llamacpp import LlamaCppBackend, LlamaSettings
 from backends.schema import parse_tools
 
@@ -647,3 +648,74 @@ def test_a_list_of_every_choice_keeps_the_ones_asked_for(
     call = _call("library_find", location="New York", preferences=written)
     trimmed = without_unsaid_items(call, LIBRARY, request_text)
     assert trimmed.arguments == {"location": "New York", "preferences": kept}
+
+
+LIGHTS, LOCK, NOTE = parse_tools(
+    [
+        {
+            "name": "lights_on",
+            "description": "Turn the lights on in a room.",
+            "parameters": {
+                "type": "object",
+                "properties": {"room": {"type": "string", "enum": ["kitchen", "hall"]}},
+                "required": ["room"],
+            },
+        },
+        {
+            "name": "lock_door",
+            "description": "Lock a door of the house.",
+            "parameters": {
+                "type": "object",
+                "properties": {"door": {"type": "string", "enum": ["front", "back"]}},
+                "required": ["door"],
+            },
+        },
+        {
+            "name": "write_note",
+            "description": "Write a note.",
+            "parameters": {
+                "type": "object",
+                "properties": {"text": {"type": "string"}},
+                "required": ["text"],
+            },
+        },
+    ]
+)
+
+
+def _answered(*calls: ToolCall) -> Completion:
+    return Completion(text=None, tool_calls=calls, raw="")
+
+
+def test_a_named_tool_no_call_used_is_asked_for_by_itself(backend: LlamaCppBackend) -> None:
+    """The request names two tools, the answer called one: the other is asked for alone,
+    and its call (the door is one of the tool's own choices) joins the answer."""
+    request = "Turn on the lights in the kitchen and lock the door"
+    messages = [{"role": "user", "content": request}]
+    first = _answered(_call("lights_on", room="kitchen"))
+    options = GenerateOptions(max_tokens=200)
+    tools = [LIGHTS, LOCK, NOTE]
+    answer = _with_named_calls(backend, messages, tools, options, None, request, first)
+    assert [c.name for c in answer.tool_calls] == ["lights_on", "lock_door"]
+    assert answer.tool_calls[1].arguments["door"] in ("front", "back")
+
+
+def test_a_named_call_with_values_nobody_gave_is_not_added(backend: LlamaCppBackend) -> None:
+    """Asked for the note alone, the random model writes text the user never said: the
+    answer stays as it was (the user is asked rather than sent a made-up note)."""
+    request = "Turn on the lights in the kitchen and write a note"
+    messages = [{"role": "user", "content": request}]
+    first = _answered(_call("lights_on", room="kitchen"))
+    assert named_tools(request, [LIGHTS, NOTE], {"lights_on"}) == ["write_note"]
+    options = GenerateOptions(max_tokens=200)
+    answer = _with_named_calls(backend, messages, [LIGHTS, NOTE], options, None, request, first)
+    assert answer == first
+
+
+def test_no_pass_where_every_named_tool_has_its_call(backend: LlamaCppBackend) -> None:
+    request = "Turn on the lights in the kitchen"
+    messages = [{"role": "user", "content": request}]
+    first = _answered(_call("lights_on", room="kitchen"))
+    options = GenerateOptions(max_tokens=200)
+    tools = [LIGHTS, LOCK]
+    assert _with_named_calls(backend, messages, tools, options, None, request, first) is first
