@@ -820,7 +820,9 @@ def respond_stream(
             completion = _with_named_calls(
                 backend, messages, tools, options, cancel, request, completion, lookups
             )
-            completion = _by_parts(backend, messages, tools, options, cancel, request, completion)
+            completion = _by_parts(
+                backend, messages, tools, options, cancel, request, completion, lookups
+            )
             listed = with_list_items(completion.tool_calls, tools, request)
             if len(listed) != len(completion.tool_calls):
                 completion = dataclasses.replace(completion, tool_calls=tuple(listed))
@@ -940,6 +942,7 @@ def _by_parts(
     cancel: CancelToken | None,
     request: str,
     completion: Completion,
+    lookups: Collection[str] | None = None,
 ) -> Completion:
     """The calls of a request of several tasks, each task answered on its own
     (:mod:`app.request_parts`), where that makes as many calls as answering it whole and
@@ -958,7 +961,10 @@ def _by_parts(
     calls: list[ToolCall] = []
     for part in parts:
         asked = [*messages[:-1], {**messages[-1], "content": part}]
-        answer = respond(backend, asked, tools, options=options, cancel=cancel)
+        events = respond_stream(
+            backend, asked, tools, options=options, cancel=cancel, lookups=lookups
+        )
+        answer = next(e for e in events if isinstance(e, Completion))
         for call in answer.tool_calls:
             tool = by_name[call.name]
             offers = _offered_values(tool)
