@@ -18,8 +18,7 @@ import re
 _SENTENCE = re.compile(r"(?<=[.?!])\s+(?=\S)|\n+")
 _VALUE = re.compile(r"\d|'[^']+'|\"[^\"]+\"|(?<=\S\s)[A-Z][a-z]")
 _POINTS_BACK = re.compile(
-    r"\b(?:this|these|those|it|its|them|they|their|the same|same|both|each|above|"
-    r"previous|result|results|here)\b",
+    r"\b(?:this|these|those|it|them|the same|same|both|above|previous|result|results|here)\b",
     re.IGNORECASE,
 )
 _SEQUENCE = re.compile(r"\b(?:after|before|besides|apart from|other than) that\b", re.IGNORECASE)

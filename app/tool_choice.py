@@ -972,8 +972,10 @@ def _by_parts(
                 calls.append(call)
     planner = _CallPlanner.for_request(request, completion.tool_calls, tools)
     whole = planner.missing(_calls_json(completion.tool_calls))
-    if len(calls) != len(completion.tool_calls) or planner.missing(_calls_json(calls)) > whole:
+    if not calls or len(calls) > len(completion.tool_calls):
         return completion  # a part answered with more calls may have answered another's too
+    if planner.missing(_calls_json(calls)) > whole:
+        return completion
     return dataclasses.replace(completion, tool_calls=tuple(calls))
 
 
