@@ -27,7 +27,7 @@ import itertools
 import re
 from collections.abc import Sequence
 
-from app.call_values import typed_arguments, with_arguments
+from app.call_values import leaf_values, typed_arguments, with_arguments
 from app.enumerations import list_siblings
 from backends.generation import ToolCall
 from backends.schema import ToolSpec
@@ -67,30 +67,25 @@ def _repeats(
         if not items:
             continue
         others = [v for k, v in call.arguments.items() if k != name]
-        if any(_same(o, item) or _within(o, item) for o in others for item in items):
+        if any(_matches(o, item) for o in others for item in items):
             return []  # the list gives this call more than one of its values
-        typed = [_typed(item, schema) for item in items]
-        lists[name] = [value, *(item for item in typed if item is not None)]
-        unused = [
-            _typed(item, schema)
-            for item in items
-            if not any(_uses(c, call.name, name, item) for c in written)
-        ]
-        unused = [item for item in unused if item is not None]
+        typed = [t for t in (_typed(item, schema) for item in items) if t is not None]
+        lists[name] = [value, *typed]
+        unused = [t for t in typed if not any(_uses(c, call.name, name, t) for c in written)]
         if unused:
             missing[name] = unused
-    if len(lists) >= 2 and not any(w in request.lower() for w in _RESPECTIVELY):
+    paired = any(w in request.lower() for w in _RESPECTIVELY)
+    if len(lists) >= 2 and not paired:
         return _combinations(call, tool, lists, written)
     if not missing:
         return []
     if len(missing) == 1:
         ((name, items),) = missing.items()
         rows = [{name: item} for item in items]
-    else:
-        counts = {len(items) for items in missing.values()}
-        if len(counts) != 1 or not any(w in request.lower() for w in _RESPECTIVELY):
-            return []  # several lists: which items go together is not plain
+    elif len({len(items) for items in missing.values()}) == 1:  # paired by "respectively"
         rows = [dict(zip(missing, row, strict=True)) for row in zip(*missing.values(), strict=True)]
+    else:
+        return []  # lists of different lengths: which items go together is not plain
     repeats = []
     for row in rows:
         repeat = with_arguments(call, tool, {**call.arguments, **row})
@@ -111,11 +106,7 @@ def _combinations(
     for row in itertools.product(*lists.values()):
         values = dict(zip(lists, row, strict=True))
         done = any(
-            c.name == call.name
-            and all(
-                _same(c.arguments.get(k), v) or _within(c.arguments.get(k), v)
-                for k, v in values.items()
-            )
+            c.name == call.name and all(_matches(c.arguments.get(k), v) for k, v in values.items())
             for c in [*written, *repeats]
         )
         if done:
@@ -135,8 +126,13 @@ def _uses(call: ToolCall, tool: str, name: str, item: str | int | float) -> bool
     if not isinstance(item, str):
         if call.name != tool and _same(call.arguments.get(name), item):
             return False  # another tool took the same list in this argument ("these years")
-        return any(_same(v, item) for v in _leaves(call.arguments))
+        return any(_same(v, item) for v in leaf_values(call.arguments).values())
     return call.name == tool and _within(call.arguments.get(name), item)
+
+
+def _matches(value: object, item: str | int | float) -> bool:
+    """Whether a call's value is the list item or a text holding it, or held by it."""
+    return _same(value, item) or _within(value, item)
 
 
 def _within(value: object, item: str | int | float) -> bool:
@@ -179,15 +175,6 @@ def _like(value: str | int | float, item: str | float, quoted: bool) -> str | fl
     if not item or len(item.split()) > len(value.split()) + _EXTRA_WORDS:
         return None
     return item
-
-
-def _leaves(value: object) -> list[object]:
-    """The scalar values in an arguments object, in lists and nested objects too."""
-    if isinstance(value, dict):
-        return [leaf for item in value.values() for leaf in _leaves(item)]
-    if isinstance(value, list):
-        return [leaf for item in value for leaf in _leaves(item)]
-    return [value]
 
 
 def _same(value: object, item: str | int | float) -> bool:

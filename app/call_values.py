@@ -43,6 +43,21 @@ def typed_arguments(
             yield name, value, schema
 
 
+def leaf_values(value: object, path: str = "") -> dict[str, object]:
+    """Leaf values of an arguments object by path (``{"a": {"b": 1}}`` -> ``{"a.b": 1}``)."""
+    if isinstance(value, dict):
+        out: dict[str, object] = {}
+        for key, item in value.items():
+            out.update(leaf_values(item, f"{path}.{key}" if path else str(key)))
+        return out
+    if isinstance(value, list):
+        out = {}
+        for index, item in enumerate(value):
+            out.update(leaf_values(item, f"{path}[{index}]"))
+        return out
+    return {path: value}
+
+
 # A phrase in quote marks, not an apostrophe ("don't ... what's" quotes nothing).
 _QUOTE_MARKED = re.compile(r"(?<!\w)'([^']+)'(?!\w)|\"([^\"]+)\"")
 _SENTENCE_AROUND = 3  # words around the phrase that make a value a copied sentence

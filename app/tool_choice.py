@@ -31,6 +31,7 @@ import snowballstemmer
 
 from app.call_lists import with_list_items
 from app.call_values import (
+    leaf_values,
     typed_arguments,
     with_arguments,
     with_named_numbers,
@@ -118,21 +119,6 @@ def request_mentions_tool(request: str, tool: ToolSpec) -> bool:
     return _share_a_topic(asked, _topic_stems(tool_words(tool)))
 
 
-def _scalars(value: object, path: str = "") -> dict[str, object]:
-    """Leaf values of an arguments object by path (``{"a": {"b": 1}}`` -> ``{"a.b": 1}``)."""
-    if isinstance(value, dict):
-        out: dict[str, object] = {}
-        for key, item in value.items():
-            out.update(_scalars(item, f"{path}.{key}" if path else str(key)))
-        return out
-    if isinstance(value, list):
-        out = {}
-        for index, item in enumerate(value):
-            out.update(_scalars(item, f"{path}[{index}]"))
-        return out
-    return {path: value}
-
-
 def value_in_request(value: object, request: str) -> bool:
     """Whether a call's value can be read from the request (numbers and words, not booleans).
 
@@ -185,7 +171,7 @@ def trim_calls(
     used: list[object] = []  # every value of the calls kept so far
     placed: set[tuple[str, str, str]] = set()  # (tool, argument, value) of the calls kept
     for call in calls:
-        values = _scalars(call.arguments)
+        values = leaf_values(call.arguments)
         first_of_named = call.name in named and all(c.name != call.name for c in kept)
         again = any(c.name == call.name for c in kept)
         if kept and first_of_named and _given(values, request, offered.get(call.name, {})):
@@ -200,7 +186,7 @@ def trim_calls(
             ]
             if not novel:
                 break  # a repeat, or a call about nothing the earlier calls did not cover
-            earlier = [_scalars(c.arguments) for c in kept if c.name == call.name]
+            earlier = [leaf_values(c.arguments) for c in kept if c.name == call.name]
             if earlier:
                 new = {k: v for k, v in values.items() if earlier[-1].get(k) != v}
                 if not _given(new, request, offered.get(call.name, {})):
@@ -488,7 +474,7 @@ class _CallPlanner:
         (:func:`named_tools`)."""
         numbers, words = request_values(request)
         phrases = request_phrases(request)
-        used = [v for c in calls for v in _scalars(c.arguments).values() if isinstance(v, str)]
+        used = [v for c in calls for v in leaf_values(c.arguments).values() if isinstance(v, str)]
         for sibling in enumeration_siblings(request, used):
             words |= content_words(sibling)
             phrases.append(sibling)
@@ -924,7 +910,7 @@ def _with_named_calls(
             if c.name == name and not invents_numbers(c, by_name[name], context)
         ]
         for call in _as_given(written, by_name, context):
-            if _given(_scalars(call.arguments), request, offers):
+            if _given(leaf_values(call.arguments), request, offers):
                 calls.append(call)
     if len(calls) == len(completion.tool_calls):
         return completion
@@ -968,7 +954,7 @@ def _by_parts(
         for call in answer.tool_calls:
             tool = by_name[call.name]
             offers = _offered_values(tool)
-            if call not in calls and _given(_scalars(call.arguments), request, offers):
+            if call not in calls and _given(leaf_values(call.arguments), request, offers):
                 calls.append(call)
     planner = _CallPlanner.for_request(request, completion.tool_calls, tools)
     whole = planner.missing(_calls_json(completion.tool_calls))
