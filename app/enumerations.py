@@ -178,16 +178,18 @@ def list_siblings(request: str, value: str | int | float) -> list[str | float]:
 
 
 def _sentences(request: str) -> list[str]:
+    """The request's sentences: a list never runs across a sentence end."""
     return [s for s in _SENTENCE_END.split(request) if s.strip()]
 
 
 def _run(parts: list[str], kind: str, *, head: bool, link: Sequence[str] = ()) -> list[str | float]:
     """The list items at the start (``head``) or end of each of ``parts``, up to the first
     part that holds none: numbers, names (capitalised words) or lower-case words, as
-    ``kind`` says. An item with more of the sentence after it is the list's last, and no
-    item at all where what follows holds names or numbers of its own ("NASDAQ and Microsoft
-    Corporation listed on NYSE" joins two clauses, not two exchanges), or the ``link`` word
-    that comes before the value ("the medium to oil, and the dominant color to red")."""
+    ``kind`` says. An item with more of the sentence after it is the list's last; there is
+    none at all where that rest opens a second clause: it repeats the ``link`` word the value
+    came after ("NASDAQ and Microsoft listed on NYSE" joins two clauses, not two exchanges;
+    "the medium to oil, and the dominant color to red"), or, after a lower-case word, holds
+    names or numbers of its own."""
     items: list[str | float] = []
     for part in parts:
         if _PLACEHOLDER in part:
