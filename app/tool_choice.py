@@ -931,14 +931,16 @@ def _by_parts(
     lookups: Collection[str] | None = None,
 ) -> Completion:
     """The calls of a request of several tasks, each task answered on its own
-    (:mod:`app.request_parts`), where that makes as many calls as answering it whole and
+    (:mod:`app.request_parts`), where that makes no more calls than answering it whole and
     uses at least as many of the request's values.
 
     Measured on BFCL parallel_multiple: answered whole, "a condo in San Francisco ... After
     that, a villa in Los Angeles" gave the find-properties call Los Angeles and the
     valuation call the condo; answered part by part, each call had its own values. Parts
     that come back with more calls than the whole answer (a part answered twice, once for
-    a task of another part) are not taken.
+    a task of another part) are not taken; fewer calls covering as many values drop a
+    call that used nothing of its own ("primes between 50 and 150. Then the fibonacci
+    series up to 150" had gained a ``count_items`` call of the two numbers).
     """
     parts = request_parts(request)
     if len(parts) < 2 or len(completion.tool_calls) < 2 or messages[-1].get("role") != "user":
