@@ -800,15 +800,9 @@ def respond_stream(
         if len(kept) != len(completion.tool_calls):
             completion = dataclasses.replace(completion, tool_calls=tuple(kept))
         if options.more_calls is None and options.allow_calls:
-            completion = _with_missing_calls(
-                backend, messages, tools, options, cancel, request, completion, lookups
-            )
-            completion = _with_named_calls(
-                backend, messages, tools, options, cancel, request, completion, lookups
-            )
-            completion = _by_parts(
-                backend, messages, tools, options, cancel, request, completion, lookups
-            )
+            turn = _Turn(backend, messages, tools, options, cancel, request, lookups)
+            for step in (_with_missing_calls, _with_named_calls, _by_parts):
+                completion = step(turn, completion)
             listed = with_list_items(completion.tool_calls, tools, request)
             if len(listed) != len(completion.tool_calls):
                 completion = dataclasses.replace(completion, tool_calls=tuple(listed))
@@ -824,16 +818,25 @@ def respond_stream(
     yield from backend.stream(messages, tools, options=text_only, cancel=cancel)
 
 
-def _with_missing_calls(
-    backend: Backend,
-    messages: Sequence[Message],
-    tools: Sequence[ToolSpec],
-    options: GenerateOptions,
-    cancel: CancelToken | None,
-    request: str,
-    completion: Completion,
-    lookups: Collection[str] | None = None,
-) -> Completion:
+@dataclasses.dataclass(frozen=True)
+class _Turn:
+    """The request a pass after the first answer asks again, and how (each pass below
+    takes it with the answer so far and returns the answer it leaves)."""
+
+    backend: Backend
+    messages: Sequence[Message]
+    tools: Sequence[ToolSpec]
+    options: GenerateOptions
+    cancel: CancelToken | None
+    request: str
+    lookups: Collection[str] | None = None
+
+    def ask(self, options: GenerateOptions) -> Completion:
+        """The model's answer to the same messages with other ``options``."""
+        return self.backend.generate(self.messages, self.tools, options=options, cancel=self.cancel)
+
+
+def _with_missing_calls(turn: _Turn, completion: Completion) -> Completion:
     """The answer again, as a list of calls, when the first left request values unused.
 
     Measured on the bundled model (BFCL, first 40): asked for several calls it writes one
@@ -844,21 +847,23 @@ def _with_missing_calls(
     pushing while values remain (the cached prompt makes this second pass cheap). The second
     answer replaces the first only when it uses more of the request's values.
     """
-    planner = _CallPlanner.for_request(request, completion.tool_calls, tools, lookups)
+    planner = _CallPlanner.for_request(
+        turn.request, completion.tool_calls, turn.tools, turn.lookups
+    )
     missing = planner.missing(_calls_json(completion.tool_calls))
     if not missing:
         return completion
-    planned = dataclasses.replace(options, more_calls=planner)
+    planned = dataclasses.replace(turn.options, more_calls=planner)
     try:
-        again = backend.generate(messages, tools, options=planned, cancel=cancel)
+        again = turn.ask(planned)
     except GenerationIncomplete:
         return completion  # the list ran past the budget: the first answer stands
-    by_name = {tool.name: tool for tool in tools}
-    context = _conversation_text(messages)
+    by_name = {tool.name: tool for tool in turn.tools}
+    context = _conversation_text(turn.messages)
     written = _as_given(again.tool_calls, by_name, context)
     # The tools of the first answer were asked for too, whichever the list writes first.
     asked = [*planner.tools, *(c.name for c in completion.tool_calls)]
-    calls = trim_calls(written, request, tools, asked)
+    calls = trim_calls(written, turn.request, turn.tools, asked)
     if len(calls) <= len(completion.tool_calls):
         return completion
     covered = planner.missing(_calls_json(calls))
@@ -867,16 +872,7 @@ def _with_missing_calls(
     return dataclasses.replace(again, tool_calls=tuple(calls))
 
 
-def _with_named_calls(
-    backend: Backend,
-    messages: Sequence[Message],
-    tools: Sequence[ToolSpec],
-    options: GenerateOptions,
-    cancel: CancelToken | None,
-    request: str,
-    completion: Completion,
-    lookups: Collection[str] | None = None,
-) -> Completion:
+def _with_named_calls(turn: _Turn, completion: Completion) -> Completion:
     """The calls, plus one to each tool the request names that no call has used.
 
     Measured on BFCL parallel_multiple (first 100, reports of 2026-12-04): after both passes,
@@ -888,19 +884,19 @@ def _with_named_calls(
     when its values come from the request or from the tool's own choices.
     """
     called = {c.name for c in completion.tool_calls}
-    named = named_tools(request, tools, called, lookups)[:_NAMED_CALLS]
+    named = named_tools(turn.request, turn.tools, called, turn.lookups)[:_NAMED_CALLS]
     if not named:
         return completion
-    by_name = {tool.name: tool for tool in tools}
-    shown = {tool.name: tool for tool in options.constrain_to or tools}
-    context = _conversation_text(messages)
+    by_name = {tool.name: tool for tool in turn.tools}
+    shown = {tool.name: tool for tool in turn.options.constrain_to or turn.tools}
+    context = _conversation_text(turn.messages)
     calls = list(completion.tool_calls)
     for name in named:
         forced = dataclasses.replace(
-            options, allow_text=False, constrain_to=(shown.get(name, by_name[name]),)
+            turn.options, allow_text=False, constrain_to=(shown.get(name, by_name[name]),)
         )
         try:
-            answer = backend.generate(messages, tools, options=forced, cancel=cancel)
+            answer = turn.ask(forced)
         except GenerationIncomplete:
             continue
         offers = _offered_values(by_name[name])
@@ -910,7 +906,7 @@ def _with_named_calls(
             if c.name == name and not invents_numbers(c, by_name[name], context)
         ]
         for call in _as_given(written, by_name, context):
-            if _given(leaf_values(call.arguments), request, offers):
+            if _given(leaf_values(call.arguments), turn.request, offers):
                 calls.append(call)
     if len(calls) == len(completion.tool_calls):
         return completion
@@ -920,16 +916,7 @@ def _with_named_calls(
 _NAMED_CALLS = 2  # tools asked for one by one, at most
 
 
-def _by_parts(
-    backend: Backend,
-    messages: Sequence[Message],
-    tools: Sequence[ToolSpec],
-    options: GenerateOptions,
-    cancel: CancelToken | None,
-    request: str,
-    completion: Completion,
-    lookups: Collection[str] | None = None,
-) -> Completion:
+def _by_parts(turn: _Turn, completion: Completion) -> Completion:
     """The calls of a request of several tasks, each task answered on its own
     (:mod:`app.request_parts`), where that makes no more calls than answering it whole and
     uses at least as many of the request's values.
@@ -942,23 +929,28 @@ def _by_parts(
     call that used nothing of its own ("primes between 50 and 150. Then the fibonacci
     series up to 150" had gained a ``count_items`` call of the two numbers).
     """
-    parts = request_parts(request)
-    if len(parts) < 2 or len(completion.tool_calls) < 2 or messages[-1].get("role") != "user":
+    parts = request_parts(turn.request)
+    if len(parts) < 2 or len(completion.tool_calls) < 2 or turn.messages[-1].get("role") != "user":
         return completion
-    by_name = {tool.name: tool for tool in tools}
+    by_name = {tool.name: tool for tool in turn.tools}
     calls: list[ToolCall] = []
     for part in parts:
-        asked = [*messages[:-1], {**messages[-1], "content": part}]
+        asked = [*turn.messages[:-1], {**turn.messages[-1], "content": part}]
         events = respond_stream(
-            backend, asked, tools, options=options, cancel=cancel, lookups=lookups
+            turn.backend,
+            asked,
+            turn.tools,
+            options=turn.options,
+            cancel=turn.cancel,
+            lookups=turn.lookups,
         )
         answer = next(e for e in events if isinstance(e, Completion))
         for call in answer.tool_calls:
             tool = by_name[call.name]
             offers = _offered_values(tool)
-            if call not in calls and _given(leaf_values(call.arguments), request, offers):
+            if call not in calls and _given(leaf_values(call.arguments), turn.request, offers):
                 calls.append(call)
-    planner = _CallPlanner.for_request(request, completion.tool_calls, tools)
+    planner = _CallPlanner.for_request(turn.request, completion.tool_calls, turn.tools)
     whole = planner.missing(_calls_json(completion.tool_calls))
     if not calls or len(calls) > len(completion.tool_calls):
         return completion  # a part answered with more calls may have answered another's too

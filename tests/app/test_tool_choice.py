@@ -9,6 +9,7 @@ import pytest
 
 from app.tool_choice import (
     _CallPlanner,
+    _Turn,
     _with_named_calls,
     call_planner,
     content_words,
@@ -695,7 +696,7 @@ def test_a_named_tool_no_call_used_is_asked_for_by_itself(backend: LlamaCppBacke
     first = _answered(_call("lights_on", room="kitchen"))
     options = GenerateOptions(max_tokens=200)
     tools = [LIGHTS, LOCK, NOTE]
-    answer = _with_named_calls(backend, messages, tools, options, None, request, first)
+    answer = _with_named_calls(_Turn(backend, messages, tools, options, None, request), first)
     assert [c.name for c in answer.tool_calls] == ["lights_on", "lock_door"]
     assert answer.tool_calls[1].arguments["door"] in ("front", "back")
 
@@ -708,7 +709,8 @@ def test_a_named_call_with_values_nobody_gave_is_not_added(backend: LlamaCppBack
     first = _answered(_call("lights_on", room="kitchen"))
     assert named_tools(request, [LIGHTS, NOTE], {"lights_on"}) == ["write_note"]
     options = GenerateOptions(max_tokens=200)
-    answer = _with_named_calls(backend, messages, [LIGHTS, NOTE], options, None, request, first)
+    turn = _Turn(backend, messages, [LIGHTS, NOTE], options, None, request)
+    answer = _with_named_calls(turn, first)
     assert answer == first
 
 
@@ -718,4 +720,5 @@ def test_no_pass_where_every_named_tool_has_its_call(backend: LlamaCppBackend) -
     first = _answered(_call("lights_on", room="kitchen"))
     options = GenerateOptions(max_tokens=200)
     tools = [LIGHTS, LOCK]
-    assert _with_named_calls(backend, messages, tools, options, None, request, first) is first
+    turn = _Turn(backend, messages, tools, options, None, request)
+    assert _with_named_calls(turn, first) is first
