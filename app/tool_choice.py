@@ -22,6 +22,7 @@ right call costs the user more than asking about a wrong one, which approval sho
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import json
 import re
@@ -835,6 +836,22 @@ class _Turn:
         """The model's answer to the same messages with other ``options``."""
         return self.backend.generate(self.messages, self.tools, options=options, cancel=self.cancel)
 
+    @functools.cached_property
+    def by_name(self) -> dict[str, ToolSpec]:
+        """The offered tools by name."""
+        return {tool.name: tool for tool in self.tools}
+
+    @functools.cached_property
+    def context(self) -> str:
+        """What the user and the tools have said (:func:`_conversation_text`)."""
+        return _conversation_text(self.messages)
+
+
+def _from_request(call: ToolCall, tool: ToolSpec, request: str) -> bool:
+    """Whether every value of a call a later pass wrote comes from the request or from the
+    tool's own choices (its enum, default or description)."""
+    return _given(leaf_values(call.arguments), request, _offered_values(tool))
+
 
 def _with_missing_calls(turn: _Turn, completion: Completion) -> Completion:
     """The answer again, as a list of calls, when the first left request values unused.
@@ -858,9 +875,7 @@ def _with_missing_calls(turn: _Turn, completion: Completion) -> Completion:
         again = turn.ask(planned)
     except GenerationIncomplete:
         return completion  # the list ran past the budget: the first answer stands
-    by_name = {tool.name: tool for tool in turn.tools}
-    context = _conversation_text(turn.messages)
-    written = _as_given(again.tool_calls, by_name, context)
+    written = _as_given(again.tool_calls, turn.by_name, turn.context)
     # The tools of the first answer were asked for too, whichever the list writes first.
     asked = [*planner.tools, *(c.name for c in completion.tool_calls)]
     calls = trim_calls(written, turn.request, turn.tools, asked)
@@ -887,9 +902,8 @@ def _with_named_calls(turn: _Turn, completion: Completion) -> Completion:
     named = named_tools(turn.request, turn.tools, called, turn.lookups)[:_NAMED_CALLS]
     if not named:
         return completion
-    by_name = {tool.name: tool for tool in turn.tools}
+    by_name = turn.by_name
     shown = {tool.name: tool for tool in turn.options.constrain_to or turn.tools}
-    context = _conversation_text(turn.messages)
     calls = list(completion.tool_calls)
     for name in named:
         forced = dataclasses.replace(
@@ -899,14 +913,14 @@ def _with_named_calls(turn: _Turn, completion: Completion) -> Completion:
             answer = turn.ask(forced)
         except GenerationIncomplete:
             continue
-        offers = _offered_values(by_name[name])
+        tool = by_name[name]
         written = [
             c
             for c in answer.tool_calls[:1]
-            if c.name == name and not invents_numbers(c, by_name[name], context)
+            if c.name == name and not invents_numbers(c, tool, turn.context)
         ]
-        for call in _as_given(written, by_name, context):
-            if _given(leaf_values(call.arguments), turn.request, offers):
+        for call in _as_given(written, by_name, turn.context):
+            if _from_request(call, tool, turn.request):
                 calls.append(call)
     if len(calls) == len(completion.tool_calls):
         return completion
@@ -932,7 +946,6 @@ def _by_parts(turn: _Turn, completion: Completion) -> Completion:
     parts = request_parts(turn.request)
     if len(parts) < 2 or len(completion.tool_calls) < 2 or turn.messages[-1].get("role") != "user":
         return completion
-    by_name = {tool.name: tool for tool in turn.tools}
     calls: list[ToolCall] = []
     for part in parts:
         asked = [*turn.messages[:-1], {**turn.messages[-1], "content": part}]
@@ -946,15 +959,13 @@ def _by_parts(turn: _Turn, completion: Completion) -> Completion:
         )
         answer = next(e for e in events if isinstance(e, Completion))
         for call in answer.tool_calls:
-            tool = by_name[call.name]
-            offers = _offered_values(tool)
-            if call not in calls and _given(leaf_values(call.arguments), turn.request, offers):
+            tool = turn.by_name[call.name]
+            if call not in calls and _from_request(call, tool, turn.request):
                 calls.append(call)
-    planner = _CallPlanner.for_request(turn.request, completion.tool_calls, turn.tools)
-    whole = planner.missing(_calls_json(completion.tool_calls))
     if not calls or len(calls) > len(completion.tool_calls):
         return completion  # a part answered with more calls may have answered another's too
-    if planner.missing(_calls_json(calls)) > whole:
+    planner = _CallPlanner.for_request(turn.request, completion.tool_calls, turn.tools)
+    if planner.missing(_calls_json(calls)) > planner.missing(_calls_json(completion.tool_calls)):
         return completion
     return dataclasses.replace(completion, tool_calls=tuple(calls))
 
