@@ -13,6 +13,7 @@ evaluated stays, and the system-and-tools prefix is persisted per (model, prefix
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import warnings
@@ -53,6 +54,50 @@ def _import_llama_cpp() -> Any:
     return llama_cpp
 
 
+_CPUINFO = Path("/proc/cpuinfo")
+
+
+def cpu_has_amx(cpuinfo: Path = _CPUINFO) -> bool:
+    """Whether the processor reports Intel AMX tiles (Sapphire Rapids and later), read from
+    Linux's ``/proc/cpuinfo``; ``False`` where that cannot be read (macOS, Windows)."""
+    try:
+        text = cpuinfo.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return any(
+        "amx_tile" in line.split(":", 1)[1].split()
+        for line in text.splitlines()
+        if line.startswith("flags") and ":" in line
+    )
+
+
+@contextlib.contextmanager
+def _without_extra_buffers(llama_cpp: Any) -> Iterator[None]:
+    """Load models with llama.cpp's extra weight buffers (AMX, repacking) switched off.
+
+    Why: on a processor with AMX, llama.cpp repacks the weights into its AMX buffer, and its
+    AMX matrix product crashes the process (a general-protection fault on ``ldtilecfg``, seen
+    here with the bundled Q4_K_M model on a Sapphire Rapids VM; upstream llama.cpp issue 20824:
+    the tile config on the stack is optimised away and worker threads lack the tile
+    permission). ``Llama()`` has no argument for ``use_extra_bufts``, and it builds the model's
+    parameters from ``llama_model_default_params`` at load, so that function is wrapped for
+    the length of the load.
+    """
+    low = llama_cpp.llama_cpp
+    default = low.llama_model_default_params
+
+    def params() -> Any:
+        value = default()
+        value.use_extra_bufts = False
+        return value
+
+    low.llama_model_default_params = params
+    try:
+        yield
+    finally:
+        low.llama_model_default_params = default
+
+
 def default_threads() -> int:
     """Threads for decoding: the physical cores, at most 4 (more rarely helps a 0.5B model)."""
     return max(1, min(4, os.cpu_count() or 1))
@@ -66,12 +111,15 @@ class LlamaSettings:
         n_ctx: context window in tokens (prompt plus answer).
         n_threads: decoding threads; with other load on a 2-core machine 1 can beat 2.
         n_batch: prompt tokens evaluated per batch.
+        extra_buffers: llama.cpp's AMX and repacked weight buffers; ``None`` uses them except
+            on a processor with AMX, where llama.cpp's AMX code crashes.
         cache_dir: where prompt-prefix KV states persist across restarts (``None``: memory only).
     """
 
     n_ctx: int = 4096
     n_threads: int | None = None
     n_batch: int = 256
+    extra_buffers: bool | None = None
     cache_dir: Path | None = None
 
 
@@ -104,17 +152,22 @@ class LlamaCppBackend(LocalBackend):
         threads = self.settings.n_threads or default_threads()
         # A context longer than the model was trained for only produces garbage past that point.
         self.n_ctx = min(self.settings.n_ctx, trained or self.settings.n_ctx)
+        extra = self.settings.extra_buffers
+        if extra is None:
+            extra = not cpu_has_amx()
+        guard = contextlib.nullcontext() if extra else _without_extra_buffers(llama_cpp)
         try:
-            llm = llama_cpp.Llama(
-                model_path=str(model_path),
-                n_ctx=self.n_ctx,
-                n_batch=self.settings.n_batch,
-                n_ubatch=self.settings.n_batch,
-                n_threads=threads,
-                n_threads_batch=threads,
-                logits_all=False,
-                verbose=False,
-            )
+            with guard:
+                llm = llama_cpp.Llama(
+                    model_path=str(model_path),
+                    n_ctx=self.n_ctx,
+                    n_batch=self.settings.n_batch,
+                    n_ubatch=self.settings.n_batch,
+                    n_threads=threads,
+                    n_threads_batch=threads,
+                    logits_all=False,
+                    verbose=False,
+                )
         except (ValueError, RuntimeError) as exc:
             raise ModelFileError(f"llama.cpp could not load {model_path}: {exc}") from exc
         self.close()
