@@ -62,8 +62,12 @@ def _repeats(
         if isinstance(value, str) and _PIECE_AFTER.search(_after(request, value)):
             continue  # "Paris, France and New York, USA" for "Paris": its items are not plain
         quoted = isinstance(value, str) and _is_quoted(request, value)
-        siblings = list_siblings(request, value)
-        items = [i for i in (_like(value, item, quoted) for item in siblings) if i]
+        choices = schema.get("enum")
+        if isinstance(value, str) and isinstance(choices, list):
+            items = _choice_items(request, value, [c for c in choices if isinstance(c, str)])
+        else:
+            siblings = list_siblings(request, value)
+            items = [i for i in (_like(value, item, quoted) for item in siblings) if i]
         if not items:
             continue
         others = [v for k, v in call.arguments.items() if k != name]
@@ -71,7 +75,11 @@ def _repeats(
             return []  # the list gives this call more than one of its values
         typed = [t for t in (_typed(item, schema) for item in items) if t is not None]
         lists[name] = [value, *typed]
-        unused = [t for t in typed if not any(_uses(c, call.name, name, t) for c in written)]
+        unused = [
+            t
+            for t in typed
+            if not any(_uses(c, call.name, name, t, schema.get("default")) for c in written)
+        ]
         if unused:
             missing[name] = unused
     paired = any(w in request.lower() for w in _RESPECTIVELY)
@@ -101,12 +109,16 @@ def _combinations(
     written: Sequence[ToolCall],
 ) -> list[ToolCall]:
     """A copy of ``call`` for every combination of the items of two or more lists that no
-    call has yet ("the Lakers and the Bulls in 2018 and 2020" asks four)."""
+    call has yet ("the Lakers and the Bulls in 2018 and 2020" asks four); a call that
+    leaves an argument out has its default there."""
+    properties = tool.parameters.get("properties") or {}
+    defaults = {k: (properties.get(k) or {}).get("default") for k in lists}
     repeats = []
     for row in itertools.product(*lists.values()):
         values = dict(zip(lists, row, strict=True))
         done = any(
-            c.name == call.name and all(_matches(c.arguments.get(k), v) for k, v in values.items())
+            c.name == call.name
+            and all(_matches(c.arguments.get(k, defaults[k]), v) for k, v in values.items())
             for c in [*written, *repeats]
         )
         if done:
@@ -117,17 +129,52 @@ def _combinations(
     return repeats
 
 
-def _uses(call: ToolCall, tool: str, name: str, item: str | int | float) -> bool:
+def _choice_items(request: str, value: str, choices: list[str]) -> list[str]:
+    """The other choices of an ``enum`` the user listed beside ``value``.
+
+    "the status and scheduled trial date" with ``details`` one of ``status`` and
+    ``trial_date``: ``["trial_date"]``. A choice is found as the user writes it, its
+    underscores read as spaces, and a list item names the one choice whose words it holds
+    ("scheduled trial date" holds "trial date"); an item that names no choice, or two, is
+    no value of the parameter, and the list gives nothing.
+    """
+    words = {c: _choice_words(c) for c in choices}
+    items: list[str] = []
+    spaced = value.replace("_", " ")
+    for written in dict.fromkeys((value, spaced, f"'{value}'", f'"{value}"')):
+        for sibling in list_siblings(request, written, choices=True):
+            if not isinstance(sibling, str):
+                return []
+            held = set(_choice_words(sibling.strip("'\"")))
+            named = [c for c, w in words.items() if w and set(w) <= held]
+            if len(named) != 1:
+                return []
+            if named[0] != value:
+                items.append(named[0])
+        if items:
+            break
+    return list(dict.fromkeys(items))
+
+
+def _choice_words(text: str) -> list[str]:
+    """The words of a choice or a list item, without case ("trial_date": trial, date)."""
+    return [w for w in re.split(r"[\s_\-]+", text.casefold()) if w]
+
+
+def _uses(
+    call: ToolCall, tool: str, name: str, item: str | int | float, default: object = None
+) -> bool:
     """Whether ``call`` has used the list item already: a number anywhere ("the multiples of
     3 and 5", then "the first 5 primes") but in another tool's argument of the same name
     ("life expectancy in 1900 and 1950, and the GDP in these years": the GDP calls take the
     same list), a text in the same tool's argument, or within it ("Taylor Swift" in "the
-    artists Taylor Swift")."""
+    artists Taylor Swift"). A call that leaves the argument out has used its ``default``
+    ("pending and active mandates": a call without a status asks for the active ones)."""
     if not isinstance(item, str):
         if call.name != tool and _same(call.arguments.get(name), item):
             return False  # another tool took the same list in this argument ("these years")
         return any(_same(v, item) for v in leaf_values(call.arguments).values())
-    return call.name == tool and _within(call.arguments.get(name), item)
+    return call.name == tool and _within(call.arguments.get(name, default), item)
 
 
 def _matches(value: object, item: str | int | float) -> bool:

@@ -121,7 +121,9 @@ _BARE = re.compile(r"^(?:a|an|the)\s+", re.IGNORECASE)
 _PLACEHOLDER = "\x00"  # stands for the value while the sentence is split at its commas
 
 
-def list_siblings(request: str, value: str | int | float) -> list[str | float]:
+def list_siblings(
+    request: str, value: str | int | float, *, choices: bool = False
+) -> list[str | float]:
     """The other items of the "and" lists of ``request`` that ``value`` is an item of.
 
     "for 1, 5 and 10 years" and ``5``: ``[1.0, 10.0]``; "in San Francisco, California, and
@@ -130,6 +132,10 @@ def list_siblings(request: str, value: str | int | float) -> list[str | float]:
     list that does not divide that way gives nothing). Numbers are read as numbers (a list
     item is a number, with at most a unit after it: "30 years"); text items are the short
     phrases :func:`enumeration_siblings` reads. Empty where the value is in no list.
+
+    With ``choices`` the caller keeps only items that name one of a parameter's choices, so
+    a lower-case item may have names or numbers after it ("the status and scheduled trial
+    date for case XY1234": without it that rest reads as a second clause).
     """
     number = isinstance(value, int | float) and not isinstance(value, bool)
     if number:
@@ -160,7 +166,11 @@ def list_siblings(request: str, value: str | int | float) -> list[str | float]:
                 ends = ends or bool(re.search(f"{_PLACEHOLDER}\\s+\\S+$", part))
             kind = "number" if number else "name" if names else "word"
             link = part[: part.rfind(_PLACEHOLDER)].split()[-1:]  # "to" of "the medium to oil"
-            after = _run(parts[index + 1 :], kind, head=True, link=link) if ends else []
+            after = (
+                _run(parts[index + 1 :], kind, head=True, link=link, choices=choices)
+                if ends
+                else []
+            )
             before = []
             if bare.startswith(_PLACEHOLDER):
                 before = _run(list(reversed(parts[:index])), kind, head=False)
@@ -182,7 +192,14 @@ def _sentences(request: str) -> list[str]:
     return [s for s in _SENTENCE_END.split(request) if s.strip()]
 
 
-def _run(parts: list[str], kind: str, *, head: bool, link: Sequence[str] = ()) -> list[str | float]:
+def _run(
+    parts: list[str],
+    kind: str,
+    *,
+    head: bool,
+    link: Sequence[str] = (),
+    choices: bool = False,
+) -> list[str | float]:
     """The list items at the start (``head``) or end of each of ``parts``, up to the first
     part that holds none: numbers, names (capitalised words) or lower-case words, as
     ``kind`` says. An item with more of the sentence after it is the list's last; there is
@@ -228,9 +245,9 @@ def _run(parts: list[str], kind: str, *, head: bool, link: Sequence[str] = ()) -
             bare = _BARE.sub("", part)
             cut = len(item.split()) < len(bare.split())
             rest = " ".join(bare.split()[len(item.split()) :])
-            if cut and head and (_VALUE_LIKE.search(part) or _links(rest, link)):
+            if cut and head and ((_VALUE_LIKE.search(part) and not choices) or _links(rest, link)):
                 break
-            if cut and item.split()[0].endswith("ed"):
+            if cut and item.split()[0].endswith("ed") and not choices:
                 break  # "directed by david leitch" is no item
             items.append(item)
             if cut:

@@ -41,6 +41,7 @@ from app.call_values import (
     with_said_unit,
     without_repeats,
 )
+from app.date_formats import with_described_dates
 from app.description_examples import example_starts, unsaid_examples
 from app.enumerations import enumeration_siblings
 from app.request_parts import request_parts
@@ -134,7 +135,16 @@ def value_in_request(value: object, request: str) -> bool:
     if not words:
         return True
     asked = content_words(request)
-    return any(same_stem(w, a) for w in words for a in asked)
+    return any(_same_word(w, a) for w in words for a in asked)
+
+
+_LONGER_FORM = 4  # letters a form of a word may add ("meet", "meeting"; not "chess", "Chesapeake")
+
+
+def _same_word(a: str, b: str) -> bool:
+    """Whether a value's word is one the user wrote, in another form at most: ``same_stem``,
+    without a much longer word that merely starts alike."""
+    return same_stem(a, b) and abs(len(a) - len(b)) <= _LONGER_FORM
 
 
 def _number_forms(value: float) -> set[float]:
@@ -700,8 +710,8 @@ def _as_given(
 ) -> list[ToolCall]:
     """The calls to offered tools, with optional values and list items nobody gave dropped,
     the values mended where the model copied or ordered them wrong (:mod:`app.call_values`),
-    and the user's percentages written as their parameters take them (the first answer and
-    the second pass alike)."""
+    and the user's percentages and dates written as their parameters take them (the first
+    answer and the second pass alike)."""
     given = []
     for call in calls:
         tool = by_name.get(call.name)
@@ -710,7 +720,7 @@ def _as_given(
             call = with_route_order(with_quoted_values(call, tool, context), tool, context)
             call = without_repeats(call, tool, context)
             call = with_named_numbers(with_said_unit(call, tool, context), tool, context)
-            given.append(with_fractions(call, tool, context))
+            given.append(with_described_dates(with_fractions(call, tool, context), tool))
     return given
 
 
@@ -862,7 +872,10 @@ def _with_missing_calls(turn: _Turn, completion: Completion) -> Completion:
     answer is the model's own; only when its calls leave a number or a name of the request
     unused is the request answered once more with calls in a list and the call planner
     pushing while values remain (the cached prompt makes this second pass cheap). The second
-    answer replaces the first only when it uses more of the request's values.
+    answer replaces the first only when it uses more of the request's values; a call it
+    adds to a tool the first answer did not call must take its values from the request
+    (BFCL multiple_24: "the fastest route ... for playing a chess championship" gained a
+    chess-club call for a club named "Chesapeake").
     """
     planner = _CallPlanner.for_request(
         turn.request, completion.tool_calls, turn.tools, turn.lookups
@@ -878,7 +891,12 @@ def _with_missing_calls(turn: _Turn, completion: Completion) -> Completion:
     written = _as_given(again.tool_calls, turn.by_name, turn.context)
     # The tools of the first answer were asked for too, whichever the list writes first.
     asked = [*planner.tools, *(c.name for c in completion.tool_calls)]
-    calls = trim_calls(written, turn.request, turn.tools, asked)
+    first = {c.name for c in completion.tool_calls}
+    calls = [
+        c
+        for c in trim_calls(written, turn.request, turn.tools, asked)
+        if c.name in first or _from_request(c, turn.by_name[c.name], turn.request)
+    ]
     if len(calls) <= len(completion.tool_calls):
         return completion
     covered = planner.missing(_calls_json(calls))

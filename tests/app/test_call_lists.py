@@ -185,3 +185,58 @@ def test_two_lists_ask_for_every_combination() -> None:
         _call("winning_percentage", team="Bulls", season=2018),
         calls[1],
     ]
+
+
+(CASE,) = parse_tools(
+    [
+        {
+            "name": "case_status",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "case_number": {"type": "string"},
+                    "details": {
+                        "type": "string",
+                        "enum": ["status", "trial_date", "trial_judge"],
+                        "default": "status",
+                    },
+                },
+                "required": ["case_number"],
+            },
+        },
+    ]
+)
+
+
+def test_a_choice_the_user_listed_in_its_own_words_gets_its_call() -> None:
+    """ "the status and scheduled trial date": ``trial_date`` is the choice those words name."""
+    request = "What is the status and scheduled trial date for case number XY1234 in LA?"
+    call = _call("case_status", case_number="XY1234", details="status")
+    assert with_list_items([call], [CASE], request) == [
+        call,
+        _call("case_status", case_number="XY1234", details="trial_date"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("request_text", "calls"),
+    [
+        # "trial" is in two choices: which one the user means is not plain
+        (
+            "The status and trial of case XY1234",
+            [_call("case_status", case_number="XY1234", details="status")],
+        ),
+        # a call without ``details`` asks for the default, the status
+        (
+            "The trial date and status of case XY1234",
+            [
+                _call("case_status", case_number="XY1234"),
+                _call("case_status", case_number="XY1234", details="trial_date"),
+            ],
+        ),
+    ],
+)
+def test_no_choice_repeat_where_it_is_not_plain_or_done(
+    request_text: str, calls: list[ToolCall]
+) -> None:
+    assert with_list_items(calls, [CASE], request_text) == calls

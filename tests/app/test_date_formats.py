@@ -1,0 +1,56 @@
+"""A date is written in the format the tool's description states, and only a plain date."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.date_formats import described_date_format, with_described_dates
+from backends.generation import ToolCall
+from backends.schema import ToolSpec, parse_tools
+
+
+def _tool(description: str) -> ToolSpec:
+    (tool,) = parse_tools(
+        [
+            {
+                "name": "uv_index",
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "location": {"type": "string"},
+                        "date": {"type": "string", "description": description},
+                    },
+                    "required": ["location", "date"],
+                },
+            }
+        ]
+    )
+    return tool
+
+
+@pytest.mark.parametrize(
+    ("description", "written", "expected"),
+    [
+        ("The date, in the format mm-dd-yyyy.", "2023-06-01", "06-01-2023"),
+        ("The date, formatted as 'DD/MM/YYYY'.", "June 1, 2023", "01/06/2023"),
+        ("The date in the format 'YYYY-MM-DD'.", "2023/6/1", "2023-06-01"),
+        # month and day could be either way round: left as the model wrote it
+        ("The date, in the format mm-dd-yyyy.", "01/06/2023", "01/06/2023"),
+        # a datetime or a range format is not a plain date
+        ("Start, formatted as 'YYYY-MM-DD HH:mm:ss'.", "2024-03-19", "2024-03-19"),
+        ("Range, formatted as 'YYYY-MM-DD to YYYY-MM-DD'.", "2023-10-01", "2023-10-01"),
+        # no format stated
+        ("The date of the forecast.", "2023-06-01", "2023-06-01"),
+        # not a date at all
+        ("The date, in the format mm-dd-yyyy.", "2023-13-45", "2023-13-45"),
+    ],
+)
+def test_date_written_as_described(description: str, written: str, expected: str) -> None:
+    call = ToolCall(name="uv_index", arguments={"location": "Tokyo", "date": written})
+    mended = with_described_dates(call, _tool(description))
+    assert mended.arguments == {"location": "Tokyo", "date": expected}
+
+
+def test_a_format_needs_year_month_and_day_once_each() -> None:
+    assert described_date_format("Use MM-DD-MM here.") is None
+    assert described_date_format("in yyyy.mm.dd form") == "%Y.%m.%d"
