@@ -75,11 +75,13 @@ def _repeats(
             return []  # the list gives this call more than one of its values
         typed = [t for t in (_typed(item, schema) for item in items) if t is not None]
         lists[name] = [value, *typed]
-        unused = [
-            t
-            for t in typed
-            if not any(_uses(c, call.name, name, t, schema.get("default")) for c in written)
-        ]
+        default = schema.get("default")
+        if isinstance(choices, list):  # a choice is used by a call that differs in it alone
+            unused = [t for t in typed if not _has_row(written, call, {name: t}, {name: default})]
+        else:
+            unused = [
+                t for t in typed if not any(_uses(c, call.name, name, t, default) for c in written)
+            ]
         if unused:
             missing[name] = unused
     paired = any(w in request.lower() for w in _RESPECTIVELY)
@@ -133,32 +135,67 @@ def _choice_items(request: str, value: str, choices: list[str]) -> list[str]:
     """The other choices of an ``enum`` the user listed beside ``value``.
 
     "the status and scheduled trial date" with ``details`` one of ``status`` and
-    ``trial_date``: ``["trial_date"]``. A choice is found as the user writes it, its
-    underscores read as spaces, and a list item names the one choice whose words it holds
-    ("scheduled trial date" holds "trial date"); an item that names no choice, or two, is
-    no value of the parameter, and the list gives nothing.
+    ``trial_date``: ``["trial_date"]`` for a call with ``status``, and ``["status"]`` for
+    one with ``trial_date``. A choice is found as the user writes it, its underscores read
+    as spaces, and a list item names the one choice whose words it holds ("scheduled trial
+    date" holds "trial date"); a list with an item that names no choice, or two, gives
+    nothing.
     """
-    words = {c: _choice_words(c) for c in choices}
-    items: list[str] = []
-    spaced = value.replace("_", " ")
-    for written in dict.fromkeys((value, spaced, f"'{value}'", f'"{value}"')):
-        for sibling in list_siblings(request, written, choices=True):
-            if not isinstance(sibling, str):
+    items = _listed_choices(request, value, choices)
+    items += [c for c in choices if c != value and value in _listed_choices(request, c, choices)]
+    return [c for c in dict.fromkeys(items) if c != value]
+
+
+def _listed_choices(request: str, choice: str, choices: list[str]) -> list[str]:
+    """The choices the items listed after or before ``choice`` name."""
+    words = {c: set(_choice_words(c)) for c in choices}
+    spaced = choice.replace("_", " ")
+    for written in dict.fromkeys((choice, spaced, f"'{choice}'", f'"{choice}"')):
+        siblings = list_siblings(request, written, choices=True)
+        if not siblings:
+            continue
+        named = []
+        for sibling in siblings:
+            held = set(_choice_words(str(sibling).strip("'\"")))
+            matching = [c for c, w in words.items() if w and w <= held]
+            if len(matching) != 1:
                 return []
-            held = set(_choice_words(sibling.strip("'\"")))
-            named = [c for c, w in words.items() if w and set(w) <= held]
-            if len(named) != 1:
-                return []
-            if named[0] != value:
-                items.append(named[0])
-        if items:
-            break
-    return list(dict.fromkeys(items))
+            named.append(matching[0])
+        return named
+    return []
 
 
 def _choice_words(text: str) -> list[str]:
     """The words of a choice or a list item, without case ("trial_date": trial, date)."""
     return [w for w in re.split(r"[\s_\-]+", text.casefold()) if w]
+
+
+def _has_row(
+    written: Sequence[ToolCall],
+    call: ToolCall,
+    values: dict[str, str | int | float],
+    defaults: dict[str, object],
+) -> bool:
+    """Whether a ``written`` call is ``call`` with ``values`` in place of its own (a call
+    that leaves an argument out has its default there)."""
+    wanted = {**call.arguments, **values}
+    for other in written:
+        if other.name != call.name:
+            continue
+        keys = set(wanted) | set(other.arguments)
+        if all(
+            _same_value(other.arguments.get(k, defaults.get(k)), wanted.get(k, defaults.get(k)))
+            for k in keys
+        ):
+            return True
+    return False
+
+
+def _same_value(a: object, b: object) -> bool:
+    """Two argument values alike (texts without case)."""
+    if isinstance(a, str) and isinstance(b, str):
+        return a.casefold() == b.casefold()
+    return a == b
 
 
 def _uses(

@@ -240,3 +240,19 @@ def test_no_choice_repeat_where_it_is_not_plain_or_done(
     request_text: str, calls: list[ToolCall]
 ) -> None:
     assert with_list_items(calls, [CASE], request_text) == calls
+
+
+def test_each_case_gets_every_listed_choice() -> None:
+    """Two cases and "the status and scheduled trial date": four calls, whichever choice the
+    model wrote for each case (a choice another case has is not this case's)."""
+    request = "What is the status and scheduled trial date for case XY1234, and case GH5678?"
+    calls = [
+        _call("case_status", case_number="XY1234", details="status"),
+        _call("case_status", case_number="GH5678", details="trial_date"),
+    ]
+    assert with_list_items(calls, [CASE], request) == [
+        calls[0],
+        _call("case_status", case_number="XY1234", details="trial_date"),
+        calls[1],
+        _call("case_status", case_number="GH5678", details="status"),
+    ]
