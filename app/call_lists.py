@@ -15,6 +15,10 @@ user pairs them ("respectively"). A repeated call must fit the tool's schema (an
 an ``enum`` is no value of it), and, like every call that changes something, still waits for
 approval.
 
+A list the model wrote as one value ("rock and jazz concerts": ``"Rock and Jazz"``) is split
+into a call per item first, and a parameter with choices (an ``enum``) is repeated for each
+choice the user listed in their own words ("the status and scheduled trial date").
+
 Checked on BFCL's ground-truth answers of eight AST files (2,800 requests): repeating adds a
 call to none of the complete answers except one of live_multiple (a "Sci-fi and Action"
 genre list where the answer wants one call); cut down to the first call of each tool, it
@@ -41,6 +45,13 @@ def with_list_items(
     """``calls``, each followed by its repeats for the items of the request's lists that no
     call has used in its place."""
     by_name = {tool.name: tool for tool in tools}
+    calls = [
+        split
+        for call in calls
+        for split in (
+            _split_pair(call, by_name[call.name], request) if call.name in by_name else [call]
+        )
+    ]
     out: list[ToolCall] = []
     for call in calls:
         out.append(call)
@@ -50,6 +61,29 @@ def with_list_items(
         written = [*out, *calls]
         out.extend(_repeats(call, tool, request, written))
     return out
+
+
+_PAIR = re.compile(r"^([a-z]+(?: [a-z]+)?) and ([a-z]+(?: [a-z]+)?)$")
+
+
+def _split_pair(call: ToolCall, tool: ToolSpec, request: str) -> list[ToolCall]:
+    """``call``, or one call per item where the model wrote the user's "a and b" list as
+    one value of a parameter that takes one ("upcoming rock and jazz concerts":
+    ``music_genre: "Rock and Jazz"`` asks for two searches). Only a list the user wrote in
+    lower case, of items of two words at most: "Pride and Prejudice" is a title, "the
+    history of kites and how they're made" a phrase."""
+    for name, value, schema in typed_arguments(call, tool, "string"):
+        if "enum" in schema:
+            continue
+        match = _PAIR.match(str(value).casefold())
+        if match is None or f" {match.group(0)} " not in f" {request} ":
+            continue  # not written so, or not in lower case, by the user
+        split = [
+            with_arguments(call, tool, {**call.arguments, name: item}) for item in match.groups()
+        ]
+        if all(c is not call for c in split):
+            return split
+    return [call]
 
 
 def _repeats(

@@ -256,3 +256,33 @@ def test_each_case_gets_every_listed_choice() -> None:
         calls[1],
         _call("case_status", case_number="GH5678", details="status"),
     ]
+
+
+def test_a_pair_written_as_one_value_is_two_calls() -> None:
+    """ "rock and jazz concerts" in two cities: four searches, not "Rock and Jazz" twice."""
+    (concerts,) = parse_tools(
+        [
+            {
+                "name": "concert_finder",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"location": {"type": "string"}, "genre": {"type": "string"}},
+                    "required": ["location", "genre"],
+                },
+            }
+        ]
+    )
+    request = "Find upcoming rock and jazz concerts in San Francisco and Chicago"
+    calls = [
+        _call("concert_finder", location="San Francisco", genre="Rock and Jazz"),
+        _call("concert_finder", location="Chicago", genre="Rock and Jazz"),
+    ]
+    assert with_list_items(calls, [concerts], request) == [
+        _call("concert_finder", location="San Francisco", genre="rock"),
+        _call("concert_finder", location="San Francisco", genre="jazz"),
+        _call("concert_finder", location="Chicago", genre="rock"),
+        _call("concert_finder", location="Chicago", genre="jazz"),
+    ]
+    # a title the user wrote as one ("Pride and Prejudice") stays one value
+    title = [_call("concert_finder", location="Bath", genre="Pride and Prejudice")]
+    assert with_list_items(title, [concerts], "Pride and Prejudice plays in Bath") == title
