@@ -49,7 +49,11 @@ def with_list_items(
         split
         for call in calls
         for split in (
-            _split_pair(call, by_name[call.name], request) if call.name in by_name else [call]
+            _split_pair(
+                _with_listed_choices(call, by_name[call.name], request), by_name[call.name], request
+            )
+            if call.name in by_name
+            else [call]
         )
     ]
     out: list[ToolCall] = []
@@ -61,6 +65,28 @@ def with_list_items(
         written = [*out, *calls]
         out.extend(_repeats(call, tool, request, written))
     return out
+
+
+def _with_listed_choices(call: ToolCall, tool: ToolSpec, request: str) -> ToolCall:
+    """``call`` with each list of choices holding the choices the user listed beside one it
+    holds ("the RGB and HEX color values": ``conversion_type: ["RGB"]`` gets ``"HEX"``)."""
+    properties = tool.parameters.get("properties") or {}
+    changed = {}
+    for name, value in call.arguments.items():
+        schema = properties.get(name)
+        items = schema.get("items") if isinstance(schema, dict) else None
+        choices = items.get("enum") if isinstance(items, dict) else None
+        if not isinstance(value, list) or not isinstance(choices, list) or not value:
+            continue
+        texts = [c for c in choices if isinstance(c, str)]
+        held = [v for v in value if isinstance(v, str)]
+        listed = [c for v in held for c in _choice_items(request, v, texts)]
+        added = [c for c in dict.fromkeys(listed) if c not in value]
+        if added:
+            changed[name] = [*value, *added]
+    if not changed:
+        return call
+    return with_arguments(call, tool, {**call.arguments, **changed})
 
 
 _PAIR = re.compile(r"^([a-z]+(?: [a-z]+)?) and ([a-z]+(?: [a-z]+)?)$")
@@ -175,16 +201,21 @@ def _choice_items(request: str, value: str, choices: list[str]) -> list[str]:
     date" holds "trial date"); a list with an item that names no choice, or two, gives
     nothing.
     """
+    if any(len(_places(request, written)) > 1 for written in _written_forms(value)):
+        return []  # each place may be in another list
     items = _listed_choices(request, value, choices)
     items += [c for c in choices if c != value and value in _listed_choices(request, c, choices)]
     return [c for c in dict.fromkeys(items) if c != value]
 
 
 def _listed_choices(request: str, choice: str, choices: list[str]) -> list[str]:
-    """The choices the items listed after or before ``choice`` name."""
+    """The choices the items listed after or before ``choice`` name; none where the user
+    wrote ``choice`` more than once (each may be in another list: "parks with a Tennis Court
+    and a Picnic Area, ... and in Chicago with a Tennis Court and a Playground")."""
     words = {c: set(_choice_words(c)) for c in choices}
-    spaced = choice.replace("_", " ")
-    for written in dict.fromkeys((choice, spaced, f"'{choice}'", f'"{choice}"')):
+    for written in _written_forms(choice):
+        if len(_places(request, written)) > 1:
+            return []
         siblings = list_siblings(request, written, choices=True)
         if not siblings:
             continue
@@ -197,6 +228,16 @@ def _listed_choices(request: str, choice: str, choices: list[str]) -> list[str]:
             named.append(matching[0])
         return named
     return []
+
+
+def _written_forms(choice: str) -> list[str]:
+    """How the user may write a choice: as it is, its underscores as spaces, in quotes."""
+    return list(dict.fromkeys((choice, choice.replace("_", " "), f"'{choice}'", f'"{choice}"')))
+
+
+def _places(request: str, written: str) -> list[str]:
+    """Each place ``written`` stands in ``request`` as whole words."""
+    return re.findall(rf"(?<!\w){re.escape(written)}(?!\w)", request, re.IGNORECASE)
 
 
 def _choice_words(text: str) -> list[str]:

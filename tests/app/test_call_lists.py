@@ -286,3 +286,47 @@ def test_a_pair_written_as_one_value_is_two_calls() -> None:
     # a title the user wrote as one ("Pride and Prejudice") stays one value
     title = [_call("concert_finder", location="Bath", genre="Pride and Prejudice")]
     assert with_list_items(title, [concerts], "Pride and Prejudice plays in Bath") == title
+
+
+(PARKS,) = parse_tools(
+    [
+        {
+            "name": "parks",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "location": {"type": "string"},
+                    "amenities": {
+                        "type": "array",
+                        "items": {
+                            "type": "string",
+                            "enum": ["Tennis Court", "Picnic Area", "Playground", "RGB", "HEX"],
+                        },
+                    },
+                },
+                "required": ["location", "amenities"],
+            },
+        }
+    ]
+)
+
+
+def test_a_list_of_choices_gets_the_choices_listed_beside_its_own() -> None:
+    """ "the RGB and HEX values": a list holding "RGB" gets "HEX" too."""
+    call = _call("parks", location="navy", amenities=["RGB"])
+    assert with_list_items([call], [PARKS], "What are the RGB and HEX values for navy?") == [
+        _call("parks", location="navy", amenities=["RGB", "HEX"])
+    ]
+
+
+def test_a_choice_written_in_two_lists_adds_nothing() -> None:
+    """Each city has its own amenities, and "Tennis Court" is in two of the lists."""
+    request = (
+        "Parks in New York that have a Tennis Court and a Picnic Area, and parks in Chicago"
+        " that have a Tennis Court and a Playground"
+    )
+    calls = [
+        _call("parks", location="New York", amenities=["Tennis Court", "Picnic Area"]),
+        _call("parks", location="Chicago", amenities=["Tennis Court", "Playground"]),
+    ]
+    assert with_list_items(calls, [PARKS], request) == calls
