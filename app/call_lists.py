@@ -17,7 +17,9 @@ approval.
 
 A list the model wrote as one value ("rock and jazz concerts": ``"Rock and Jazz"``) is split
 into a call per item first, and a parameter with choices (an ``enum``) is repeated for each
-choice the user listed in their own words ("the status and scheduled trial date").
+choice the user listed in their own words ("the status and scheduled trial date"). Calls of
+one tool told apart by a value ("New York City", "San Diego") keep in their lists only the
+items the user gave them, not those written after another call's value.
 
 Checked on BFCL's ground-truth answers of eight AST files (2,800 requests): repeating adds a
 call to none of the complete answers except one of live_multiple (a "Sci-fi and Action"
@@ -56,6 +58,7 @@ def with_list_items(
             else [call]
         )
     ]
+    calls = _without_others_items(calls, by_name, request)
     out: list[ToolCall] = []
     for call in calls:
         out.append(call)
@@ -87,6 +90,77 @@ def _with_listed_choices(call: ToolCall, tool: ToolSpec, request: str) -> ToolCa
     if not changed:
         return call
     return with_arguments(call, tool, {**call.arguments, **changed})
+
+
+def _without_others_items(
+    calls: list[ToolCall], by_name: dict[str, ToolSpec], request: str
+) -> list[ToolCall]:
+    """The calls, each list argument without the items the user gave another call.
+
+    "a supermarket in New York City that opens 24 hours and another one in San Diego that
+    offers home delivery": the bundled model wrote ``criteria: ["24 hours", "Home
+    Delivery"]`` for New York. Where calls of one tool differ in a value the user wrote
+    once each ("New York City", "San Diego"), an item written only after another call's
+    value (and before the next) is that call's; it leaves a list that keeps an item of its
+    own. An item written before the first such value, or nowhere, is everyone's.
+    """
+    out = list(calls)
+    for name in dict.fromkeys(c.name for c in calls):
+        group = [i for i, c in enumerate(calls) if c.name == name]
+        starts = _distinct_places(request, [calls[i] for i in group]) if len(group) > 1 else None
+        if starts is None or name not in by_name:
+            continue
+        bounds = sorted(starts)
+        for index, start in zip(group, starts, strict=True):
+            after = [b for b in bounds if b > start]
+            own = (start, after[0] if after else len(request))
+            out[index] = _own_items(calls[index], by_name[name], request, own, bounds[0])
+    return out
+
+
+def _distinct_places(request: str, calls: list[ToolCall]) -> list[int] | None:
+    """Where the user wrote the value that tells ``calls`` apart, one place per call: the
+    first text argument all have, with a different value each written once."""
+    for key, first in calls[0].arguments.items():
+        if not isinstance(first, str):
+            continue
+        values = [c.arguments.get(key) for c in calls]
+        if not all(isinstance(v, str) and v for v in values):
+            continue
+        if len({str(v).casefold() for v in values}) != len(values):
+            continue
+        places = [_starts(request, str(v)) for v in values]
+        if all(len(p) == 1 for p in places):
+            return [p[0] for p in places]
+    return None
+
+
+def _own_items(
+    call: ToolCall, tool: ToolSpec, request: str, own: tuple[int, int], first: int
+) -> ToolCall:
+    """``call`` without the list items written only outside its ``own`` stretch of the
+    request (and after the ``first`` call value), when one of its items is in it."""
+    changed = {}
+    for key, value in call.arguments.items():
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            continue
+        kept, ours = [], False
+        for item in value:
+            places = _starts(request, str(item))
+            mine = any(own[0] <= p < own[1] for p in places)
+            shared = not places or any(p < first for p in places)
+            ours = ours or mine
+            if mine or shared:
+                kept.append(item)
+        if ours and len(kept) < len(value):
+            changed[key] = kept
+    return with_arguments(call, tool, {**call.arguments, **changed})
+
+
+def _starts(request: str, text: str) -> list[int]:
+    """Where ``text`` stands in ``request`` as whole words, without case."""
+    pattern = rf"(?<!\w){re.escape(text)}(?!\w)"
+    return [m.start() for m in re.finditer(pattern, request, re.IGNORECASE)]
 
 
 _PAIR = re.compile(r"^([a-z]+(?: [a-z]+)?) and ([a-z]+(?: [a-z]+)?)$")

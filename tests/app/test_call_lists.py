@@ -330,3 +330,38 @@ def test_a_choice_written_in_two_lists_adds_nothing() -> None:
         _call("parks", location="Chicago", amenities=["Tennis Court", "Playground"]),
     ]
     assert with_list_items(calls, [PARKS], request) == calls
+
+
+def test_an_item_the_user_gave_another_call_leaves_this_one() -> None:
+    """ "24 hours" is New York's, "home delivery" San Diego's."""
+    request = (
+        "Find a supermarket in New York City that opens 24 hours and another one in San Diego"
+        " that offers home delivery."
+    )
+    calls = [
+        _call("find_store", location="New York City", instruments=["24 hours", "Home Delivery"]),
+        _call("find_store", location="San Diego", instruments=["Home Delivery"]),
+    ]
+    assert with_list_items(calls, TOOLS, request) == [
+        _call("find_store", location="New York City", instruments=["24 hours"]),
+        calls[1],
+    ]
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    [
+        # written before the cities: both calls ask for them
+        "Find pool and sauna gyms in Boston and in Chicago",
+        # written after the last city only: no item is New York's own, nothing to tell apart
+        "Find gyms in New York and in Chicago with a pool and a sauna",
+    ],
+)
+def test_shared_items_stay(request_text: str) -> None:
+    calls = [
+        _call("find_store", location="Boston", instruments=["pool", "sauna"]),
+        _call("find_store", location="Chicago", instruments=["pool", "sauna"]),
+    ]
+    if "New York" in request_text:
+        calls[0] = _call("find_store", location="New York", instruments=["pool", "sauna"])
+    assert with_list_items(calls, TOOLS, request_text) == calls
