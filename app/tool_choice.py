@@ -233,7 +233,9 @@ def named_tools(
     tool's name has; such a tool is a call still missing, which the call planner asks for.
     Words every tool name may have ("get", "calculate") do not count, nor words of the
     called tools' argument names or descriptions ("displacement ... at an initial speed"
-    does not ask for ``calculate_final_speed`` when the called tool takes ``initial_speed``;
+    does not ask for ``calculate_final_speed`` when the called tool takes ``initial_speed``,
+    "rewards ... with different missions" not for ``game_missions.list`` when the called
+    tool takes a ``mission``;
     "how fast ... under constant acceleration" does not ask for ``calculate_acceleration``
     when the called tool's description says it assumes constant acceleration: on BFCL's
     first 100 multiple entries, tools flagged that the answer does not need fell from 8 to
@@ -251,7 +253,9 @@ def named_tools(
     for tool in tools:
         if tool.name in called or (candidates is not None and tool.name not in candidates):
             continue
-        own = _topic_stems(_name_words(tool) - taken)
+        own = _topic_stems(
+            {w for w in _name_words(tool) if not any(same_stem(w, t) for t in taken)}
+        )
         if _share_a_topic(asked, own):
             missing.append(tool.name)
     return missing
