@@ -819,7 +819,7 @@ def respond_stream(
             for step in (_with_missing_calls, _with_named_calls, _by_parts):
                 completion = step(turn, completion)
             listed = with_list_items(completion.tool_calls, tools, request)
-            if len(listed) != len(completion.tool_calls):
+            if listed != list(completion.tool_calls):
                 completion = dataclasses.replace(completion, tool_calls=tuple(listed))
         yield completion
         return

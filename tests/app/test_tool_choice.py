@@ -722,3 +722,36 @@ def test_no_pass_where_every_named_tool_has_its_call(backend: LlamaCppBackend) -
     tools = [LIGHTS, LOCK]
     turn = _Turn(backend, messages, tools, options, None, request)
     assert _with_named_calls(turn, first) is first
+
+
+def test_the_answer_gets_the_list_items_the_model_left_out() -> None:
+    """ "the RGB and HEX values": the call the model wrote with RGB alone asks for both (the
+    answer changes though the number of calls does not)."""
+    from tests.scripted_backend import ScriptedBackend
+
+    (colors,) = parse_tools(
+        [
+            {
+                "name": "color_info",
+                "description": "Color values of a color",
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "color_name": {"type": "string"},
+                        "conversion_type": {
+                            "type": "array",
+                            "items": {"type": "string", "enum": ["RGB", "HEX"]},
+                        },
+                    },
+                    "required": ["color_name", "conversion_type"],
+                },
+            }
+        ]
+    )
+    call = '{"name": "color_info", "arguments": {"color_name": "navy", "conversion_type": ["RGB"]}}'
+    backend = ScriptedBackend([call, call, call])
+    messages = [{"role": "user", "content": "What are the RGB and HEX color values for navy?"}]
+    answer = respond(backend, messages, [colors])
+    assert [c.arguments for c in answer.tool_calls] == [
+        {"color_name": "navy", "conversion_type": ["RGB", "HEX"]}
+    ]
