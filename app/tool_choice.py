@@ -36,6 +36,7 @@ from app.call_values import (
     typed_arguments,
     with_arguments,
     with_named_numbers,
+    with_numbered_order,
     with_quoted_values,
     with_route_order,
     with_said_unit,
@@ -722,6 +723,7 @@ def _as_given(
         if tool is not None:
             call = without_unsaid_items(without_unsaid_options(call, tool, context), tool, context)
             call = with_route_order(with_quoted_values(call, tool, context), tool, context)
+            call = with_numbered_order(call, tool, context)
             call = without_repeats(call, tool, context)
             call = with_named_numbers(with_said_unit(call, tool, context), tool, context)
             given.append(with_described_dates(with_fractions(call, tool, context), tool))

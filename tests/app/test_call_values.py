@@ -6,6 +6,7 @@ import pytest
 
 from app.call_values import (
     with_named_numbers,
+    with_numbered_order,
     with_quoted_values,
     with_route_order,
     with_said_unit,
@@ -248,3 +249,33 @@ def test_numbers_the_user_named_go_to_their_arguments(
 ) -> None:
     call = with_named_numbers(_call("rectangle", **written), RECTANGLE, request_text)
     assert call.arguments == sent
+
+
+(TIME_DIFFERENCE,) = parse_tools(
+    [
+        {
+            "name": "time_difference",
+            "parameters": {
+                "type": "object",
+                "properties": {"city_1": {"type": "string"}, "city_2": {"type": "string"}},
+                "required": ["city_1", "city_2"],
+            },
+        }
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("request_text", "meant"),
+    [
+        ("The time difference between Beijing and Tokyo", ("Beijing", "Tokyo")),
+        # a city written twice: which place the user meant first is not plain
+        ("Time in Tokyo, then the difference between Beijing and Tokyo", ("Tokyo", "Beijing")),
+    ],
+)
+def test_numbered_arguments_follow_the_users_order(
+    request_text: str, meant: tuple[str, str]
+) -> None:
+    call = _call("time_difference", city_1="Tokyo", city_2="Beijing")
+    mended = with_numbered_order(call, TIME_DIFFERENCE, request_text)
+    assert (mended.arguments["city_1"], mended.arguments["city_2"]) == meant
