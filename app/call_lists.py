@@ -193,12 +193,14 @@ def _repeats(
     missing: dict[str, list[str | int | float]] = {}
     lists: dict[str, list[str | int | float]] = {}  # every item, used or not, by argument
     for name, value, schema in typed_arguments(call, tool, "string", "number", "integer"):
-        if isinstance(value, str) and _PIECE_AFTER.search(_after(request, value)):
-            continue  # "Paris, France and New York, USA" for "Paris": its items are not plain
+        piece = _PIECE_AFTER.match(_after(request, value)) if isinstance(value, str) else None
         quoted = isinstance(value, str) and _is_quoted(request, value)
         choices = schema.get("enum")
         if isinstance(value, str) and isinstance(choices, list):
             items = _choice_items(request, value, [c for c in choices if isinstance(c, str)])
+        elif piece is not None:  # "Paris" of "Paris, France and New York, USA": "New York"
+            whole = f"{value}{piece.group(0)}"
+            items = [str(i).split(",")[0].strip() for i in list_siblings(request, whole)]
         else:
             siblings = list_siblings(request, value)
             items = [i for i in (_like(value, item, quoted) for item in siblings) if i]
@@ -377,7 +379,8 @@ def _within(value: object, item: str | int | float) -> bool:
 
 
 _QUOTES = ("'", '"')
-_PIECE_AFTER = re.compile(r"^,\s*[A-Z]")  # the value is the first piece of "City, Country"
+# The value is the first piece of "City, Country": the piece after it.
+_PIECE_AFTER = re.compile(r"^,\s*[A-Z][\w.]*(?:\s+[A-Z][\w.]*)*")
 _EXTRA_WORDS = 2  # an item may be a little longer than the value ("Chicago, Illinois")
 
 

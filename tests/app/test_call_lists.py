@@ -365,3 +365,14 @@ def test_shared_items_stay(request_text: str) -> None:
     if "New York" in request_text:
         calls[0] = _call("find_store", location="New York", instruments=["pool", "sauna"])
     assert with_list_items(calls, TOOLS, request_text) == calls
+
+
+def test_a_city_written_short_repeats_with_the_next_city_short() -> None:
+    """ "hotels in Paris, France and New York, USA", a call for "Paris": New York's is written
+    the same way, without its country."""
+    request = "Find stores in Paris, France and New York, USA with a piano."
+    call = _call("find_store", location="Paris", instruments=["piano"])
+    assert with_list_items([call], TOOLS, request) == [
+        call,
+        _call("find_store", location="New York", instruments=["piano"]),
+    ]
