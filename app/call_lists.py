@@ -196,8 +196,12 @@ def _repeats(
         piece = _PIECE_AFTER.match(_after(request, value)) if isinstance(value, str) else None
         quoted = isinstance(value, str) and _is_quoted(request, value)
         choices = schema.get("enum")
+        examples = _examples(schema) if isinstance(value, str) and choices is None else []
         if isinstance(value, str) and isinstance(choices, list):
             items = _choice_items(request, value, [c for c in choices if isinstance(c, str)])
+        elif value in examples and _choice_items(request, str(value), examples):
+            # "E.g., 'highest_scoring_game', 'total_championships'": examples named in a list
+            items = _choice_items(request, str(value), examples)
         elif piece is not None:  # "Paris" of "Paris, France and New York, USA": "New York"
             whole = f"{value}{piece.group(0)}"
             items = [str(i).split(",")[0].strip() for i in list_siblings(request, whole)]
@@ -304,6 +308,15 @@ def _listed_choices(request: str, choice: str, choices: list[str]) -> list[str]:
             named.append(matching[0])
         return named
     return []
+
+
+_QUOTED_EXAMPLE = re.compile(r"'([^']+)'|\"([^\"]+)\"")
+
+
+def _examples(schema: dict[str, object]) -> list[str]:
+    """The values a parameter's description quotes as examples, when it quotes two or more."""
+    found = [a or b for a, b in _QUOTED_EXAMPLE.findall(str(schema.get("description", "")))]
+    return found if len(found) >= 2 else []
 
 
 def _written_forms(choice: str) -> list[str]:

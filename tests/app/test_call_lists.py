@@ -376,3 +376,42 @@ def test_a_city_written_short_repeats_with_the_next_city_short() -> None:
         call,
         _call("find_store", location="New York", instruments=["piano"]),
     ]
+
+
+def test_examples_the_description_quotes_are_choices_of_a_list() -> None:
+    """ "his highest scoring game and the total championships", a parameter described "E.g.,
+    'highest_scoring_game', 'total_championships'": a call for each; a skill outside the
+    examples ("Python and Java", examples 'Python', 'System Design') is read as any list."""
+    (record,) = parse_tools(
+        [
+            {
+                "name": "player_record",
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "player": {"type": "string"},
+                        "stat": {
+                            "type": "string",
+                            "description": "E.g., 'highest_scoring_game', 'total_championships'.",
+                        },
+                        "skill": {
+                            "type": "string",
+                            "description": "Such as 'Python' or 'System Design'.",
+                        },
+                    },
+                    "required": ["player"],
+                },
+            }
+        ]
+    )
+    request = "Michael Jordan's highest scoring game and the total championships he won?"
+    call = _call("player_record", player="Michael Jordan", stat="highest_scoring_game")
+    assert with_list_items([call], [record], request) == [
+        call,
+        _call("player_record", player="Michael Jordan", stat="total_championships"),
+    ]
+    skill = _call("player_record", player="Ann", skill="Python")
+    assert with_list_items([skill], [record], "Interviewers for Python and Java") == [
+        skill,
+        _call("player_record", player="Ann", skill="Java"),
+    ]
