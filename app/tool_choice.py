@@ -944,6 +944,7 @@ def _with_named_calls(turn: _Turn, completion: Completion) -> Completion:
             if c.name == name and not invents_numbers(c, tool, turn.context)
         ]
         for call in _as_given(written, by_name, turn.context):
+            call = _without_unfounded_options(call, tool, turn.request)
             if _from_request(call, tool, turn.request):
                 calls.append(call)
     if len(calls) == len(completion.tool_calls):
@@ -952,6 +953,24 @@ def _with_named_calls(turn: _Turn, completion: Completion) -> Completion:
 
 
 _NAMED_CALLS = 2  # tools asked for one by one, at most
+
+
+def _without_unfounded_options(call: ToolCall, tool: ToolSpec, request: str) -> ToolCall:
+    """``call`` without the optional arguments whose values come from neither the request
+    nor the tool's own choices.
+
+    Made to call a tool it had not chosen, the bundled model fills its optional arguments
+    too: asked "the transaction history ... and also calculate the total balance", the
+    forced ``bank.calculate_balance`` call came with a list of transactions of its own. The
+    tool's default stands in for such a guess, and the call keeps what the user gave."""
+    required = set(tool.parameters.get("required") or ())
+    offers = _offered_values(tool)
+    kept = {
+        name: value
+        for name, value in call.arguments.items()
+        if name in required or _given(leaf_values({name: value}), request, offers)
+    }
+    return with_arguments(call, tool, kept)
 
 
 def _by_parts(turn: _Turn, completion: Completion) -> Completion:

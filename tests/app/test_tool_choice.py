@@ -11,6 +11,7 @@ from app.tool_choice import (
     _CallPlanner,
     _Turn,
     _with_named_calls,
+    _without_unfounded_options,
     call_planner,
     content_words,
     enumeration_siblings,
@@ -755,3 +756,37 @@ def test_the_answer_gets_the_list_items_the_model_left_out() -> None:
     assert [c.arguments for c in answer.tool_calls] == [
         {"color_name": "navy", "conversion_type": ["RGB", "HEX"]}
     ]
+
+
+def test_a_forced_call_drops_optional_values_nobody_gave() -> None:
+    """ "also calculate the total balance": the balance call keeps the user's account and
+    loses the transactions the model made up (the tool's default stands in)."""
+    (balance,) = parse_tools(
+        [
+            {
+                "name": "bank.calculate_balance",
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "account": {"type": "string"},
+                        "transactions": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {"amount": {"type": "number"}},
+                            },
+                        },
+                        "currency": {"type": "string", "enum": ["USD", "EUR"]},
+                    },
+                    "required": ["account"],
+                },
+            }
+        ]
+    )
+    call = ToolCall(
+        name="bank.calculate_balance",
+        arguments={"account": "00125648", "transactions": [{"amount": 250.5}], "currency": "USD"},
+    )
+    request = "The history of account '00125648' for 7 days, and also calculate the total balance."
+    kept = _without_unfounded_options(call, balance, request)
+    assert kept.arguments == {"account": "00125648", "currency": "USD"}  # USD: the tool's choice
