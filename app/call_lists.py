@@ -35,6 +35,7 @@ from collections.abc import Sequence
 
 from app.call_values import leaf_values, typed_arguments, with_arguments
 from app.enumerations import list_siblings
+from app.request_words import word_places
 from backends.generation import ToolCall
 from backends.schema import ToolSpec
 
@@ -129,7 +130,7 @@ def _distinct_places(request: str, calls: list[ToolCall]) -> list[int] | None:
             continue
         if len({str(v).casefold() for v in values}) != len(values):
             continue
-        places = [_starts(request, str(v)) for v in values]
+        places = [word_places(request, str(v)) for v in values]
         if all(len(p) == 1 for p in places):
             return [p[0] for p in places]
     return None
@@ -146,7 +147,7 @@ def _own_items(
             continue
         kept, ours = [], False
         for item in value:
-            places = _starts(request, str(item))
+            places = word_places(request, str(item))
             mine = any(own[0] <= p < own[1] for p in places)
             shared = not places or any(p < first for p in places)
             ours = ours or mine
@@ -155,12 +156,6 @@ def _own_items(
         if ours and len(kept) < len(value):
             changed[key] = kept
     return with_arguments(call, tool, {**call.arguments, **changed})
-
-
-def _starts(request: str, text: str) -> list[int]:
-    """Where ``text`` stands in ``request`` as whole words, without case."""
-    pattern = rf"(?<!\w){re.escape(text)}(?!\w)"
-    return [m.start() for m in re.finditer(pattern, request, re.IGNORECASE)]
 
 
 _PAIR = re.compile(r"^([a-z]+(?: [a-z]+)?) and ([a-z]+(?: [a-z]+)?)$")
@@ -281,7 +276,7 @@ def _choice_items(request: str, value: str, choices: list[str]) -> list[str]:
     date" holds "trial date"); a list with an item that names no choice, or two, gives
     nothing.
     """
-    if any(len(_places(request, written)) > 1 for written in _written_forms(value)):
+    if any(len(word_places(request, written)) > 1 for written in _written_forms(value)):
         return []  # each place may be in another list
     items = _listed_choices(request, value, choices)
     items += [c for c in choices if c != value and value in _listed_choices(request, c, choices)]
@@ -294,7 +289,7 @@ def _listed_choices(request: str, choice: str, choices: list[str]) -> list[str]:
     and a Picnic Area, ... and in Chicago with a Tennis Court and a Playground")."""
     words = {c: set(_choice_words(c)) for c in choices}
     for written in _written_forms(choice):
-        if len(_places(request, written)) > 1:
+        if len(word_places(request, written)) > 1:
             return []
         siblings = list_siblings(request, written, choices=True)
         if not siblings:
@@ -322,11 +317,6 @@ def _examples(schema: dict[str, object]) -> list[str]:
 def _written_forms(choice: str) -> list[str]:
     """How the user may write a choice: as it is, its underscores as spaces, in quotes."""
     return list(dict.fromkeys((choice, choice.replace("_", " "), f"'{choice}'", f'"{choice}"')))
-
-
-def _places(request: str, written: str) -> list[str]:
-    """Each place ``written`` stands in ``request`` as whole words."""
-    return re.findall(rf"(?<!\w){re.escape(written)}(?!\w)", request, re.IGNORECASE)
 
 
 def _choice_words(text: str) -> list[str]:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 
 from app.measure_units import said_units, unit_of
+from app.request_words import word_places
 from backends.generation import ToolCall
 from backends.output import validate_arguments
 from backends.schema import ToolSpec
@@ -146,16 +147,10 @@ def with_numbered_order(call: ToolCall, tool: ToolSpec, context: str) -> ToolCal
         other = args.get(second)
         if not isinstance(value, str) or not isinstance(other, str) or not value or not other:
             continue
-        at_first, at_second = _places(context, value), _places(context, other)
+        at_first, at_second = word_places(context, value), word_places(context, other)
         if len(at_first) == 1 and len(at_second) == 1 and at_second[0] < at_first[0]:
             changed[first], changed[second] = other, value
     return with_arguments(call, tool, changed)
-
-
-def _places(text: str, value: str) -> list[int]:
-    """Where ``value`` stands in ``text`` as whole words, without case."""
-    pattern = rf"(?<!\w){re.escape(value)}(?!\w)"
-    return [m.start() for m in re.finditer(pattern, text, re.IGNORECASE)]
 
 
 # A phrase of a dozen characters or more said three times or more in a row, with or without

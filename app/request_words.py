@@ -36,3 +36,9 @@ def same_stem(a: str, b: str) -> bool:
         return False
     stem = min(len(a), len(b), max(4, min(len(a), len(b)) - 2))
     return a[:stem] == b[:stem]
+
+
+def word_places(text: str, phrase: str) -> list[int]:
+    """Where ``phrase`` stands in ``text`` as whole words, without case (its start offsets)."""
+    pattern = rf"(?<!\w){re.escape(phrase)}(?!\w)"
+    return [m.start() for m in re.finditer(pattern, text, re.IGNORECASE)]
