@@ -48,18 +48,14 @@ def with_list_items(
     """``calls``, each followed by its repeats for the items of the request's lists that no
     call has used in its place."""
     by_name = {tool.name: tool for tool in tools}
-    calls = [
-        split
-        for call in calls
-        for split in (
-            _split_pair(
-                _with_listed_choices(call, by_name[call.name], request), by_name[call.name], request
-            )
-            if call.name in by_name
-            else [call]
-        )
-    ]
-    calls = _without_others_items(calls, by_name, request)
+    read: list[ToolCall] = []  # the calls with their lists read the user's way
+    for call in calls:
+        tool = by_name.get(call.name)
+        if tool is None:
+            read.append(call)
+        else:
+            read.extend(_split_pair(_with_listed_choices(call, tool, request), tool, request))
+    calls = _without_others_items(read, by_name, request)
     out: list[ToolCall] = []
     for call in calls:
         out.append(call)
@@ -108,8 +104,10 @@ def _without_others_items(
     out = list(calls)
     for name in dict.fromkeys(c.name for c in calls):
         group = [i for i, c in enumerate(calls) if c.name == name]
-        starts = _distinct_places(request, [calls[i] for i in group]) if len(group) > 1 else None
-        if starts is None or name not in by_name:
+        if len(group) < 2 or name not in by_name:
+            continue
+        starts = _distinct_places(request, [calls[i] for i in group])
+        if starts is None:
             continue
         bounds = sorted(starts)
         for index, start in zip(group, starts, strict=True):
@@ -192,11 +190,12 @@ def _repeats(
         quoted = isinstance(value, str) and _is_quoted(request, value)
         choices = schema.get("enum")
         examples = _examples(schema) if isinstance(value, str) and choices is None else []
+        # "E.g., 'highest_scoring_game', 'total_championships'": examples named in a list
+        named = _choice_items(request, str(value), examples) if value in examples else []
         if isinstance(value, str) and isinstance(choices, list):
             items = _choice_items(request, value, [c for c in choices if isinstance(c, str)])
-        elif value in examples and _choice_items(request, str(value), examples):
-            # "E.g., 'highest_scoring_game', 'total_championships'": examples named in a list
-            items = _choice_items(request, str(value), examples)
+        elif named:
+            items = named
         elif piece is not None:  # "Paris" of "Paris, France and New York, USA": "New York"
             whole = f"{value}{piece.group(0)}"
             items = [str(i).split(",")[0].strip() for i in list_siblings(request, whole)]
