@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from app.call_values import leaf_values, typed_arguments, with_arguments
 from app.enumerations import list_siblings
 from app.request_words import word_places
+from app.value_owners import without_borrowed_values
 from backends.generation import ToolCall
 from backends.schema import ToolSpec
 
@@ -55,7 +56,7 @@ def with_list_items(
             read.append(call)
         else:
             read.extend(_split_pair(_with_listed_choices(call, tool, request), tool, request))
-    calls = _without_others_items(read, by_name, request)
+    calls = without_borrowed_values(_without_others_items(read, by_name, request), by_name, request)
     out: list[ToolCall] = []
     for call in calls:
         out.append(call)
@@ -114,7 +115,49 @@ def _without_others_items(
             after = [b for b in bounds if b > start]
             own = (start, after[0] if after else len(request))
             out[index] = _own_items(calls[index], by_name[name], request, own, bounds[0])
+        _share_items(out, group, by_name[name], request, bounds[0])
     return out
+
+
+def _share_items(
+    calls: list[ToolCall], group: list[int], tool: ToolSpec, request: str, first: int
+) -> None:
+    """Give each call of ``group`` (indexes into ``calls``, changed in place) the list items
+    written before the ``first`` call value that another call of the group holds.
+
+    "Find opening hours and ticket prices for adults and children for the National Museum
+    in Washington D.C. and the Louvre Museum in Paris": what comes before both museums is
+    asked of both, but the bundled model gave the Washington call the ticket prices only.
+    Lists with no item in common are left alone: their items tell the calls apart ("Apple,
+    Microsoft ... over 1 week, 2 weeks ... respectively")."""
+    keys = {k for i in group for k, v in calls[i].arguments.items() if _texts(v)}
+    for key in keys:
+        shared = [
+            item
+            for i in group
+            if _texts(calls[i].arguments.get(key))
+            for item in calls[i].arguments[key]
+            if (places := word_places(request, str(item))) and all(p < first for p in places)
+        ]
+        for i in group:
+            value = calls[i].arguments.get(key)
+            others = {
+                item
+                for j in group
+                if j != i and _texts(calls[j].arguments.get(key))
+                for item in calls[j].arguments[key]
+            }
+            if not _texts(value) or not set(value) & others:
+                continue  # lists with nothing in common are told apart by their items
+            added = [item for item in dict.fromkeys(shared) if item not in value]
+            if added:
+                arguments = {**calls[i].arguments, key: [*value, *added]}
+                calls[i] = with_arguments(calls[i], tool, arguments)
+
+
+def _texts(value: object) -> bool:
+    """Whether ``value`` is a non-empty list of strings."""
+    return isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
 
 
 def _distinct_places(request: str, calls: list[ToolCall]) -> list[int] | None:

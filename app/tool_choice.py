@@ -45,6 +45,7 @@ from app.call_values import (
 from app.date_formats import with_described_dates
 from app.description_examples import example_starts, unsaid_examples
 from app.enumerations import enumeration_siblings
+from app.place_names import with_whole_places
 from app.request_parts import request_parts
 from app.request_words import FILLER, WORD, content_words, same_stem
 from backends.base import Backend, CancelToken, GenerateOptions, Message
@@ -820,7 +821,9 @@ def respond_stream(
             turn = _Turn(backend, messages, tools, options, cancel, request, lookups)
             for step in (_with_missing_calls, _with_named_calls, _by_parts):
                 completion = step(turn, completion)
-            listed = with_list_items(completion.tool_calls, tools, request)
+            listed = with_whole_places(
+                with_list_items(completion.tool_calls, tools, request), tools, request
+            )
             if listed != list(completion.tool_calls):
                 completion = dataclasses.replace(completion, tool_calls=tuple(listed))
         yield completion

@@ -367,6 +367,65 @@ def test_shared_items_stay(request_text: str) -> None:
     assert with_list_items(calls, TOOLS, request_text) == calls
 
 
+def test_an_item_asked_before_both_places_is_asked_of_both() -> None:
+    """ "opening hours and ticket prices ... for the museum in Washington D.C. and the Louvre in
+    Paris": the Washington call left without the opening hours gets them back."""
+    request = (
+        "Find opening hours and ticket prices for the National Museum in Washington D.C. and"
+        " the Louvre Museum in Paris."
+    )
+    calls = [
+        _call("find_store", location="Washington D.C.", instruments=["ticket prices"]),
+        _call("find_store", location="Paris", instruments=["opening hours", "ticket prices"]),
+    ]
+    assert with_list_items(calls, TOOLS, request) == [
+        _call(
+            "find_store", location="Washington D.C.", instruments=["ticket prices", "opening hours"]
+        ),
+        calls[1],
+    ]
+
+
+def test_lists_with_nothing_in_common_keep_their_own_items() -> None:
+    """ "Apple, Microsoft and Tesla over 1 week, 2 weeks and 1 month respectively": each call's
+    company is what tells it apart, not an item to share."""
+    request = "Prices for Apple, Microsoft and Tesla over 1 week, 2 weeks and 1 month respectively"
+    calls = [
+        _call("find_store", location=period, instruments=[company])
+        for company, period in (("Apple", "1 week"), ("Microsoft", "2 weeks"), ("Tesla", "1 month"))
+    ]
+    assert with_list_items(calls, TOOLS, request) == calls
+
+
+def test_a_word_of_another_calls_name_is_not_this_calls_value() -> None:
+    """ "a Chicken Noodle Soup recipe and a Vegan Salad recipe": the soup's search is not a
+    vegan one; the salad's is, and a diet written on its own is everyone's."""
+    (recipes,) = parse_tools(
+        [
+            {
+                "name": "recipe_search",
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "dish": {"type": "string"},
+                        "diet": {"type": "string", "enum": ["Vegan", "Keto"]},
+                    },
+                    "required": ["dish"],
+                },
+            }
+        ]
+    )
+    soup = _call("recipe_search", dish="Chicken Noodle Soup", diet="Vegan")
+    salad = _call("recipe_search", dish="Vegan Salad", diet="Vegan")
+    request = "Search for a Chicken Noodle Soup recipe and a Vegan Salad recipe."
+    assert with_list_items([soup, salad], [recipes], request) == [
+        _call("recipe_search", dish="Chicken Noodle Soup"),
+        salad,
+    ]
+    request = "Search for vegan recipes: a Chicken Noodle Soup and a Vegan Salad."
+    assert with_list_items([soup, salad], [recipes], request) == [soup, salad]
+
+
 def test_a_city_written_short_repeats_with_the_next_city_short() -> None:
     """ "hotels in Paris, France and New York, USA", a call for "Paris": New York's is written
     the same way, without its country."""
