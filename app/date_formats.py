@@ -71,3 +71,41 @@ def with_described_dates(call: ToolCall, tool: ToolSpec) -> ToolCall:
     if not changed:
         return call
     return with_arguments(call, tool, {**call.arguments, **changed})
+
+
+_SAID_DAY = re.compile(
+    r"\b(?:(?:next|this|coming|upcoming)\s+(?:monday|tuesday|wednesday|thursday|friday|"
+    r"saturday|sunday|week(?:end)?|month|year)|tomorrow|today|tonight)\b",
+    re.IGNORECASE,
+)
+_WRITTEN_DATE = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d"
+    r"|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}",
+    re.IGNORECASE,
+)
+
+
+def with_said_days(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
+    """``call`` with a date the model made up for the user's "next Friday" written as the
+    user's words, where the parameter states no format.
+
+    The bundled model knows no today: asked for "classical concerts ... next Friday", it
+    wrote ``date: "2023-05-15"``, a day of its training data. A tool that takes a date in
+    any form reads "next Friday" against its own clock; a made-up date sends it to the
+    wrong day. Only when the request says one such day and writes no date of its own (the
+    model's date then may come from it), and never for a parameter that states its format
+    (:func:`with_described_dates` writes those)."""
+    said = {m.group(0).casefold(): m.group(0) for m in _SAID_DAY.finditer(context)}
+    if len(said) != 1 or _WRITTEN_DATE.search(context):
+        return call
+    (phrase,) = said.values()
+    changed = {}
+    for name, value, schema in typed_arguments(call, tool, "string"):
+        description = str(schema.get("description", ""))
+        if "format" in schema or described_date_format(description) or "enum" in schema:
+            continue
+        if read_date(value) is not None and value not in context:
+            changed[name] = phrase
+    if not changed:
+        return call
+    return with_arguments(call, tool, {**call.arguments, **changed})

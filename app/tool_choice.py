@@ -42,7 +42,7 @@ from app.call_values import (
     with_said_unit,
     without_repeats,
 )
-from app.date_formats import with_described_dates
+from app.date_formats import with_described_dates, with_said_days
 from app.description_examples import example_starts, unsaid_examples
 from app.enumerations import enumeration_siblings
 from app.place_names import with_whole_places
@@ -727,7 +727,8 @@ def _as_given(
             call = with_numbered_order(call, tool, context)
             call = without_repeats(call, tool, context)
             call = with_named_numbers(with_said_unit(call, tool, context), tool, context)
-            given.append(with_described_dates(with_fractions(call, tool, context), tool))
+            call = with_described_dates(with_fractions(call, tool, context), tool)
+            given.append(with_said_days(call, tool, context))
     return given
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.date_formats import described_date_format, with_described_dates
+from app.date_formats import described_date_format, with_described_dates, with_said_days
 from backends.generation import ToolCall
 from backends.schema import ToolSpec, parse_tools
 
@@ -54,3 +54,32 @@ def test_date_written_as_described(description: str, written: str, expected: str
 def test_a_format_needs_year_month_and_day_once_each() -> None:
     assert described_date_format("Use MM-DD-MM here.") is None
     assert described_date_format("in yyyy.mm.dd form") == "%Y.%m.%d"
+
+
+@pytest.mark.parametrize(
+    ("request_text", "description", "written", "expected"),
+    [
+        # a made-up day for the user's "next Friday": the user's words
+        (
+            "UV index in Tokyo next Friday?",
+            "The date of the forecast.",
+            "2023-05-15",
+            "next Friday",
+        ),
+        ("UV index in Tokyo tomorrow?", "The date of the forecast.", "May 15, 2023", "tomorrow"),
+        # a stated format: the date stays a date
+        ("UV index in Tokyo next Friday?", "The date, as YYYY-MM-DD.", "2023-05-15", "2023-05-15"),
+        # the user wrote a date too: the model's may be it
+        ("UV index in Tokyo on June 2 and next Friday", "The date.", "2023-06-02", "2023-06-02"),
+        # two days said: which one is not plain
+        ("UV index in Tokyo today and tomorrow", "The date.", "2023-06-02", "2023-06-02"),
+        # no day said at all
+        ("UV index in Tokyo", "The date.", "2023-06-02", "2023-06-02"),
+    ],
+)
+def test_a_made_up_date_for_a_said_day_is_the_users_words(
+    request_text: str, description: str, written: str, expected: str
+) -> None:
+    call = ToolCall(name="uv_index", arguments={"location": "Tokyo", "date": written})
+    mended = with_said_days(call, _tool(description), request_text)
+    assert mended.arguments == {"location": "Tokyo", "date": expected}
