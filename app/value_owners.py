@@ -11,6 +11,8 @@ everyone's and stays.
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 from collections.abc import Sequence
 
 from app.call_values import typed_arguments, with_arguments
@@ -70,3 +72,103 @@ def _spans(
         if len(text) > len(value)
         for place in word_places(request, text)
     ]
+
+
+def with_values_in_place(
+    calls: Sequence[ToolCall], by_name: dict[str, ToolSpec], request: str
+) -> list[ToolCall]:
+    """``calls``, with the values of calls of one tool moved to the call whose value the
+    user wrote them after.
+
+    "who was the president ... in 1980 and 2016, and the vice president in 1975 and
+    2011": the bundled model paired the president with 1975 and the vice president with
+    2016. Where calls of one tool differ in a text value written once each ("president",
+    "vice president"; a word inside a longer one does not count), and another argument
+    holds a different value in each call, each written once and after the first of those
+    texts, the values written after a text (and before the next) go to that text's calls,
+    in the order written; only when they are as many as its calls."""
+    out = list(calls)
+    for name in dict.fromkeys(c.name for c in calls):
+        group = [i for i, c in enumerate(calls) if c.name == name]
+        tool = by_name.get(name)
+        if len(group) < 2 or tool is None:
+            continue
+        for index, call in zip(group, _in_place([calls[i] for i in group], request), strict=True):
+            out[index] = with_arguments(calls[index], tool, call.arguments)
+    return out
+
+
+def _in_place(calls: list[ToolCall], request: str) -> list[ToolCall]:
+    """The ``calls`` of one tool with the values :func:`with_values_in_place` moves moved."""
+    for key, starts in _told_apart(calls, request):
+        bounds = sorted(starts.values())
+        for other in calls[0].arguments:
+            values = [c.arguments.get(other) for c in calls]
+            places = [_place(request, v) for v in values] if other != key else []
+            if not places or None in places or len(set(map(str, values))) < len(values):
+                continue
+            if set(map(str, values)) & set(starts):
+                continue  # a route's stops: one call's end is the next one's start
+            if min(p for p in places if p is not None) < bounds[0]:
+                continue  # a value written before the texts: not read from its stretch
+            stretch = {p: max(b for b in bounds if b <= p) for p in places if p is not None}
+            written = sorted(zip(places, values, strict=True), key=lambda pair: pair[0])
+            wanted: list[object] = []
+            for call in calls:
+                start = starts[call.arguments[key]]
+                mine = [v for p, v in written if stretch[p] == start and v not in wanted]
+                if not mine:
+                    break
+                wanted.append(mine[0])
+            if len(wanted) != len(calls) or wanted == values:
+                continue
+            per_stretch = collections.Counter(stretch.values())
+            per_text = collections.Counter(starts[c.arguments[key]] for c in calls)
+            if per_stretch != per_text:
+                continue  # as many values after each text as it has calls, or none moves
+            return [
+                dataclasses.replace(c, arguments={**c.arguments, other: v})
+                for c, v in zip(calls, wanted, strict=True)
+            ]
+    return calls
+
+
+def _told_apart(calls: list[ToolCall], request: str) -> list[tuple[str, dict[object, int]]]:
+    """The text arguments whose values tell ``calls`` apart, each with where the user wrote
+    each value (once, not counting places inside another of the values)."""
+    found = []
+    for key, first in calls[0].arguments.items():
+        values = [c.arguments.get(key) for c in calls]
+        if not isinstance(first, str) or not all(isinstance(v, str) and v for v in values):
+            continue
+        distinct = list(dict.fromkeys(values))
+        if len(distinct) < 2 or len(distinct) == len(values):
+            continue  # one text for all tells nothing; one each is a list, read as a list
+        spans = {v: [(p, p + len(str(v))) for p in word_places(request, str(v))] for v in distinct}
+        starts = {}
+        for value in distinct:
+            own = [
+                a
+                for a, _ in spans[value]
+                if not any(
+                    o != value and len(str(o)) > len(str(value)) and s <= a < e
+                    for o in distinct
+                    for s, e in spans[o]
+                )
+            ]
+            if len(own) != 1:
+                break
+            starts[value] = own[0]
+        else:
+            found.append((key, starts))
+    return found
+
+
+def _place(request: str, value: object) -> int | None:
+    """Where ``value`` (a text or a number) is written, when it is written once."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    places = word_places(request, str(value))
+    return places[0] if len(places) == 1 else None

@@ -1,0 +1,77 @@
+"""Values go to the call whose text the user wrote them after; routes and lists stay."""
+
+from __future__ import annotations
+
+from app.value_owners import with_values_in_place
+from backends.generation import ToolCall
+from backends.schema import parse_tools
+
+OFFICE, ROUTE = parse_tools(
+    [
+        {
+            "name": "office_holder",
+            "parameters": {
+                "type": "object",
+                "properties": {"year": {"type": "integer"}, "position": {"type": "string"}},
+                "required": ["year", "position"],
+            },
+        },
+        {
+            "name": "route",
+            "parameters": {
+                "type": "object",
+                "properties": {"start": {"type": "string"}, "end": {"type": "string"}},
+                "required": ["start", "end"],
+            },
+        },
+    ]
+)
+BY_NAME = {OFFICE.name: OFFICE, ROUTE.name: ROUTE}
+
+
+def _office(year: int, position: str) -> ToolCall:
+    return ToolCall(name="office_holder", arguments={"year": year, "position": position})
+
+
+def test_years_go_to_the_position_they_were_written_after() -> None:
+    request = "Who was the president in 1980 and 2016, and the vice president in 1975 and 2011?"
+    calls = [
+        _office(1980, "president"),
+        _office(1975, "president"),
+        _office(2016, "vice president"),
+        _office(2011, "vice president"),
+    ]
+    assert with_values_in_place(calls, BY_NAME, request) == [
+        _office(1980, "president"),
+        _office(2016, "president"),
+        _office(1975, "vice president"),
+        _office(2011, "vice president"),
+    ]
+
+
+def test_values_written_before_the_texts_or_in_other_numbers_stay() -> None:
+    calls = [
+        _office(1980, "president"),
+        _office(1975, "president"),
+        _office(2016, "vice president"),
+    ]
+    # the years come first: which goes with which is not read from their places
+    before = "In 1980, 2016 and 1975: the president, then the vice president"
+    assert with_values_in_place(calls, BY_NAME, before) == calls
+    # two years after the president, one after the vice president, but two president calls
+    # and a vice president call hold them otherwise: moved only when the counts agree
+    request = "The president in 1980, 1975 and 2016, and the vice president in 2011"
+    assert with_values_in_place(calls, BY_NAME, request) == calls
+
+
+def test_a_route_keeps_its_stops() -> None:
+    """ "from San Francisco to Palo Alto, then to San Jose and back to San Francisco": a
+    call's end is written after the next call's start, and it stays the end."""
+    request = "From San Francisco to Palo Alto, then to San Jose, then back to San Francisco"
+    legs = [
+        ("San Francisco", "Palo Alto"),
+        ("Palo Alto", "San Jose"),
+        ("San Jose", "San Francisco"),
+    ]
+    calls = [ToolCall(name="route", arguments={"start": a, "end": b}) for a, b in legs]
+    assert with_values_in_place(calls, BY_NAME, request) == calls
