@@ -23,7 +23,7 @@ from app.request_words import FILLER, WORD, word_places
 from backends.generation import ToolCall
 from backends.schema import ToolSpec
 
-_LOCATION_NAME = re.compile(r"loc|place", re.IGNORECASE)
+_LOCATION_WORDS = frozenset({"loc", "location", "locations", "place"})
 # ", Germany", ", NY", ", United States", ", D.C.": capitalised words, up to three
 _REGION = re.compile(r"^,\s*((?:[A-Z][\w.]*)(?:\s+[A-Z][\w.]*){0,2})(?=(.?))")
 _INITIALS = re.compile(r"\b[A-Z]\.(?:[A-Z]\.)+$")  # "D.C.", "U.S."
@@ -52,7 +52,7 @@ def with_whole_places(
 def _with_regions(call: ToolCall, tool: ToolSpec, request: str, values: set[str]) -> ToolCall:
     changed = {}
     for name, value, schema in typed_arguments(call, tool, "string"):
-        if not _LOCATION_NAME.search(name) or "enum" in schema or "," in value:
+        if not _is_location(name) or "enum" in schema or "," in value:
             continue
         regions = {
             region
@@ -64,6 +64,12 @@ def _with_regions(call: ToolCall, tool: ToolSpec, request: str, values: set[str]
     if not changed:
         return call
     return with_arguments(call, tool, {**call.arguments, **changed})
+
+
+def _is_location(name: str) -> bool:
+    """Whether a parameter's name says it takes a location ("start_location", "storeLoc")."""
+    words = re.sub(r"([a-z])([A-Z])", r"\1_\2", name).casefold().split("_")
+    return bool(_LOCATION_WORDS.intersection(words))
 
 
 def _region_after(text: str) -> str | None:
