@@ -36,7 +36,11 @@ from collections.abc import Sequence
 from app.call_values import leaf_values, typed_arguments, with_arguments
 from app.enumerations import list_siblings
 from app.request_words import word_places
-from app.value_owners import with_values_in_place, without_borrowed_values
+from app.value_owners import (
+    with_values_after_tools,
+    with_values_in_place,
+    without_borrowed_values,
+)
 from backends.generation import ToolCall
 from backends.schema import ToolSpec
 
@@ -65,7 +69,7 @@ def with_list_items(
             continue
         written = [*out, *calls]
         out.extend(_repeats(call, tool, request, written))
-    return with_values_in_place(out, by_name, request)
+    return with_values_after_tools(with_values_in_place(out, by_name, request), by_name, request)
 
 
 def _with_listed_choices(call: ToolCall, tool: ToolSpec, request: str) -> ToolCall:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.value_owners import with_values_in_place
+from app.value_owners import with_values_after_tools, with_values_in_place
 from backends.generation import ToolCall
 from backends.schema import parse_tools
 
@@ -75,3 +75,38 @@ def test_a_route_keeps_its_stops() -> None:
     ]
     calls = [ToolCall(name="route", arguments={"start": a, "end": b}) for a, b in legs]
     assert with_values_in_place(calls, BY_NAME, request) == calls
+
+
+def test_each_tool_takes_the_value_written_after_its_name() -> None:
+    forecasts = parse_tools(
+        [
+            {
+                "name": f"forecast_{kind}",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"location": {"type": "string"}, "days": {"type": "integer"}},
+                    "required": ["location"],
+                },
+            }
+            for kind in ("temperature", "humidity", "precipitation")
+        ]
+    )
+    by_name = {tool.name: tool for tool in forecasts}
+
+    def forecast(kind: str, location: str) -> ToolCall:
+        return ToolCall(name=f"forecast_{kind}", arguments={"location": location, "days": 10})
+
+    calls = [
+        forecast("temperature", "Boston"),
+        forecast("humidity", "Rome"),
+        forecast("precipitation", "Boston"),
+    ]
+    request = "Temperature and humidity forecast for Boston and precipitation forecast for Rome"
+    assert with_values_after_tools(calls, by_name, request) == [
+        forecast("temperature", "Boston"),
+        forecast("humidity", "Boston"),
+        forecast("precipitation", "Rome"),
+    ]
+    # a place written before the tools' words: whose it is is not read from the order
+    before = "For Boston the temperature and humidity, and for Rome the precipitation"
+    assert with_values_after_tools(calls, by_name, before) == calls
