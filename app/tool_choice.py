@@ -46,6 +46,7 @@ from app.currency_codes import with_currency_codes
 from app.date_formats import with_described_dates, with_said_days
 from app.description_examples import example_starts, unsaid_examples
 from app.enumerations import enumeration_siblings
+from app.function_values import with_function_expressions
 from app.place_names import with_whole_places
 from app.request_parts import request_parts
 from app.request_words import FILLER, WORD, content_words, same_stem
@@ -729,7 +730,7 @@ def _as_given(
             call = without_repeats(call, tool, context)
             call = with_named_numbers(with_said_unit(call, tool, context), tool, context)
             call = with_described_dates(with_fractions(call, tool, context), tool)
-            call = with_currency_codes(call, tool)
+            call = with_function_expressions(with_currency_codes(call, tool), tool, context)
             given.append(with_said_days(call, tool, context))
     return given
 
