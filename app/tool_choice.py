@@ -47,6 +47,7 @@ from app.date_formats import with_described_dates, with_said_days
 from app.description_examples import example_starts, unsaid_examples
 from app.enumerations import enumeration_siblings
 from app.function_values import with_function_expressions
+from app.hemispheres import with_hemisphere_signs
 from app.place_names import with_whole_places
 from app.request_parts import request_parts
 from app.request_words import FILLER, WORD, content_words, same_stem
@@ -731,6 +732,7 @@ def _as_given(
             call = with_named_numbers(with_said_unit(call, tool, context), tool, context)
             call = with_described_dates(with_fractions(call, tool, context), tool)
             call = with_function_expressions(with_currency_codes(call, tool), tool, context)
+            call = with_hemisphere_signs(call, tool, context)
             given.append(with_said_days(call, tool, context))
     return given
 
