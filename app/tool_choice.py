@@ -42,6 +42,7 @@ from app.call_values import (
     with_said_unit,
     without_repeats,
 )
+from app.country_codes import with_country_codes
 from app.currency_codes import with_currency_codes
 from app.date_formats import with_described_dates, with_said_days
 from app.description_examples import example_starts, unsaid_examples
@@ -731,7 +732,8 @@ def _as_given(
             call = without_repeats(call, tool, context)
             call = with_named_numbers(with_said_unit(call, tool, context), tool, context)
             call = with_described_dates(with_fractions(call, tool, context), tool)
-            call = with_function_expressions(with_currency_codes(call, tool), tool, context)
+            call = with_country_codes(with_currency_codes(call, tool), tool)
+            call = with_function_expressions(call, tool, context)
             call = with_hemisphere_signs(call, tool, context)
             given.append(with_said_days(call, tool, context))
     return given
