@@ -180,6 +180,36 @@ def without_repeats(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
     return with_arguments(call, tool, changed)
 
 
+_COPIED_WORDS = 3  # words a text must have to count as copied rather than shared
+
+
+def without_copied_options(call: ToolCall, tool: ToolSpec) -> ToolCall:
+    """``call`` without the optional text values that repeat another argument's text.
+
+    Asked to "add a news article titled 'Julian is testing'", the bundled model filled the
+    CMS tool's optional meta title and URL name with the title, and a content it made up
+    into the meta description too: fields the user left to their defaults. An optional
+    value of three words or more written in another argument as well is such a copy, and
+    goes (both copies, where neither argument is required). Shorter equal values are often
+    meant (a track and its album both "The Getaway", a county and a city both "San
+    Francisco"); over BFCL's AST answers (2026-12-04) no answer holds an optional text of
+    three words or more twice.
+    """
+    required = set(tool.parameters.get("required") or ())
+    copied = {
+        name
+        for name, value in call.arguments.items()
+        if name not in required
+        and isinstance(value, str)
+        and len(value.split()) >= _COPIED_WORDS
+        and any(other != name and text == value for other, text in call.arguments.items())
+    }
+    if not copied:
+        return call
+    kept = {name: value for name, value in call.arguments.items() if name not in copied}
+    return with_arguments(call, tool, kept)
+
+
 # A ``unit`` argument of a measured value; not one end of a conversion (``to_unit``).
 _UNIT_ARGUMENT = re.compile(
     r"^(?!(?:from|to|target|source|output|input|result|desired|convert)_)(?:\w+_)?units?$",

@@ -40,6 +40,7 @@ from app.call_values import (
     with_quoted_values,
     with_route_order,
     with_said_unit,
+    without_copied_options,
     without_repeats,
 )
 from app.country_codes import with_country_codes
@@ -729,7 +730,7 @@ def _as_given(
             call = without_unsaid_items(without_unsaid_options(call, tool, context), tool, context)
             call = with_route_order(with_quoted_values(call, tool, context), tool, context)
             call = with_numbered_order(call, tool, context)
-            call = without_repeats(call, tool, context)
+            call = without_copied_options(without_repeats(call, tool, context), tool)
             call = with_named_numbers(with_said_unit(call, tool, context), tool, context)
             call = with_described_dates(with_fractions(call, tool, context), tool)
             call = with_country_codes(with_currency_codes(call, tool), tool)

@@ -10,6 +10,7 @@ from app.call_values import (
     with_quoted_values,
     with_route_order,
     with_said_unit,
+    without_copied_options,
     without_repeats,
 )
 from backends.generation import ToolCall
@@ -279,3 +280,34 @@ def test_numbered_arguments_follow_the_users_order(
     call = _call("time_difference", city_1="Tokyo", city_2="Beijing")
     mended = with_numbered_order(call, TIME_DIFFERENCE, request_text)
     assert (mended.arguments["city_1"], mended.arguments["city_2"]) == meant
+
+
+def test_optional_text_copied_from_another_argument_is_left_out() -> None:
+    """ "add a news article titled 'Julian is testing'": the meta title and URL name copied
+    from the title, and the made-up content copied into the meta description, are not the
+    user's; a short value two arguments share is kept (a track and its album)."""
+    (cms,) = parse_tools(
+        [
+            {
+                "name": "create_item",
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        name: {"type": "string"}
+                        for name in ("Title", "Content", "MetaTitle", "MetaDescription", "Album")
+                    },
+                    "required": ["Title"],
+                },
+            }
+        ]
+    )
+    call = _call(
+        "create_item",
+        Title="Julian is testing",
+        Content="A sample news article.",
+        MetaTitle="Julian is testing",
+        MetaDescription="A sample news article.",
+    )
+    assert without_copied_options(call, cms) == _call("create_item", Title="Julian is testing")
+    song = _call("create_item", Title="The Getaway", Album="The Getaway")
+    assert without_copied_options(song, cms) == song
