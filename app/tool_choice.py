@@ -733,11 +733,27 @@ def _as_given(
             call = without_copied_options(without_repeats(call, tool, context), tool)
             call = with_named_numbers(with_said_unit(call, tool, context), tool, context)
             call = with_described_dates(with_fractions(call, tool, context), tool)
-            call = with_country_codes(with_currency_codes(call, tool), tool)
             call = with_function_expressions(call, tool, context)
             call = with_hemisphere_signs(call, tool, context)
             given.append(with_said_days(call, tool, context))
     return given
+
+
+def _in_tool_forms(
+    calls: Sequence[ToolCall], by_name: Mapping[str, ToolSpec], request: str
+) -> list[ToolCall]:
+    """The calls with their values written the way the tools take them: a place with the
+    region the user gave it (:mod:`app.place_names`), currencies and countries as codes
+    (:mod:`app.currency_codes`, :mod:`app.country_codes`). Done last: these forms are not
+    the user's words, which the passes before match values against."""
+    placed = with_whole_places(calls, list(by_name.values()), request)
+    out = []
+    for call in placed:
+        tool = by_name.get(call.name)
+        if tool is not None:
+            call = with_country_codes(with_currency_codes(call, tool), tool)
+        out.append(call)
+    return out
 
 
 def _meaningful(value: object) -> bool:
@@ -771,6 +787,7 @@ def respond_stream(
     options: GenerateOptions | None = None,
     cancel: CancelToken | None = None,
     lookups: Collection[str] | None = None,
+    finish: bool = True,
 ) -> Iterator[TextDelta | Completion]:
     """Like :func:`respond`, yielding a text answer's pieces as they are decoded.
 
@@ -782,7 +799,9 @@ def respond_stream(
     A text answer streams straight through (the policy never changes one). Calls are held
     until the whole answer is known, because the policy may still drop them; when it does,
     the text answer that replaces them streams in their place. The last item is the
-    :class:`Completion`.
+    :class:`Completion`. With ``finish``, its calls' values are written in the tools' own
+    forms (:func:`_in_tool_forms`); a pass that weighs a part's calls against the request
+    asks without, since those forms are no longer the user's words.
 
     Raises:
         The backend's errors (see :meth:`backends.base.Backend.stream`).
@@ -830,9 +849,9 @@ def respond_stream(
             turn = _Turn(backend, messages, tools, options, cancel, request, lookups)
             for step in (_with_missing_calls, _with_named_calls, _by_parts):
                 completion = step(turn, completion)
-            listed = with_whole_places(
-                with_list_items(completion.tool_calls, tools, request), tools, request
-            )
+            listed = with_list_items(completion.tool_calls, tools, request)
+            if finish:
+                listed = _in_tool_forms(listed, by_name, request)
             if listed != list(completion.tool_calls):
                 completion = dataclasses.replace(completion, tool_calls=tuple(listed))
         yield completion
@@ -1011,6 +1030,7 @@ def _by_parts(turn: _Turn, completion: Completion) -> Completion:
             options=turn.options,
             cancel=turn.cancel,
             lookups=turn.lookups,
+            finish=False,
         )
         answer = next(e for e in events if isinstance(e, Completion))
         for call in answer.tool_calls:

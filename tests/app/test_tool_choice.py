@@ -790,3 +790,40 @@ def test_a_forced_call_drops_optional_values_nobody_gave() -> None:
     request = "The history of account '00125648' for 7 days, and also calculate the total balance."
     kept = _without_unfounded_options(call, balance, request)
     assert kept.arguments == {"account": "00125648", "currency": "USD"}  # USD: the tool's choice
+
+
+def test_currencies_are_codes_in_the_answer_not_in_the_parts() -> None:
+    """ "15000 Euro to dollars? and ... 200 pounds to dollars?": each part's call keeps the
+    user's words, so the part pass can match them with the request (as codes, "GBP" is no
+    word of it and the pounds call was lost); the answer gives the tool codes."""
+    from tests.scripted_backend import ScriptedBackend
+
+    (cost,) = parse_tools(
+        [
+            {
+                "name": "get_conversion_cost",
+                "description": "Cost of converting currency",
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "amount": {"type": "integer"},
+                        "from_currency": {"type": "string"},
+                        "to_currency": {"type": "string"},
+                    },
+                    "required": ["amount", "from_currency", "to_currency"],
+                },
+            }
+        ]
+    )
+    euro = '{"name": "get_conversion_cost", "arguments": {"amount": 15000, "from_currency": "Euro", "to_currency": "dollars"}}'  # noqa: E501
+    pounds = '{"name": "get_conversion_cost", "arguments": {"amount": 200, "from_currency": "pounds", "to_currency": "dollars"}}'  # noqa: E501
+    request = (
+        "How much will it cost if I transfer 15000 Euro to dollars? And how much if I convert"
+        " 200 pounds to dollars?"
+    )
+    messages = [{"role": "user", "content": request}]
+    answer = respond(ScriptedBackend([f"[{euro}, {pounds}]", euro, pounds]), messages, [cost])
+    assert [c.arguments for c in answer.tool_calls] == [
+        {"amount": 15000, "from_currency": "EUR", "to_currency": "USD"},
+        {"amount": 200, "from_currency": "GBP", "to_currency": "USD"},
+    ]
