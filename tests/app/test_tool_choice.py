@@ -792,10 +792,10 @@ def test_a_forced_call_drops_optional_values_nobody_gave() -> None:
     assert kept.arguments == {"account": "00125648", "currency": "USD"}  # USD: the tool's choice
 
 
-def test_currencies_are_codes_in_the_answer_not_in_the_parts() -> None:
-    """ "15000 Euro to dollars? and ... 200 pounds to dollars?": each part's call keeps the
-    user's words, so the part pass can match them with the request (as codes, "GBP" is no
-    word of it and the pounds call was lost); the answer gives the tool codes."""
+def test_currencies_are_codes_in_the_answer_not_in_the_passes() -> None:
+    """ "15000 Euro to dollars? and ... 200 pounds to dollars?": the passes weigh the calls in
+    the user's words (as codes, "GBP" is no word of the request, and the second pass's
+    pounds call was trimmed as made up); the answer gives the tool codes."""
     from tests.scripted_backend import ScriptedBackend
 
     (cost,) = parse_tools(
@@ -822,7 +822,8 @@ def test_currencies_are_codes_in_the_answer_not_in_the_parts() -> None:
         " 200 pounds to dollars?"
     )
     messages = [{"role": "user", "content": request}]
-    answer = respond(ScriptedBackend([f"[{euro}, {pounds}]", euro, pounds]), messages, [cost])
+    script = [euro, f"[{euro}, {pounds}]", euro, pounds]  # answer, second pass, two parts
+    answer = respond(ScriptedBackend(script), messages, [cost])
     assert [c.arguments for c in answer.tool_calls] == [
         {"amount": 15000, "from_currency": "EUR", "to_currency": "USD"},
         {"amount": 200, "from_currency": "GBP", "to_currency": "USD"},
