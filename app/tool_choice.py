@@ -53,6 +53,7 @@ from app.hemispheres import with_hemisphere_signs
 from app.place_names import with_whole_places
 from app.request_parts import request_parts
 from app.request_words import FILLER, WORD, content_words, same_stem
+from app.value_owners import without_borrowed_numbers
 from backends.base import Backend, CancelToken, GenerateOptions, Message
 from backends.errors import GenerationIncomplete
 from backends.generation import Completion, TextDelta, ToolCall
@@ -850,6 +851,7 @@ def respond_stream(
             for step in (_with_missing_calls, _with_named_calls, _by_parts):
                 completion = step(turn, completion)
             listed = with_list_items(completion.tool_calls, tools, request)
+            listed = without_borrowed_numbers(listed, by_name, request)
             if finish:
                 listed = _in_tool_forms(listed, by_name, request)
             if listed != list(completion.tool_calls):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import re
 from collections.abc import Sequence
 
 from app.call_values import typed_arguments, with_arguments
@@ -229,3 +230,43 @@ def _name_mentions(names: list[str], request: str) -> dict[str, int] | None:
             return None
         mentions[name] = places[0]
     return mentions
+
+
+_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
+
+
+def without_borrowed_numbers(
+    calls: Sequence[ToolCall], by_name: dict[str, ToolSpec], request: str
+) -> list[ToolCall]:
+    """``calls`` without the optional numbers that the user wrote for another argument.
+
+    "a radius of 0.5 meters ... a radius of 1 meter ... the magnetic permeability the same as
+    in free space": the bundled model gave both magnetic-field calls ``permeability: 1``,
+    the second setup's radius. Where an optional number is written in the request no more
+    often than other arguments (of any call, by another name) use it, it is theirs, and the
+    call leaves the argument to its default. Over BFCL's AST answers (2026-12-04) this
+    changes one answer, which stays right."""
+    written = collections.Counter(float(n.replace(",", "")) for n in _NUMBER.findall(request))
+    numbers = [
+        (index, name, float(value))
+        for index, call in enumerate(calls)
+        for name, value in call.arguments.items()
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    ]
+    out = list(calls)
+    for index, call in enumerate(calls):
+        tool = by_name.get(call.name)
+        if tool is None:
+            continue
+        required = set(tool.parameters.get("required") or ())
+        borrowed = set()
+        for i, name, value in numbers:
+            if i != index or name in required or not written[value]:
+                continue
+            others = sum(1 for _, other, v in numbers if v == value and other != name)
+            if others and written[value] <= others:
+                borrowed.add(name)
+        if borrowed:
+            kept = {k: v for k, v in call.arguments.items() if k not in borrowed}
+            out[index] = with_arguments(call, tool, kept)
+    return out

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from app.value_owners import with_values_after_tools, with_values_in_place
+from app.value_owners import (
+    with_values_after_tools,
+    with_values_in_place,
+    without_borrowed_numbers,
+)
 from backends.generation import ToolCall
 from backends.schema import parse_tools
 
@@ -110,3 +114,38 @@ def test_each_tool_takes_the_value_written_after_its_name() -> None:
     # a place written before the tools' words: whose it is is not read from the order
     before = "For Boston the temperature and humidity, and for Rome the precipitation"
     assert with_values_after_tools(calls, by_name, before) == calls
+
+
+def test_an_optional_number_written_for_another_argument_is_left_out() -> None:
+    (field,) = parse_tools(
+        [
+            {
+                "name": "magnetic_field",
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "current": {"type": "number"},
+                        "radius": {"type": "number"},
+                        "permeability": {"type": "number"},
+                    },
+                    "required": ["current", "radius"],
+                },
+            }
+        ]
+    )
+    by_name = {field.name: field}
+
+    def setup(current: float, radius: float, **more: float) -> ToolCall:
+        return ToolCall(
+            name="magnetic_field", arguments={"current": current, "radius": radius, **more}
+        )
+
+    request = (
+        "A radius of 0.5 meters and a current of 10 A, then a radius of 1 meter and 15 A,"
+        " with the permeability of free space"
+    )
+    calls = [setup(10, 0.5, permeability=1), setup(15, 1, permeability=1)]
+    assert without_borrowed_numbers(calls, by_name, request) == [setup(10, 0.5), setup(15, 1)]
+    # written for it too: the permeability is the user's
+    said = f"{request}, which is 1"
+    assert without_borrowed_numbers(calls, by_name, said) == calls
