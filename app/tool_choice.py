@@ -741,18 +741,21 @@ def _as_given(
 
 
 def _in_tool_forms(
-    calls: Sequence[ToolCall], by_name: Mapping[str, ToolSpec], request: str
+    calls: Sequence[ToolCall], by_name: Mapping[str, ToolSpec], request: str, context: str
 ) -> list[ToolCall]:
     """The calls with their values written the way the tools take them: a place with the
     region the user gave it (:mod:`app.place_names`), currencies and countries as codes
-    (:mod:`app.currency_codes`, :mod:`app.country_codes`). Done last: these forms are not
-    the user's words, which the passes before match values against."""
+    (:mod:`app.currency_codes`, :mod:`app.country_codes`), a function as the expression the
+    whole request defines (:mod:`app.function_values`). Done last: the codes are not the
+    user's words, which the passes before match values against."""
     placed = with_whole_places(calls, list(by_name.values()), request)
     out = []
     for call in placed:
         tool = by_name.get(call.name)
         if tool is not None:
             call = with_country_codes(with_currency_codes(call, tool), tool)
+            # a part's "the derivative at x=3" read f(x) without the sentence defining it
+            call = with_function_expressions(call, tool, context)
         out.append(call)
     return out
 
@@ -853,7 +856,7 @@ def respond_stream(
             listed = with_list_items(completion.tool_calls, tools, request)
             listed = without_borrowed_numbers(listed, by_name, request)
             if finish:
-                listed = _in_tool_forms(listed, by_name, request)
+                listed = _in_tool_forms(listed, by_name, request, context)
             if listed != list(completion.tool_calls):
                 completion = dataclasses.replace(completion, tool_calls=tuple(listed))
         yield completion

@@ -828,3 +828,39 @@ def test_currencies_are_codes_in_the_answer_not_in_the_passes() -> None:
         {"amount": 15000, "from_currency": "EUR", "to_currency": "USD"},
         {"amount": 200, "from_currency": "GBP", "to_currency": "USD"},
     ]
+
+
+def test_a_part_keeps_the_function_the_whole_request_defines() -> None:
+    """ "... for the function f(x)=x^2. And find the derivative at x=3.": the second sentence
+    answered alone writes ``f(x)``; the answer gives the expression the first defined."""
+    from tests.scripted_backend import ScriptedBackend
+
+    tools = parse_tools(
+        [
+            {
+                "name": name,
+                "description": f"The {name} of a function",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"function": {"type": "string"}, **extra},
+                    "required": ["function", *extra],
+                },
+            }
+            for name, extra in (
+                ("integral", {"a": {"type": "number"}, "b": {"type": "number"}}),
+                ("derivative", {"x": {"type": "number"}}),
+            )
+        ]
+    )
+    integral = '{"name": "integral", "arguments": {"function": "x^2", "a": 1, "b": 5}}'
+    derivative = '{"name": "derivative", "arguments": {"function": "f(x)", "x": 3}}'
+    request = (
+        "Calculate the integral from x=1 to x=5 for the function f(x)=x^2. And find the"
+        " derivative at x=3."
+    )
+    script = [f"[{integral}, {derivative}]", integral, derivative]  # the answer, two parts
+    answer = respond(ScriptedBackend(script), [{"role": "user", "content": request}], tools)
+    assert [c.arguments for c in answer.tool_calls] == [
+        {"function": "x^2", "a": 1, "b": 5},
+        {"function": "x^2", "x": 3},
+    ]
