@@ -61,3 +61,24 @@ def with_currency_codes(call: ToolCall, tool: ToolSpec) -> ToolCall:
     if not changed:
         return call
     return with_arguments(call, tool, {**call.arguments, **changed})
+
+
+# Words and codes that name a currency in a request, beside the currencies' full names
+# ("Japanese Yen", "US dollars"): not "pound" (of flour) nor codes that are English words
+# ("ALL", "TRY").
+_CURRENCY_WORDS = "euro euros dollar dollars yen yuan rupee rupees peso pesos franc francs"
+_MAJOR_CODES = "USD EUR GBP JPY CNY INR AUD CAD CHF MXN KRW BRL RUB SGD HKD NZD SEK NOK ZAR"
+
+
+@functools.cache
+def _currency_words() -> re.Pattern[str]:
+    """The ways a request names a currency (see ``_CURRENCY_WORDS``)."""
+    names = [f for f in currency_codes() if " " in f and re.fullmatch(r"[a-z .']+", f)]
+    words = sorted([*names, *_CURRENCY_WORDS.split()], key=len, reverse=True)
+    named = "|".join(re.escape(w) for w in words)
+    return re.compile(rf"(?<!\w)(?:(?i:{named})|{'|'.join(_MAJOR_CODES.split())})(?!\w)")
+
+
+def names_a_currency(text: str) -> bool:
+    """Whether ``text`` names a currency in words or by a major code ("Japanese Yen", "USD")."""
+    return _currency_words().search(text) is not None

@@ -44,7 +44,7 @@ from app.call_values import (
     without_repeats,
 )
 from app.country_codes import with_country_codes
-from app.currency_codes import with_currency_codes
+from app.currency_codes import names_a_currency, with_currency_codes
 from app.date_formats import with_described_dates, with_said_days
 from app.description_examples import example_starts, unsaid_examples
 from app.enumerations import enumeration_siblings
@@ -118,12 +118,19 @@ def tool_words(tool: ToolSpec) -> set[str]:
     return content_words(" ".join(text))
 
 
+def asked_words(request: str) -> set[str]:
+    """The request's meaningful words, and "currency" where it names one ("100 euro in
+    USD" asks for ``currency_conversion`` without the word; BFCL multiple_52)."""
+    words = content_words(request)
+    return words | {"currency"} if names_a_currency(request) else words
+
+
 def request_mentions_tool(request: str, tool: ToolSpec) -> bool:
     """Whether at least one meaningful word of ``request`` matches the tool's own words.
 
     A request with no meaningful words at all ("ok", "yes") is given the benefit of the doubt.
     """
-    asked = _topic_stems(content_words(request))
+    asked = _topic_stems(asked_words(request))
     if not asked:
         return True
     return _share_a_topic(asked, _topic_stems(tool_words(tool)))
@@ -256,7 +263,7 @@ def named_tools(
             taken |= _name_words(tool)
             taken |= content_words(" ".join(tool.parameters.get("properties") or {}))
             taken |= content_words(tool.description)
-    asked = _topic_stems(content_words(request))
+    asked = _topic_stems(asked_words(request))
     missing = []
     for tool in tools:
         if tool.name in called or (candidates is not None and tool.name not in candidates):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.currency_codes import code_of, with_currency_codes
+from app.currency_codes import code_of, names_a_currency, with_currency_codes
 from backends.generation import ToolCall
 from backends.schema import parse_tools
 
@@ -59,3 +59,18 @@ def test_only_currency_parameters_change() -> None:
         "to_currency": "USD",
         "note": "euros",
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("100 euro in USD", True),
+        ("5000 US dollars into Japanese Yen", True),
+        ("200 British pounds", True),
+        ("20 pounds of flour", False),  # a weight
+        ("ALL of them, TRY it", False),  # codes that are English words
+        ("invest $5000", False),  # a sum, not a currency asked about
+    ],
+)
+def test_a_request_names_a_currency(text: str, named: bool) -> None:
+    assert names_a_currency(text) is named

@@ -864,3 +864,38 @@ def test_a_part_keeps_the_function_the_whole_request_defines() -> None:
         {"function": "x^2", "a": 1, "b": 5},
         {"function": "x^2", "x": 3},
     ]
+
+
+def test_a_request_naming_a_currency_asks_for_a_currency_tool() -> None:
+    """ "I have 100 euro. How much is it in USD?" shares no word with ``currency_conversion``
+    but names two currencies; "20 pounds of flour" names none."""
+    converter, weight = parse_tools(
+        [
+            {
+                "name": "currency_conversion",
+                "description": "Convert an amount from one currency to another",
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "amount": {"type": "number"},
+                        "from_currency": {"type": "string"},
+                        "to_currency": {"type": "string"},
+                    },
+                    "required": ["amount", "from_currency", "to_currency"],
+                },
+            },
+            {
+                "name": "weight_in_space",
+                "description": "Weight on another planet",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"kg": {"type": "number"}, "planet": {"type": "string"}},
+                    "required": ["kg", "planet"],
+                },
+            },
+        ]
+    )
+    assert request_mentions_tool("I have 100 euro. How much is it in USD?", converter)
+    assert not request_mentions_tool("Bake with 20 pounds of flour", converter)
+    trip = "I weigh 75 kg on Earth: what on Mars? I have 5000 US dollars: how many Japanese Yen?"
+    assert named_tools(trip, [converter, weight], {"weight_in_space"}) == ["currency_conversion"]
