@@ -1,12 +1,14 @@
-"""A word the user wrote inside one call's value is that call's, not its neighbours'.
+"""Which call a value the user wrote belongs to, where the model gave it to another.
 
-Asked "a Chicken Noodle Soup recipe and a Vegan Salad recipe", the bundled model gives both
-recipe searches ``diet: "Vegan"``: the word is there, but as part of the salad's name. A
-user asking so wants a vegan salad and a plain soup. So where calls of one tool share an
-optional value and every place the user wrote it lies inside another call's own value
-("Vegan" of "Vegan Salad"), the calls that do not hold that value drop it (the tool's
-default stands). A value written on its own ("classical concerts in Berlin and Paris") is
-everyone's and stays.
+Asked for several calls at once, the bundled model reads the values right but hands them
+out wrong: the salad's "Vegan" to the soup's search too, the vice president's year to the
+president, Boston's forecast to the precipitation tool, a radius to the permeability. The
+request's word order says whose each value is: a word inside one call's value is that
+call's (:func:`without_borrowed_values`), values follow the text of the call they belong to
+(:func:`with_values_in_place`, :func:`with_values_after_tools`), and a number written once
+for one argument is not another's too (:func:`without_borrowed_numbers`). Each rule moves
+or drops a value only where that order is plain, and was checked on BFCL's ground-truth
+answers first (counts in each docstring).
 """
 
 from __future__ import annotations
@@ -26,7 +28,14 @@ def without_borrowed_values(
     calls: Sequence[ToolCall], by_name: dict[str, ToolSpec], request: str
 ) -> list[ToolCall]:
     """``calls``, each without the optional values the user wrote only inside another
-    call's value."""
+    call's value.
+
+    Asked "a Chicken Noodle Soup recipe and a Vegan Salad recipe", the bundled model gives
+    both recipe searches ``diet: "Vegan"``: the word is there, but as part of the salad's
+    name, and a user asking so wants a plain soup. Where every place the user wrote a
+    call's optional value lies inside another call's longer value, and none inside one of
+    its own, the call drops it (the tool's default stands). A value written on its own
+    ("vegan recipes: a soup and a salad") is everyone's and stays."""
     out = list(calls)
     for index, call in enumerate(calls):
         tool = by_name.get(call.name)
