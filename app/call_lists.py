@@ -51,7 +51,8 @@ def with_list_items(
     calls: Sequence[ToolCall], tools: Sequence[ToolSpec], request: str
 ) -> list[ToolCall]:
     """``calls``, each followed by its repeats for the items of the request's lists that no
-    call has used in its place."""
+    call has used in its place, with each value given to the call the request's word order
+    says it belongs to (:mod:`app.value_owners`)."""
     by_name = {tool.name: tool for tool in tools}
     read: list[ToolCall] = []  # the calls with their lists read the user's way
     for call in calls:
