@@ -18,6 +18,8 @@ _FILLER_WORDS = (
 )
 FILLER = frozenset(_FILLER_WORDS.split())
 WORD = re.compile(r"[a-z0-9]+")
+# A number as the user writes it in digits: "1,500", "0.5", "42".
+NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 
 
 def content_words(text: str) -> set[str]:

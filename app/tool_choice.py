@@ -52,7 +52,7 @@ from app.function_values import with_function_expressions
 from app.hemispheres import with_hemisphere_signs
 from app.place_names import with_whole_places
 from app.request_parts import request_parts
-from app.request_words import FILLER, WORD, content_words, same_stem
+from app.request_words import FILLER, NUMBER, WORD, content_words, same_stem
 from app.value_owners import without_borrowed_numbers
 from backends.base import Backend, CancelToken, GenerateOptions, Message
 from backends.errors import GenerationIncomplete
@@ -319,7 +319,6 @@ def _offered_values(
     return offered
 
 
-_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 _NUMBER_WORDS = {
     word: float(value)
     for value, word in enumerate(
@@ -359,7 +358,7 @@ def number_texts(text: str) -> tuple[str, ...]:
     a lone number is no reason to refuse a computed one that starts with the same digit
     ("a one hour meeting" and ``"day_end_hour": 18``).
     """
-    found = [(m.start(), m.end(), m.group(0)) for m in _NUMBER.finditer(text)]
+    found = [(m.start(), m.end(), m.group(0)) for m in NUMBER.finditer(text)]
     listed: set[str] = set()
     for (_, end, a), (start, _, b) in itertools.pairwise(found):
         if _NUMBER_LIST_JOIN.fullmatch(text[end:start]):
@@ -369,12 +368,12 @@ def number_texts(text: str) -> tuple[str, ...]:
 
 def _json_numbers(text: str) -> tuple[str, ...]:
     """Every number of ``text`` written in digits, as JSON would write it."""
-    found = {_number_text(float(n.replace(",", ""))) for n in _NUMBER.findall(text)}
+    found = {_number_text(float(n.replace(",", ""))) for n in NUMBER.findall(text)}
     return tuple(sorted(found))
 
 
 def _numbers(text: str) -> set[float]:
-    found = {float(n.replace(",", "")) for n in _NUMBER.findall(text)}
+    found = {float(n.replace(",", "")) for n in NUMBER.findall(text)}
     found.update(round(float(n) * _SCALES[scale.lower()], 6) for n, scale in _SCALED.findall(text))
     found.update(
         _NUMBER_WORDS[w] for w in re.findall(r"[a-z]+", text.lower()) if w in _NUMBER_WORDS
@@ -413,7 +412,7 @@ def _percents(text: str) -> set[float]:
     """The percentages of ``text`` as fractions ("5%" is 0.05)."""
     return {
         round(float(m.group(0).replace(",", "")) / 100, 9)
-        for m in _NUMBER.finditer(text)
+        for m in NUMBER.finditer(text)
         if _PERCENT_SIGN.match(text, m.end())
     }
 
@@ -422,7 +421,7 @@ def _written_plain(number: float, request: str) -> bool:
     """Whether ``number`` stands in ``request`` somewhere not as a percentage."""
     return any(
         float(m.group(0).replace(",", "")) == number and not _PERCENT_SIGN.match(request, m.end())
-        for m in _NUMBER.finditer(request)
+        for m in NUMBER.finditer(request)
     )
 
 

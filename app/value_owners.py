@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import re
 from collections.abc import Sequence
 
 from app.call_values import typed_arguments, with_arguments
-from app.request_words import content_words, word_places
+from app.request_words import NUMBER, content_words, word_places
 from backends.generation import ToolCall
 from backends.schema import ToolSpec
 
@@ -241,9 +240,6 @@ def _name_mentions(names: list[str], request: str) -> dict[str, int] | None:
     return mentions
 
 
-_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
-
-
 def without_borrowed_numbers(
     calls: Sequence[ToolCall], by_name: dict[str, ToolSpec], request: str
 ) -> list[ToolCall]:
@@ -255,7 +251,7 @@ def without_borrowed_numbers(
     often than other arguments (of any call, by another name) use it, it is theirs, and the
     call leaves the argument to its default. Over BFCL's AST answers (2026-12-04) this
     changes one answer, which stays right."""
-    written = collections.Counter(float(n.replace(",", "")) for n in _NUMBER.findall(request))
+    written = collections.Counter(float(n.replace(",", "")) for n in NUMBER.findall(request))
     numbers = [
         (index, name, float(value))
         for index, call in enumerate(calls)
