@@ -210,6 +210,36 @@ def without_copied_options(call: ToolCall, tool: ToolSpec) -> ToolCall:
     return with_arguments(call, tool, kept)
 
 
+_IDENTIFIER = re.compile(r"(?<![\w.])([A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+)(?!\w)")
+
+
+def with_named_identifiers(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
+    """``call`` with a text value that is the user's description of an identifier followed by
+    the identifier written as just the identifier.
+
+    Asked to "analyze the sentiment of today's journal entry my_journal_entry_text", the
+    bundled model sent ``text: "Today's journal entry my_journal_entry_text"``: the user
+    named the data twice, in words and by its identifier, and the tool gets the identifier.
+    Only where the value is the user's words up to the identifier, and the word right before
+    it is one of the identifier's own ("entry" of ``my_journal_entry_text``): "ideas for
+    project_alpha" stays a title. Over BFCL's AST answers (2026-12-04) no answer holds such
+    a value.
+    """
+    changed = {}
+    for name, value, _ in typed_arguments(call, tool, "string"):
+        found = _IDENTIFIER.findall(value)
+        if len(found) != 1 or not value.endswith(found[0]) or " " not in value.strip():
+            continue
+        identifier = found[0]
+        before = value[: -len(identifier)].split()
+        parts = identifier.casefold().split("_")
+        if not before or before[-1].casefold() not in parts:
+            continue
+        if value.casefold() in context.casefold():  # the user's words, up to the identifier
+            changed[name] = identifier
+    return with_arguments(call, tool, {**call.arguments, **changed}) if changed else call
+
+
 # A ``unit`` argument of a measured value; not one end of a conversion (``to_unit``).
 _UNIT_ARGUMENT = re.compile(
     r"^(?!(?:from|to|target|source|output|input|result|desired|convert)_)(?:\w+_)?units?$",

@@ -35,6 +35,7 @@ from app.call_values import (
     leaf_values,
     typed_arguments,
     with_arguments,
+    with_named_identifiers,
     with_named_numbers,
     with_numbered_order,
     with_quoted_values,
@@ -738,6 +739,7 @@ def _as_given(
             call = with_route_order(with_quoted_values(call, tool, context), tool, context)
             call = with_numbered_order(call, tool, context)
             call = without_copied_options(without_repeats(call, tool, context), tool)
+            call = with_named_identifiers(call, tool, context)
             call = with_named_numbers(with_said_unit(call, tool, context), tool, context)
             call = with_described_dates(with_fractions(call, tool, context), tool)
             call = with_function_expressions(call, tool, context)
