@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.call_values import (
+    with_named_identifiers,
     with_named_numbers,
     with_numbered_order,
     with_quoted_values,
@@ -311,3 +312,27 @@ def test_optional_text_copied_from_another_argument_is_left_out() -> None:
     assert without_copied_options(call, cms) == _call("create_item", Title="Julian is testing")
     song = _call("create_item", Title="The Getaway", Album="The Getaway")
     assert without_copied_options(song, cms) == song
+
+
+def test_an_identifier_named_in_words_first_is_sent_alone() -> None:
+    """ "the sentiment of today's journal entry my_journal_entry_text": the tool gets the
+    identifier; "ideas for project_alpha" is a title, and stays one."""
+    (tool,) = parse_tools(
+        [
+            {
+                "name": "analyze",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"text": {"type": "string"}},
+                    "required": ["text"],
+                },
+            }
+        ]
+    )
+    request = "Analyze the sentiment of today's journal entry my_journal_entry_text."
+    call = _call("analyze", text="Today's journal entry my_journal_entry_text")
+    assert with_named_identifiers(call, tool, request).arguments == {
+        "text": "my_journal_entry_text"
+    }
+    title = _call("analyze", text="Ideas for project_alpha")
+    assert with_named_identifiers(title, tool, "Note down ideas for project_alpha") == title
