@@ -30,6 +30,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 
 import snowballstemmer
 
+from app.back_references import with_named_referents
 from app.call_lists import with_list_items
 from app.call_values import (
     leaf_values,
@@ -52,9 +53,10 @@ from app.enumerations import enumeration_siblings
 from app.function_values import with_function_expressions
 from app.hemispheres import with_hemisphere_signs
 from app.place_names import with_whole_places
+from app.repeated_values import with_repeated_values
 from app.request_parts import request_parts
 from app.request_words import FILLER, NUMBER, WORD, content_words, same_stem
-from app.value_owners import without_borrowed_numbers
+from app.value_owners import with_items_by_tools, with_own_numbers, without_borrowed_numbers
 from backends.base import Backend, CancelToken, GenerateOptions, Message
 from backends.errors import GenerationIncomplete
 from backends.generation import Completion, TextDelta, ToolCall
@@ -748,6 +750,19 @@ def _as_given(
     return given
 
 
+def _owned_across_calls(
+    calls: Sequence[ToolCall], by_name: Mapping[str, ToolSpec], request: str
+) -> list[ToolCall]:
+    """The calls with the values that only the whole request gives them: a list's items
+    by the tool named beside them, a number another call owns replaced by the one its own
+    tool's other call holds (:mod:`app.value_owners`), "the museum" by the museum's name
+    (:mod:`app.back_references`), and a value written for each call given to each
+    (:mod:`app.repeated_values`). Done on the whole answer only, not on a part's."""
+    owners = dict(by_name)
+    calls = with_own_numbers(with_items_by_tools(calls, owners, request), owners, request)
+    return with_repeated_values(with_named_referents(calls, by_name, request), by_name, request)
+
+
 def _in_tool_forms(
     calls: Sequence[ToolCall], by_name: Mapping[str, ToolSpec], request: str, context: str
 ) -> list[ToolCall]:
@@ -864,6 +879,7 @@ def respond_stream(
             listed = with_list_items(completion.tool_calls, tools, request)
             listed = without_borrowed_numbers(listed, by_name, request)
             if finish:
+                listed = _owned_across_calls(listed, by_name, request)
                 listed = _in_tool_forms(listed, by_name, request, context)
             if listed != list(completion.tool_calls):
                 completion = dataclasses.replace(completion, tool_calls=tuple(listed))

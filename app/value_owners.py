@@ -18,7 +18,7 @@ import dataclasses
 from collections.abc import Sequence
 
 from app.call_values import typed_arguments, with_arguments
-from app.request_words import NUMBER, content_words, word_places
+from app.request_words import NUMBER, WORD, content_words, same_stem, word_places
 from backends.generation import ToolCall
 from backends.schema import ToolSpec
 
@@ -275,3 +275,99 @@ def without_borrowed_numbers(
             kept = {k: v for k, v in call.arguments.items() if k not in borrowed}
             out[index] = with_arguments(call, tool, kept)
     return out
+
+
+def with_items_by_tools(
+    calls: Sequence[ToolCall], by_name: dict[str, ToolSpec], request: str
+) -> list[ToolCall]:
+    """``calls`` of different tools that hold one list, each keeping the items the user
+    wrote beside the tool's own name word.
+
+    "a pet-friendly library with a cafe inside ... and then a store in the same city that
+    has disabled access and operates 24 hours": the bundled model gave the library search
+    and the store search all four preferences. Where calls of different tools hold the same
+    list of texts in one argument, each tool is named by a word no other of them holds
+    (written once), and each item is written once, an item goes to the tool whose name word
+    is nearest to it; only when every call keeps at least one. Over BFCL's AST answers
+    (2026-12-04) no two calls of different tools hold one list, so no answer changes."""
+    out = list(calls)
+    shared = set.intersection(*(set(c.arguments) for c in calls)) if calls else set()
+    for key in sorted(shared):
+        groups: dict[tuple[str, ...], list[int]] = collections.defaultdict(list)
+        for index, call in enumerate(calls):
+            value = call.arguments[key]
+            texts = isinstance(value, list) and all(isinstance(i, str) and i.strip() for i in value)
+            if texts and len(value) > 1:
+                groups[tuple(value)].append(index)
+        for items, group in groups.items():
+            names = [calls[i].name for i in group]
+            if len(group) < 2 or len(set(names)) < len(names):
+                continue
+            mentions = _name_mentions(names, request)
+            places = [word_places(request, item) for item in items]
+            if mentions is None or any(len(p) != 1 for p in places):
+                continue
+            nearest = [min(names, key=lambda n, p=p[0]: abs(mentions[n] - p)) for p in places]
+            kept = {n: [i for i, o in zip(items, nearest, strict=True) if o == n] for n in names}
+            if not all(kept.values()):
+                continue
+            for index in group:
+                tool = by_name.get(out[index].name)
+                if tool is not None:
+                    wanted = {**out[index].arguments, key: kept[out[index].name]}
+                    out[index] = with_arguments(out[index], tool, wanted)
+    return out
+
+
+def with_own_numbers(
+    calls: Sequence[ToolCall], by_name: dict[str, ToolSpec], request: str
+) -> list[ToolCall]:
+    """``calls``, a number the user wrote once for another call's argument replaced by the
+    value the same tool's other call holds.
+
+    "the historical dividend data for Microsoft for the past 5 years on a quarterly basis,
+    then the same data but on an annual basis? After that ... the stock market data for
+    ... the past 60 days and then for the past 120 days": the bundled model asked for 120
+    years of annual dividends. Where a number is written once, another call holds it under
+    another argument that the word after it names ("120 days": ``days``) and that does not
+    name this one, and the other calls of this tool agree on one value the user wrote, the
+    call takes that value. Over BFCL's AST answers (2026-12-04) it changes none."""
+    written = [(m.end(), float(m.group().replace(",", ""))) for m in NUMBER.finditer(request)]
+    counts = collections.Counter(value for _, value in written)
+    out = list(calls)
+    for index, call in enumerate(calls):
+        tool = by_name.get(call.name)
+        if tool is None:
+            continue
+        for name, value in call.arguments.items():
+            if not _is_number(value) or counts[float(value)] != 1:
+                continue
+            end = next(e for e, v in written if v == float(value))
+            after = WORD.findall(request[end : end + 30].lower())[:2]
+            holders = [
+                other
+                for i, c in enumerate(calls)
+                if i != index
+                for other, held in c.arguments.items()
+                if other != name and _is_number(held) and float(held) == float(value)
+            ]
+            if len(holders) != 1 or not _names(after, holders[0]) or _names(after, name):
+                continue
+            siblings = {
+                c.arguments[name]
+                for c in calls
+                if c is not call and c.name == call.name and _is_number(c.arguments.get(name))
+            }
+            if len(siblings) == 1 and counts[float(own := siblings.pop())]:
+                wanted = {**out[index].arguments, name: own}
+                out[index] = with_arguments(out[index], tool, wanted)
+    return out
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _names(words: Sequence[str], parameter: str) -> bool:
+    """Whether one of ``words`` is a form of a word of the parameter's name."""
+    return any(same_stem(w, p) for w in words for p in content_words(parameter))
