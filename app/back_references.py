@@ -21,6 +21,8 @@ from backends.generation import ToolCall
 from backends.schema import ToolSpec
 
 _NAME_WORD = re.compile(r"\b[A-Z][a-z]{2,}\b")  # "Museum", not "NYC" or "I"
+# a run of capitalised words, with the small words names hold: "Museum of Art"
+_NAME_RUN = re.compile(r"[A-Z][\w'.-]*(?:\s+(?:(?:of|the|and|de|on|at)\s+)*[A-Z][\w'.-]*)*")
 _JOINING = frozenset({"of", "the", "and", "de", "on", "at"})  # "Museum of Art"
 _LONGEST_VALUE = 6  # words: a place's name, not a sentence the user dictated
 
@@ -46,7 +48,7 @@ def with_named_referents(
             if len(value.split()) > _LONGEST_VALUE:
                 continue
             named = value
-            for word in dict.fromkeys(_NAME_WORD.findall(value)):
+            for word in _lone_name_words(value):
                 name = _referent(word, value, values, request)
                 if name is not None:
                     named = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", name, named, count=1)
@@ -80,6 +82,13 @@ def _referent(word: str, value: str, names: set[str], request: str) -> str | Non
     name = longer.pop()
     written = word_places(request, name)
     return name if written and written[0] < references[0] else None
+
+
+def _lone_name_words(value: str) -> list[str]:
+    """The capitalised words of ``value`` that stand alone, not inside a longer name:
+    "Museum" of "Museum to Central Park", not of "Louvre Museum"."""
+    runs = [m.group() for m in _NAME_RUN.finditer(value)]
+    return list(dict.fromkeys(r for r in runs if _NAME_WORD.fullmatch(r)))
 
 
 def _is_name(value: str) -> bool:

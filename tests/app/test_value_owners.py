@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from app.value_owners import (
+    with_items_by_tools,
+    with_own_numbers,
     with_values_after_tools,
     with_values_in_place,
     without_borrowed_numbers,
@@ -149,3 +151,102 @@ def test_an_optional_number_written_for_another_argument_is_left_out() -> None:
     # written for it too: the permeability is the user's
     said = f"{request}, which is 1"
     assert without_borrowed_numbers(calls, by_name, said) == calls
+
+
+def _finder(name: str) -> dict[str, object]:
+    return {
+        "name": name,
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "location": {"type": "string"},
+                "preferences": {"type": "array", "items": {"type": "string"}},
+            },
+            "required": ["location", "preferences"],
+        },
+    }
+
+
+def test_list_items_go_to_the_tool_named_beside_them() -> None:
+    library, store = parse_tools([_finder("library.find_nearby"), _finder("store.find_nearby")])
+    by_name = {library.name: library, store.name: store}
+    everything = ["Pet-friendly", "Disabled Access", "24 hours", "Cafe Inside"]
+
+    def find(tool: str, preferences: list[str]) -> ToolCall:
+        return ToolCall(name=tool, arguments={"location": "Boston", "preferences": preferences})
+
+    calls = [find("library.find_nearby", everything), find("store.find_nearby", everything)]
+    request = (
+        "Find a pet-friendly library with a cafe inside in Boston and then a store in the"
+        " same city that has disabled access and operates 24 hours"
+    )
+    assert with_items_by_tools(calls, by_name, request) == [
+        find("library.find_nearby", ["Pet-friendly", "Cafe Inside"]),
+        find("store.find_nearby", ["Disabled Access", "24 hours"]),
+    ]
+    # every item is wanted of both: each tool would be left with none, the lists stay
+    shared = "Pet-friendly, cafe inside, disabled access, open 24 hours: a library and a store"
+    assert with_items_by_tools(calls, by_name, shared) == calls
+    # one tool named twice: which mention an item is near says nothing
+    twice = f"{request}, near the library"
+    assert with_items_by_tools(calls, by_name, twice) == calls
+
+
+def _stock_tools() -> dict[str, object]:
+    dividends, market = parse_tools(
+        [
+            {
+                "name": "dividend_data",
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "company": {"type": "string"},
+                        "years": {"type": "integer"},
+                        "frequency": {"type": "string"},
+                    },
+                    "required": ["company", "years"],
+                },
+            },
+            {
+                "name": "stock_market_data",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"company": {"type": "string"}, "days": {"type": "integer"}},
+                    "required": ["company", "days"],
+                },
+            },
+        ]
+    )
+    return {dividends.name: dividends, market.name: market}
+
+
+def test_a_number_written_for_another_calls_argument_is_not_this_ones() -> None:
+    by_name = _stock_tools()
+
+    def dividends(years: int, frequency: str) -> ToolCall:
+        arguments = {"company": "Microsoft", "years": years, "frequency": frequency}
+        return ToolCall(name="dividend_data", arguments=arguments)
+
+    def market(days: int) -> ToolCall:
+        return ToolCall(name="stock_market_data", arguments={"company": "Microsoft", "days": days})
+
+    request = (
+        "Dividend data for Microsoft for the past 5 years on a quarterly basis, then the same"
+        " data on an annual basis. Then the stock market data for the past 60 days and then"
+        " for the past 120 days."
+    )
+    calls = [
+        dividends(5, "quarterly"),
+        dividends(120, "annually"),
+        market(60),
+        market(120),
+    ]
+    assert with_own_numbers(calls, by_name, request) == [
+        dividends(5, "quarterly"),
+        dividends(5, "annually"),
+        market(60),
+        market(120),
+    ]
+    # "120 years" names the dividends' argument: the number is theirs too
+    own = request.replace("120 days", "120 days, and annual dividends for 120 years")
+    assert with_own_numbers(calls, by_name, own) == calls
