@@ -49,6 +49,7 @@ from app.country_codes import with_country_codes
 from app.currency_codes import names_a_currency, with_currency_codes
 from app.date_formats import with_described_dates, with_said_days
 from app.description_examples import example_starts, unsaid_examples
+from app.each_value import with_call_for_each
 from app.enumerations import enumeration_siblings
 from app.function_values import with_function_expressions
 from app.hemispheres import with_hemisphere_signs
@@ -756,11 +757,13 @@ def _owned_across_calls(
     """The calls with the values that only the whole request gives them: a list's items
     by the tool named beside them, a number another call owns replaced by the one its own
     tool's other call holds (:mod:`app.value_owners`), "the museum" by the museum's name
-    (:mod:`app.back_references`), and a value written for each call given to each
-    (:mod:`app.repeated_values`). Done on the whole answer only, not on a part's."""
+    (:mod:`app.back_references`), a value written for each call given to each
+    (:mod:`app.repeated_values`), and a call for each city where the user asks about "each
+    city" (:mod:`app.each_value`). Done on the whole answer only, not on a part's."""
     owners = dict(by_name)
     calls = with_own_numbers(with_items_by_tools(calls, owners, request), owners, request)
-    return with_repeated_values(with_named_referents(calls, by_name, request), by_name, request)
+    calls = with_repeated_values(with_named_referents(calls, by_name, request), by_name, request)
+    return with_call_for_each(calls, by_name, request)
 
 
 def _in_tool_forms(
