@@ -53,6 +53,7 @@ from app.each_value import with_call_for_each
 from app.enumerations import enumeration_siblings
 from app.function_values import with_function_expressions
 from app.hemispheres import with_hemisphere_signs
+from app.named_percents import with_named_percents
 from app.place_names import with_whole_places
 from app.repeated_values import with_repeated_values
 from app.request_parts import request_parts
@@ -751,7 +752,7 @@ def _as_given(
     return given
 
 
-def _owned_across_calls(
+def _read_from_whole_request(
     calls: Sequence[ToolCall], by_name: Mapping[str, ToolSpec], request: str
 ) -> list[ToolCall]:
     """The calls with the values that only the whole request gives them: a list's items
@@ -759,10 +760,13 @@ def _owned_across_calls(
     tool's other call holds (:mod:`app.value_owners`), "the museum" by the museum's name
     (:mod:`app.back_references`), a value written for each call given to each
     (:mod:`app.repeated_values`), and a call for each city where the user asks about "each
-    city" (:mod:`app.each_value`). Done on the whole answer only, not on a part's."""
+    city" (:mod:`app.each_value`), and a parameter named after a percentage ("95%
+    confidence") given it (:mod:`app.named_percents`). Done on the whole answer only, not
+    on a part's."""
     owners = dict(by_name)
     calls = with_own_numbers(with_items_by_tools(calls, owners, request), owners, request)
     calls = with_repeated_values(with_named_referents(calls, by_name, request), by_name, request)
+    calls = with_named_percents(calls, by_name, request)
     return with_call_for_each(calls, by_name, request)
 
 
@@ -882,7 +886,7 @@ def respond_stream(
             listed = with_list_items(completion.tool_calls, tools, request)
             listed = without_borrowed_numbers(listed, by_name, request)
             if finish:
-                listed = _owned_across_calls(listed, by_name, request)
+                listed = _read_from_whole_request(listed, by_name, request)
                 listed = _in_tool_forms(listed, by_name, request, context)
             if listed != list(completion.tool_calls):
                 completion = dataclasses.replace(completion, tool_calls=tuple(listed))
