@@ -283,6 +283,46 @@ def with_said_unit(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
 _NUMBER_AFTER = r"\s*(?:of|=|:|is|equals|equal to|as|to)?\s*(-?\d[\d,]*(?:\.\d+)?)(?![\d.]*\s*%)"
 
 
+# "in miles", "in square meters": the unit a user asks the answer in; not "in km/h", a rate
+_IN_UNIT = re.compile(r"\bin\s+(?:square\s+|cubic\s+)?([a-z]+)\b(?!\s*[/^²³])", re.IGNORECASE)
+
+
+def with_asked_unit(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
+    """``call`` with a left-out unit argument set to the one unit the user asked "in".
+
+    "What is the shortest driving distance in miles from New York City to Los Angeles": the
+    bundled model leaves ``unit`` out, and the tool answers in its default kilometres. Where
+    a string ``unit`` argument is left out and the user asked for exactly one unit of length
+    or mass with "in" ("in miles", "in square meters"), the argument becomes the user's word
+    (or the tool's enum member for it). A rate ("in km/h") is no unit of length. Over BFCL's
+    AST answers (2026-12-04) this changes none.
+    """
+    asked = {
+        unit: match.group(1)
+        for match in _IN_UNIT.finditer(context)
+        if match.group(1).casefold() != "in" and (unit := unit_of(match.group(1))) is not None
+    }
+    if len(asked) != 1:
+        return call
+    ((unit, word),) = asked.items()
+    properties = tool.parameters.get("properties") or {}
+    added = {}
+    for name, schema in properties.items():
+        if name in call.arguments or not _UNIT_ARGUMENT.search(name):
+            continue
+        if not isinstance(schema, dict) or schema.get("type") != "string":
+            continue
+        enum = schema.get("enum")
+        if isinstance(enum, list) and enum:
+            members = [m for m in enum if isinstance(m, str) and unit_of(m) == unit]
+            if len(members) != 1:
+                continue
+            added[name] = members[0]
+        else:
+            added[name] = word
+    return with_arguments(call, tool, {**call.arguments, **added}) if added else call
+
+
 def _numbers_named(name: str, context: str) -> set[float]:
     """The numbers ``context`` gives right after the words of an argument's name ("a width
     of 30", "length = 50")."""

@@ -36,6 +36,7 @@ from app.call_values import (
     leaf_values,
     typed_arguments,
     with_arguments,
+    with_asked_unit,
     with_named_identifiers,
     with_named_numbers,
     with_numbered_order,
@@ -755,18 +756,22 @@ def _as_given(
 def _read_from_whole_request(
     calls: Sequence[ToolCall], by_name: Mapping[str, ToolSpec], request: str
 ) -> list[ToolCall]:
-    """The calls with the values that only the whole request gives them: a list's items
-    by the tool named beside them, a number another call owns replaced by the one its own
-    tool's other call holds (:mod:`app.value_owners`), "the museum" by the museum's name
-    (:mod:`app.back_references`), a value written for each call given to each
-    (:mod:`app.repeated_values`), and a call for each city where the user asks about "each
-    city" (:mod:`app.each_value`), and a parameter named after a percentage ("95%
-    confidence") given it (:mod:`app.named_percents`). Done on the whole answer only, not
-    on a part's."""
+    """The calls with the values that only the whole request gives them:
+    - a list's items by the tool named beside them, and a number another call owns replaced
+      by the one its own tool's other call holds (:mod:`app.value_owners`);
+    - "the museum" by the museum's name (:mod:`app.back_references`);
+    - a value written for each call given to each (:mod:`app.repeated_values`);
+    - a parameter named after a percentage ("95% confidence", :mod:`app.named_percents`),
+      and a left-out unit the one unit the user asked the answer "in" ("in miles");
+    - a call for each city where the user asks about "each city" (:mod:`app.each_value`).
+    Done on the whole answer only, not on a part's."""
     owners = dict(by_name)
     calls = with_own_numbers(with_items_by_tools(calls, owners, request), owners, request)
     calls = with_repeated_values(with_named_referents(calls, by_name, request), by_name, request)
     calls = with_named_percents(calls, by_name, request)
+    calls = [
+        with_asked_unit(c, by_name[c.name], request) if c.name in by_name else c for c in calls
+    ]
     return with_call_for_each(calls, by_name, request)
 
 

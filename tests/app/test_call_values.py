@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.call_values import (
+    with_asked_unit,
     with_named_identifiers,
     with_named_numbers,
     with_numbered_order,
@@ -198,6 +199,26 @@ def test_a_unit_copied_from_the_default_becomes_the_users(
 ) -> None:
     call = with_said_unit(_call("circle_area", radius=5, unit=written), CIRCLE, request_text)
     assert call.arguments == {"radius": 5, "unit": sent}
+
+
+@pytest.mark.parametrize(
+    ("request_text", "sent"),
+    [
+        ("The area of a circle with a radius of 5, in square meters", {"unit": "meters"}),
+        ("The driving distance in miles for a radius of 5", {"unit": "miles"}),
+        ("A circle of radius 5 in Paris", {}),  # a place, not a unit
+        ("The speed in km/h over a radius of 5", {}),  # a rate, not a length
+        ("A radius of 5 in miles, the area in feet", {}),  # two units: unclear
+    ],
+)
+def test_a_left_out_unit_is_the_one_the_answer_was_asked_in(
+    request_text: str, sent: dict[str, str]
+) -> None:
+    call = with_asked_unit(_call("circle_area", radius=5), CIRCLE, request_text)
+    assert call.arguments == {"radius": 5, **sent}
+    # a unit the model wrote stays for with_said_unit to judge
+    given = _call("circle_area", radius=5, unit="cm")
+    assert with_asked_unit(given, CIRCLE, request_text) == given
 
 
 def test_the_ends_of_a_conversion_are_not_the_users_unit() -> None:
