@@ -59,6 +59,7 @@ from app.place_names import with_whole_places
 from app.repeated_values import with_repeated_values
 from app.request_parts import request_parts
 from app.request_words import FILLER, NUMBER, WORD, content_words, same_stem
+from app.text_calls import calls_in_text
 from app.value_owners import with_items_by_tools, with_own_numbers, without_borrowed_numbers
 from backends.base import Backend, CancelToken, GenerateOptions, Message
 from backends.errors import GenerationIncomplete
@@ -862,6 +863,8 @@ def respond_stream(
         elif isinstance(event, Completion):
             completion = event
     assert completion is not None  # a backend's stream always ends with its completion
+    if tools and options.constrained and options.allow_calls and completion.text:
+        completion = _with_calls_in_text(completion, tools, options, request, context)
     if not completion.tool_calls or not tools or not options.constrained:
         yield completion
         return
@@ -905,6 +908,26 @@ def respond_stream(
         allow_calls=False,
     )
     yield from backend.stream(messages, tools, options=text_only, cancel=cancel)
+
+
+def _with_calls_in_text(
+    completion: Completion,
+    tools: Sequence[ToolSpec],
+    options: GenerateOptions,
+    request: str,
+    context: str,
+) -> Completion:
+    """``completion`` answering with the calls its text writes out (:mod:`app.text_calls`),
+    where every value in them is the user's and the request is about their tools (the
+    policy below would drop a call to a tool it is not about, and answer in a second
+    text); otherwise as it is."""
+    shown = {tool.name: tool for tool in options.constrain_to or tools}
+    written = calls_in_text(
+        completion.text or "", shown, lambda value: value_in_request(value, context)
+    )
+    if not written or not all(request_mentions_tool(request, shown[c.name]) for c in written):
+        return completion
+    return dataclasses.replace(completion, text=None, tool_calls=tuple(written))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -29,7 +29,7 @@ from app.tool_choice import (
 from backends.base import GenerateOptions
 from backends.generation import Completion, ToolCall
 from backends.llamacpp import LlamaCppBackend, LlamaSettings
-from backends.schema import parse_tools
+from backends.schema import ToolSpec, parse_tools
 
 REMINDER, FLUX = parse_tools(
     [
@@ -899,3 +899,63 @@ def test_a_request_naming_a_currency_asks_for_a_currency_tool() -> None:
     assert not request_mentions_tool("Bake with 20 pounds of flour", converter)
     trip = "I weigh 75 kg on Earth: what on Mars? I have 5000 US dollars: how many Japanese Yen?"
     assert named_tools(trip, [converter, weight], {"weight_in_space"}) == ["currency_conversion"]
+
+
+def _exchange_tools() -> list[ToolSpec]:
+    return parse_tools(
+        [
+            {
+                "name": "currency_conversion",
+                "description": "Convert an amount of money from one currency to another",
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "amount": {"type": "number"},
+                        "from_currency": {"type": "string"},
+                        "to_currency": {"type": "string"},
+                    },
+                    "required": ["amount", "from_currency", "to_currency"],
+                },
+            },
+            {
+                "name": "get_exchange_rate",
+                "description": "The exchange rate between two currencies",
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "base_currency": {"type": "string"},
+                        "target_currency": {"type": "string"},
+                    },
+                    "required": ["base_currency", "target_currency"],
+                },
+            },
+        ]
+    )
+
+
+def test_a_call_written_inside_a_text_answer_is_made() -> None:
+    """ "I have 100 euro. How much is it in USD?": the model explained which function to use
+    and wrote its JSON in the text; the user gets the conversion, not the instructions."""
+    from tests.scripted_backend import ScriptedBackend
+
+    call = '{"name": "currency_conversion", "arguments": {"amount": 100, "from_currency": "euro", "to_currency": "usd"}}'  # noqa: E501
+    text = f"To convert 100 euro to USD, use the `currency_conversion` function:\n\n{call}"
+    messages = [{"role": "user", "content": "I have 100 euro. How much is it in USD?"}]
+    answer = respond(ScriptedBackend([text, call, call, call]), messages, _exchange_tools())
+    assert answer.text is None
+    assert [(c.name, c.arguments["amount"]) for c in answer.tool_calls] == [
+        ("currency_conversion", 100)
+    ]
+
+
+def test_a_call_with_values_the_user_never_gave_stays_text() -> None:
+    """ "the price of a Tesla model S in India": a text holding an exchange-rate call with
+    currencies the user never named is an answer that wandered, not a request to run."""
+    from tests.scripted_backend import ScriptedBackend
+
+    call = '{"name": "get_exchange_rate", "arguments": {"base_currency": "INR", "target_currency": "USD"}}'  # noqa: E501
+    text = f"To get the price, you can use the following function call:\n\n```json\n{call}\n```"
+    messages = [{"role": "user", "content": "Give me the price of a Tesla model S in India."}]
+    answer = respond(ScriptedBackend([text]), messages, _exchange_tools())
+    assert answer.tool_calls == ()
+    assert answer.text == text
