@@ -54,6 +54,7 @@ from app.each_value import with_call_for_each
 from app.enumerations import enumeration_siblings
 from app.function_values import with_function_expressions
 from app.hemispheres import with_hemisphere_signs
+from app.labelled_values import with_labelled_values
 from app.named_percents import with_named_percents
 from app.place_names import with_whole_places
 from app.repeated_values import with_repeated_values
@@ -764,6 +765,8 @@ def _read_from_whole_request(
     - a value written for each call given to each (:mod:`app.repeated_values`);
     - a parameter named after a percentage ("95% confidence", :mod:`app.named_percents`),
       and a left-out unit the one unit the user asked the answer "in" ("in miles");
+    - two values swapped back where the word after each names the other's argument
+      ("the employees database on personal_data table", :mod:`app.labelled_values`);
     - a call for each city where the user asks about "each city" (:mod:`app.each_value`).
     Done on the whole answer only, not on a part's."""
     owners = dict(by_name)
@@ -771,7 +774,10 @@ def _read_from_whole_request(
     calls = with_repeated_values(with_named_referents(calls, by_name, request), by_name, request)
     calls = with_named_percents(calls, by_name, request)
     calls = [
-        with_asked_unit(c, by_name[c.name], request) if c.name in by_name else c for c in calls
+        with_labelled_values(with_asked_unit(c, by_name[c.name], request), by_name[c.name], request)
+        if c.name in by_name
+        else c
+        for c in calls
     ]
     return with_call_for_each(calls, by_name, request)
 
