@@ -30,6 +30,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 
 import snowballstemmer
 
+from app.action_verbs import is_asked_lookup, is_unasked_change, same_subject
 from app.back_references import with_named_referents
 from app.call_lists import with_list_items
 from app.call_values import (
@@ -895,7 +896,7 @@ def respond_stream(
             completion = dataclasses.replace(completion, tool_calls=tuple(kept))
         if options.more_calls is None and options.allow_calls:
             turn = _Turn(backend, messages, tools, options, cancel, request, lookups)
-            for step in (_with_missing_calls, _with_named_calls, _by_parts):
+            for step in (_with_asked_lookups, _with_missing_calls, _with_named_calls, _by_parts):
                 completion = step(turn, completion)
             listed = with_list_items(completion.tool_calls, tools, request)
             listed = without_borrowed_numbers(listed, by_name, request)
@@ -1010,6 +1011,52 @@ def _with_missing_calls(turn: _Turn, completion: Completion) -> Completion:
     if covered >= missing:
         return completion
     return dataclasses.replace(again, tool_calls=tuple(calls))
+
+
+def _with_asked_lookups(turn: _Turn, completion: Completion) -> Completion:
+    """The calls, each change nobody asked for replaced by the look-up the user asked for
+    (:mod:`app.action_verbs`): "Find a book ... in the library" answered with
+    ``library.reserve_book`` asks for ``library.search_book`` instead, forced like a named
+    tool (:func:`_with_named_calls`). Where the tools' effects are known (``lookups``), a
+    change is a tool that is not a look-up; otherwise the tools' verbs say which is which.
+    The change stays where the forced call's values do not all come from the request."""
+    calls = list(completion.tool_calls)
+    by_name = turn.by_name
+    shown = {tool.name: tool for tool in turn.options.constrain_to or turn.tools}
+    called = {c.name for c in calls}
+    for index, call in enumerate(completion.tool_calls):
+        if not is_unasked_change(call.name, turn.request):
+            continue
+        if turn.lookups is not None and call.name in turn.lookups:
+            continue
+        asked = [
+            t.name
+            for t in turn.tools
+            if t.name not in called
+            and (turn.lookups is None or t.name in turn.lookups)
+            and is_asked_lookup(t.name, turn.request)
+            and same_subject(t.name, call.name)
+        ]
+        if len(asked) != 1:
+            continue
+        (name,) = asked
+        forced = dataclasses.replace(
+            turn.options, allow_text=False, constrain_to=(shown.get(name, by_name[name]),)
+        )
+        try:
+            answer = turn.ask(forced)
+        except GenerationIncomplete:
+            continue
+        tool = by_name[name]
+        written = [c for c in answer.tool_calls[:1] if c.name == name]
+        for lookup in _as_given(written, by_name, turn.context):
+            lookup = _without_unfounded_options(lookup, tool, turn.request)
+            if _from_request(lookup, tool, turn.request):
+                calls[index] = lookup
+                called.add(name)
+    if calls == list(completion.tool_calls):
+        return completion
+    return dataclasses.replace(completion, tool_calls=tuple(calls))
 
 
 def _with_named_calls(turn: _Turn, completion: Completion) -> Completion:

@@ -959,3 +959,53 @@ def test_a_call_with_values_the_user_never_gave_stays_text() -> None:
     answer = respond(ScriptedBackend([text]), messages, _exchange_tools())
     assert answer.tool_calls == ()
     assert answer.text == text
+
+
+def _library_tools() -> list[ToolSpec]:
+    return parse_tools(
+        [
+            {
+                "name": "library.reserve_book",
+                "description": "Reserves a book in the library if available.",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"book_id": {"type": "string"}, "branch_id": {"type": "string"}},
+                    "required": ["book_id", "branch_id"],
+                },
+            },
+            {
+                "name": "library.search_book",
+                "description": "Searches for a book in the library within the specified city.",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"book_name": {"type": "string"}, "city": {"type": "string"}},
+                    "required": ["book_name", "city"],
+                },
+            },
+        ]
+    )
+
+
+RESERVE = '{"name": "library.reserve_book", "arguments": {"book_id": "The Alchemist", "branch_id": "New York"}}'  # noqa: E501
+SEARCH = '{"name": "library.search_book", "arguments": {"book_name": "The Alchemist", "city": "New York"}}'  # noqa: E501
+
+
+def test_a_change_nobody_asked_for_becomes_the_lookup_asked_for() -> None:
+    """ "Find a book": the model reserved it; the user gets the search they asked for."""
+    from tests.scripted_backend import ScriptedBackend
+
+    request = "Find a book 'The Alchemist' in the library branches within New York city."
+    messages = [{"role": "user", "content": request}]
+    backend = ScriptedBackend([RESERVE, SEARCH, SEARCH, SEARCH, SEARCH])
+    answer = respond(backend, messages, _library_tools())
+    assert [c.name for c in answer.tool_calls] == ["library.search_book"]
+    assert answer.tool_calls[0].arguments == {"book_name": "The Alchemist", "city": "New York"}
+
+
+def test_a_change_the_user_asked_for_stays() -> None:
+    from tests.scripted_backend import ScriptedBackend
+
+    request = "Reserve the book 'The Alchemist' at the New York branch."
+    messages = [{"role": "user", "content": request}]
+    answer = respond(ScriptedBackend([RESERVE, RESERVE, RESERVE]), messages, _library_tools())
+    assert [c.name for c in answer.tool_calls] == ["library.reserve_book"]
