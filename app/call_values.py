@@ -323,7 +323,7 @@ def with_asked_unit(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
     return with_arguments(call, tool, {**call.arguments, **added}) if added else call
 
 
-def _numbers_named(name: str, context: str) -> set[float]:
+def numbers_named(name: str, context: str) -> set[float]:
     """The numbers ``context`` gives right after the words of an argument's name ("a width
     of 30", "length = 50")."""
     spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", name)
@@ -346,7 +346,7 @@ def with_named_numbers(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall
     numbers = {
         name: float(value) for name, value, _ in typed_arguments(call, tool, "number", "integer")
     }
-    named = {name: _numbers_named(name, context) for name in numbers}
+    named = {name: numbers_named(name, context) for name in numbers}
     changed = dict(call.arguments)
     for a, b in itertools.combinations(numbers, 2):
         va, vb = numbers[a], numbers[b]

@@ -1,4 +1,8 @@
-"""'How many stores carry it in each city': a call per city the other calls name.
+"""A call for each value the user asked about, where the model wrote one.
+
+'How many stores carry it in each city': a call per city the other calls name
+(:func:`with_call_for_each`); "the first material has a density of 5.2 ... the second a
+density of 7.8 ... the mass of each cone": a call per density (:func:`with_call_per_number`).
 
 "Find me the lowest price for a Yamaha Acoustic Guitar in Austin and compare it to the
 average price ... in New York. Also tell me how many stores carry Yamaha Acoustic Guitar in
@@ -16,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from app.call_values import with_arguments
+from app.call_values import numbers_named, typed_arguments, with_arguments
 from app.request_words import WORD, content_words, same_stem
 from backends.generation import ToolCall
 from backends.schema import ToolSpec
@@ -70,3 +74,44 @@ def _names(word: str, parameter: str) -> bool:
 def _said(own: set[str], sentence: set[str]) -> bool:
     """Whether the sentence names the tool by one of its own words ("stores")."""
     return any(same_stem(o, w) for o in own for w in sentence)
+
+
+def with_call_per_number(
+    calls: Sequence[ToolCall], by_name: Mapping[str, ToolSpec], request: str
+) -> list[ToolCall]:
+    """``calls`` and, for a tool called once with a number the user wrote after the
+    argument's name ("a density of 7.8"), a call for each other number written after that
+    name ("a density of 5.2") that no call holds anywhere.
+
+    "The first material has a density of 5.2 g/cm^3 and the second material has a density of
+    7.8 g/cm^3 ... calculate the mass of each cone using their respective densities": the
+    bundled model computes the second cone's mass only. Over BFCL's AST answers (2026-12-04)
+    this adds no call to any answer.
+    """
+    used = {float(v) for c in calls for v in c.arguments.values() if _is_number(v)}
+    out = list(calls)
+    for name in dict.fromkeys(c.name for c in calls):
+        tool = by_name.get(name)
+        mine = [c for c in calls if c.name == name]
+        if tool is None or len(mine) != 1:
+            continue
+        (call,) = mine
+        for key, value, schema in typed_arguments(call, tool, "number", "integer"):
+            named = numbers_named(key, request)
+            if float(value) not in named:
+                continue
+            unused = sorted(n for n in named if n not in used)
+            for number in unused:
+                whole = schema["type"] == "integer" and number.is_integer()
+                added = with_arguments(
+                    call, tool, {**call.arguments, key: int(number) if whole else number}
+                )
+                if added is not call:
+                    out.append(added)
+            if unused:
+                break  # one argument's numbers, not every combination
+    return out
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

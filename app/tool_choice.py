@@ -51,7 +51,7 @@ from app.country_codes import with_country_codes
 from app.currency_codes import names_a_currency, with_currency_codes
 from app.date_formats import with_described_dates, with_said_days
 from app.description_examples import example_starts, unsaid_examples
-from app.each_value import with_call_for_each
+from app.each_value import with_call_for_each, with_call_per_number
 from app.enumerations import enumeration_siblings
 from app.function_values import with_function_expressions
 from app.hemispheres import with_hemisphere_signs
@@ -768,7 +768,9 @@ def _read_from_whole_request(
       and a left-out unit the one unit the user asked the answer "in" ("in miles");
     - two values swapped back where the word after each names the other's argument
       ("the employees database on personal_data table", :mod:`app.labelled_values`);
-    - a call for each city where the user asks about "each city" (:mod:`app.each_value`).
+    - a call for each city where the user asks about "each city", and for each number the
+      user wrote after an argument's name ("a density of 5.2 ... a density of 7.8", where
+      the model wrote one) (:mod:`app.each_value`).
     Done on the whole answer only, not on a part's."""
     owners = dict(by_name)
     calls = with_own_numbers(with_items_by_tools(calls, owners, request), owners, request)
@@ -780,7 +782,7 @@ def _read_from_whole_request(
         else c
         for c in calls
     ]
-    return with_call_for_each(calls, by_name, request)
+    return with_call_per_number(with_call_for_each(calls, by_name, request), by_name, request)
 
 
 def _in_tool_forms(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.each_value import with_call_for_each
+from app.each_value import with_call_for_each, with_call_per_number
 from backends.generation import ToolCall
 from backends.schema import parse_tools
 
@@ -47,3 +47,43 @@ def test_without_each_or_naming_another_tool_nothing_is_added() -> None:
     # "each city" in a sentence that asks no tool for anything
     trip = f"{plain} I fly to each city in May."
     assert with_call_for_each(CALLS, BY_NAME, trip) == CALLS
+
+
+(VOLUME, MASS) = parse_tools(
+    [
+        {
+            "name": name,
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "radius": {"type": "number"},
+                    "height": {"type": "number"},
+                    **extra,
+                },
+                "required": ["radius", "height"],
+            },
+        }
+        for name, extra in (
+            ("cone_volume", {}),
+            ("cone_mass", {"density": {"type": "number"}}),
+        )
+    ]
+)
+CONES = {VOLUME.name: VOLUME, MASS.name: MASS}
+
+
+def _cone(name: str, **more: float) -> ToolCall:
+    return ToolCall(name=name, arguments={"radius": 10, "height": 30, **more})
+
+
+def test_each_density_the_user_gave_gets_its_mass() -> None:
+    request = (
+        "The first material has a density of 5.2 g/cm^3 and the second material has a"
+        " density of 7.8 g/cm^3. Two cones of radius 10 cm and height 30 cm: the volume of"
+        " each, and the mass of each cone using their respective densities."
+    )
+    calls = [_cone("cone_volume"), _cone("cone_mass", density=7.8)]
+    assert with_call_per_number(calls, CONES, request) == [*calls, _cone("cone_mass", density=5.2)]
+    # one density written: nothing to add
+    one = "A density of 7.8 g/cm^3, a cone of radius 10 and height 30: its volume and mass."
+    assert with_call_per_number(calls, CONES, one) == calls
