@@ -50,7 +50,7 @@ from app.call_values import (
 from app.country_codes import with_country_codes
 from app.currency_codes import names_a_currency, with_currency_codes
 from app.date_formats import with_described_dates, with_said_days
-from app.description_examples import example_starts, unsaid_examples
+from app.description_examples import example_starts, unsaid_examples, with_said_example
 from app.each_value import with_call_for_each, with_call_per_number
 from app.enumerations import enumeration_siblings
 from app.function_values import with_function_expressions
@@ -768,6 +768,8 @@ def _read_from_whole_request(
       and a left-out unit the one unit the user asked the answer "in" ("in miles");
     - two values swapped back where the word after each names the other's argument
       ("the employees database on personal_data table", :mod:`app.labelled_values`);
+    - a value naming the parameter's type (``type: "string"``) by the one example of its
+      description the user said ("sculptures", :mod:`app.description_examples`);
     - a call for each city where the user asks about "each city", and for each number the
       user wrote after an argument's name ("a density of 5.2 ... a density of 7.8", where
       the model wrote one) (:mod:`app.each_value`).
@@ -776,13 +778,14 @@ def _read_from_whole_request(
     calls = with_own_numbers(with_items_by_tools(calls, owners, request), owners, request)
     calls = with_repeated_values(with_named_referents(calls, by_name, request), by_name, request)
     calls = with_named_percents(calls, by_name, request)
-    calls = [
-        with_labelled_values(with_asked_unit(c, by_name[c.name], request), by_name[c.name], request)
-        if c.name in by_name
-        else c
-        for c in calls
-    ]
+    calls = [_read_per_call(c, by_name[c.name], request) if c.name in by_name else c for c in calls]
     return with_call_per_number(with_call_for_each(calls, by_name, request), by_name, request)
+
+
+def _read_per_call(call: ToolCall, tool: ToolSpec, request: str) -> ToolCall:
+    """One call's part of :func:`_read_from_whole_request`."""
+    call = with_labelled_values(with_asked_unit(call, tool, request), tool, request)
+    return with_said_example(call, tool, request)
 
 
 def _in_tool_forms(

@@ -5,9 +5,15 @@ The decoder's half (a copied word loses logits) is tested in tests/backends/test
 
 from __future__ import annotations
 
-from app.description_examples import example_starts, example_words, unsaid_examples
+from app.description_examples import (
+    example_starts,
+    example_words,
+    unsaid_examples,
+    with_said_example,
+)
 from app.tool_choice import respond
 from backends.base import GenerateOptions, Message
+from backends.generation import ToolCall
 from backends.schema import parse_tools
 from tests.scripted_backend import ScriptedBackend
 
@@ -107,3 +113,36 @@ def test_starts_of_example_words_are_avoided_unless_the_user_wrote_them() -> Non
     assert "marriage" in starts and "marri" in starts and "ca" in starts
     assert "mar" not in starts and "marr" in starts  # "Marseille" starts with "mar"
     assert "ma" not in starts  # two letters start too many words
+
+
+def test_a_value_naming_the_type_becomes_the_example_the_user_said() -> None:
+    """ "famous contemporary sculptures": ``type: "string"`` is the schema's word, the
+    user's is the description's "sculpture"."""
+    (artwork,) = parse_tools(
+        [
+            {
+                "name": "artwork_search",
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "type": {
+                            "type": "string",
+                            "description": "Type of the artwork. E.g., painting, sculpture.",
+                        },
+                        "location": {"type": "string"},
+                    },
+                    "required": ["type", "location"],
+                },
+            }
+        ]
+    )
+
+    def search(kind: str) -> ToolCall:
+        return ToolCall(name="artwork_search", arguments={"type": kind, "location": "New York"})
+
+    request = "Search for famous contemporary sculptures in New York."
+    assert with_said_example(search("string"), artwork, request) == search("sculpture")
+    # a real value stays, and an example nobody said is never written in
+    assert with_said_example(search("statue"), artwork, request) == search("statue")
+    unsaid = "Search for famous contemporary art in New York."
+    assert with_said_example(search("string"), artwork, unsaid) == search("string")
