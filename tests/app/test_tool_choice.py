@@ -505,6 +505,8 @@ def test_a_percentage_does_not_use_up_the_same_number_of_years() -> None:
         ({"genre": "history", "published": "2023-04-12"}, {"genre": "history"}),  # the example
         ({"genre": "history", "year": 1999}, {"genre": "history"}),
         ({"genre": "history", "title": "Dune", "year": 1965}, None),  # both were asked for
+        ({"genre": "history", "title": "Dune 2"}, {"genre": "history"}),  # numbered by the model
+        ({"genre": "history", "title": "Dune 1965"}, None),  # the number is the user's
         ({"genre": "history", "sort": "newest", "limit": 10}, None),  # the tool's own values
         ({"genre": "poetry"}, None),  # required values are never dropped here
     ],
