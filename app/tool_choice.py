@@ -61,6 +61,7 @@ from app.place_names import with_whole_places
 from app.repeated_values import with_repeated_values
 from app.request_parts import request_parts
 from app.request_words import FILLER, NUMBER, WORD, content_words, same_stem
+from app.said_choices import with_said_choices
 from app.text_calls import calls_in_text
 from app.value_owners import with_items_by_tools, with_own_numbers, without_borrowed_numbers
 from backends.base import Backend, CancelToken, GenerateOptions, Message
@@ -779,6 +780,8 @@ def _read_from_whole_request(
     - a value written for each call given to each (:mod:`app.repeated_values`);
     - a parameter named after a percentage ("95% confidence", :mod:`app.named_percents`),
       and a left-out unit the one unit the user asked the answer "in" ("in miles");
+    - a left-out choice the one the user named with the parameter's word ("using the
+      reduced method", :mod:`app.said_choices`);
     - two values swapped back where the word after each names the other's argument
       ("the employees database on personal_data table", :mod:`app.labelled_values`);
     - a value naming the parameter's type (``type: "string"``) by the one example of its
@@ -790,7 +793,7 @@ def _read_from_whole_request(
     owners = dict(by_name)
     calls = with_own_numbers(with_items_by_tools(calls, owners, request), owners, request)
     calls = with_repeated_values(with_named_referents(calls, by_name, request), by_name, request)
-    calls = with_named_percents(calls, by_name, request)
+    calls = with_said_choices(with_named_percents(calls, by_name, request), by_name, request)
     calls = [_read_per_call(c, by_name[c.name], request) if c.name in by_name else c for c in calls]
     return with_call_per_number(with_call_for_each(calls, by_name, request), by_name, request)
 
