@@ -63,7 +63,12 @@ from app.request_parts import request_parts
 from app.request_words import FILLER, NUMBER, WORD, content_words, same_stem
 from app.said_choices import with_said_choices
 from app.text_calls import calls_in_text
-from app.value_owners import with_items_by_tools, with_own_numbers, without_borrowed_numbers
+from app.value_owners import (
+    with_items_by_tools,
+    with_own_numbers,
+    without_borrowed_numbers,
+    without_copied_names,
+)
 from backends.base import Backend, CancelToken, GenerateOptions, Message
 from backends.errors import GenerationIncomplete
 from backends.generation import Completion, TextDelta, ToolCall
@@ -774,8 +779,9 @@ def _read_from_whole_request(
     calls: Sequence[ToolCall], by_name: Mapping[str, ToolSpec], request: str
 ) -> list[ToolCall]:
     """The calls with the values that only the whole request gives them:
-    - a list's items by the tool named beside them, and a number another call owns replaced
-      by the one its own tool's other call holds (:mod:`app.value_owners`);
+    - a list's items by the tool named beside them, a number another call owns replaced by
+      the one its own tool's other call holds, and a call whose name copies its other value
+      (a chess club "London" in London) dropped (:mod:`app.value_owners`);
     - "the museum" by the museum's name (:mod:`app.back_references`);
     - a value written for each call given to each (:mod:`app.repeated_values`);
     - a parameter named after a percentage ("95% confidence", :mod:`app.named_percents`),
@@ -792,6 +798,7 @@ def _read_from_whole_request(
     Done on the whole answer only, not on a part's."""
     owners = dict(by_name)
     calls = with_own_numbers(with_items_by_tools(calls, owners, request), owners, request)
+    calls = without_copied_names(calls, owners, request)
     calls = with_repeated_values(with_named_referents(calls, by_name, request), by_name, request)
     calls = with_said_choices(with_named_percents(calls, by_name, request), by_name, request)
     calls = [_read_per_call(c, by_name[c.name], request) if c.name in by_name else c for c in calls]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import re
 from collections.abc import Sequence
 
 from app.call_values import typed_arguments, with_arguments
@@ -371,3 +372,33 @@ def _is_number(value: object) -> bool:
 def _names(words: Sequence[str], parameter: str) -> bool:
     """Whether one of ``words`` is a form of a word of the parameter's name."""
     return any(same_stem(w, p) for w in words for p in content_words(parameter))
+
+
+def without_copied_names(
+    calls: Sequence[ToolCall], by_name: dict[str, ToolSpec], request: str
+) -> list[ToolCall]:
+    """``calls`` without those whose name argument copies another of their own values.
+
+    "What is the fastest route from London to Edinburgh for playing a chess championship?",
+    offered a route planner and ``chess_club_details.find(name, city)``: the bundled model
+    added a search for a chess club named "London" in London. A name (an argument called
+    ``name`` or ``..._name``) that repeats the call's other value, written once by the
+    user, is no name the user gave: the call looks up nothing they asked about, and goes
+    when other calls remain. Over BFCL's AST answers (2026-12-04) no call has such a name.
+    """
+    if len(calls) < 2:
+        return list(calls)
+    kept = [c for c in calls if c.name not in by_name or not _copies_a_name(c, request)]
+    return kept or list(calls)
+
+
+def _copies_a_name(call: ToolCall, request: str) -> bool:
+    for name, value in call.arguments.items():
+        if re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower().split("_")[-1] != "name":
+            continue  # "name", "club_name", "clubName"; not "filename"
+        if not isinstance(value, str) or not value.strip():
+            continue
+        copied = any(other != name and held == value for other, held in call.arguments.items())
+        if copied and len(word_places(request, value)) == 1:
+            return True
+    return False

@@ -8,6 +8,7 @@ from app.value_owners import (
     with_values_after_tools,
     with_values_in_place,
     without_borrowed_numbers,
+    without_copied_names,
 )
 from backends.generation import ToolCall
 from backends.schema import parse_tools
@@ -250,3 +251,36 @@ def test_a_number_written_for_another_calls_argument_is_not_this_ones() -> None:
     # "120 years" names the dividends' argument: the number is theirs too
     own = request.replace("120 days", "120 days, and annual dividends for 120 years")
     assert with_own_numbers(calls, by_name, own) == calls
+
+
+def test_a_call_whose_name_copies_its_city_is_dropped() -> None:
+    """ "the fastest route from London to Edinburgh for playing a chess championship": a
+    chess club named "London" in London is no club the user named."""
+    route, club = parse_tools(
+        [
+            {
+                "name": "calculate_route",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"start": {"type": "string"}, "destination": {"type": "string"}},
+                    "required": ["start", "destination"],
+                },
+            },
+            {
+                "name": "chess_club_details.find",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"name": {"type": "string"}, "city": {"type": "string"}},
+                    "required": ["name", "city"],
+                },
+            },
+        ]
+    )
+    by_name = {route.name: route, club.name: club}
+    trip = ToolCall(name=route.name, arguments={"start": "London", "destination": "Edinburgh"})
+    copied = ToolCall(name=club.name, arguments={"name": "London", "city": "London"})
+    request = "What is the fastest route from London to Edinburgh for a chess championship?"
+    assert without_copied_names([trip, copied], by_name, request) == [trip]
+    # a club the user named after its city ("the London chess club in London") stays
+    named = "The route from London to Edinburgh, and the London chess club in London"
+    assert without_copied_names([trip, copied], by_name, named) == [trip, copied]
