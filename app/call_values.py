@@ -323,6 +323,35 @@ def with_asked_unit(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
     return with_arguments(call, tool, {**call.arguments, **added}) if added else call
 
 
+# "221B", "12A": a house or flat number the user wrote with its letter
+_LETTERED_NUMBER = re.compile(r"\b(\d+)([A-Za-z])\b")
+
+
+def with_lettered_numbers(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
+    """``call`` with a number the user wrote with a letter ("221B Baker Street") written
+    with it again where the model dropped the letter ("221 Baker Street").
+
+    The decoder's number guard keeps a number the user wrote from being glued to the next
+    one; "221B" is a number with a letter, and the bundled model stopped at "221". Where a
+    text value holds the number alone and the same text with the letter is what the user
+    wrote, the value takes the user's text. Over BFCL's AST answers (2026-12-04) this
+    changes none."""
+    changed = {}
+    for name, value in call.arguments.items():
+        if not isinstance(value, str) or value.casefold() in context.casefold():
+            continue  # the user's own text
+        for match in _LETTERED_NUMBER.finditer(context):
+            digits, written = match.group(1), match.group(0)
+            places = word_places(value, digits)
+            if not places or word_places(value, written):
+                continue
+            at = places[0]
+            mended = value[:at] + written + value[at + len(digits) :]
+            if mended.casefold() in context.casefold():
+                changed[name] = value = mended
+    return with_arguments(call, tool, {**call.arguments, **changed}) if changed else call
+
+
 def numbers_named(name: str, context: str) -> set[float]:
     """The numbers ``context`` gives right after the words of an argument's name ("a width
     of 30", "length = 50")."""

@@ -38,6 +38,7 @@ from app.call_values import (
     typed_arguments,
     with_arguments,
     with_asked_unit,
+    with_lettered_numbers,
     with_named_identifiers,
     with_named_numbers,
     with_numbered_order,
@@ -791,7 +792,8 @@ def _read_from_whole_request(
     - two values swapped back where the word after each names the other's argument
       ("the employees database on personal_data table", :mod:`app.labelled_values`);
     - a value naming the parameter's type (``type: "string"``) by the one example of its
-      description the user said ("sculptures", :mod:`app.description_examples`);
+      description the user said ("sculptures", :mod:`app.description_examples`), and
+      "221 Baker Street" as the user wrote it, "221B";
     - a call for each city where the user asks about "each city", and for each number the
       user wrote after an argument's name ("a density of 5.2 ... a density of 7.8", where
       the model wrote one) (:mod:`app.each_value`).
@@ -808,7 +810,7 @@ def _read_from_whole_request(
 def _read_per_call(call: ToolCall, tool: ToolSpec, request: str) -> ToolCall:
     """One call's part of :func:`_read_from_whole_request`."""
     call = with_labelled_values(with_asked_unit(call, tool, request), tool, request)
-    return with_said_example(call, tool, request)
+    return with_lettered_numbers(with_said_example(call, tool, request), tool, request)
 
 
 def _in_tool_forms(

@@ -6,6 +6,7 @@ import pytest
 
 from app.call_values import (
     with_asked_unit,
+    with_lettered_numbers,
     with_named_identifiers,
     with_named_numbers,
     with_numbered_order,
@@ -219,6 +220,30 @@ def test_a_left_out_unit_is_the_one_the_answer_was_asked_in(
     # a unit the model wrote stays for with_said_unit to judge
     given = _call("circle_area", radius=5, unit="cm")
     assert with_asked_unit(given, CIRCLE, request_text) == given
+
+
+def test_a_number_written_with_its_letter_keeps_it() -> None:
+    """ "from 221B Baker Street": "221 Baker Street" is another house."""
+    (ride,) = parse_tools(
+        [
+            {
+                "name": "ride",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"loc": {"type": "string"}},
+                    "required": ["loc"],
+                },
+            }
+        ]
+    )
+    request = "I need a ride from 221B Baker Street, Berkeley, and I can wait up to 600 seconds"
+    call = _call("ride", loc="221 Baker Street, Berkeley")
+    assert with_lettered_numbers(call, ride, request).arguments == {
+        "loc": "221B Baker Street, Berkeley"
+    }
+    # the user wrote "221 Baker Street" too: the model's text is theirs
+    both = f"{request}, or from 221 Baker Street, Berkeley"
+    assert with_lettered_numbers(call, ride, both) == call
 
 
 def test_the_ends_of_a_conversion_are_not_the_users_unit() -> None:
