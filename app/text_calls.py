@@ -23,20 +23,28 @@ from backends.output import validate_arguments
 from backends.schema import ToolSpec
 
 _DECODER = json.JSONDecoder()
+# Keys of the schema the model copies into a written call ("type": "object"); the grammar
+# keeps them out of a constrained call, so a written one is read without them.
+_SCHEMA_WORDS = frozenset({"type", "additionalProperties", "required", "properties"})
 
 
 def calls_in_text(
     text: str, tools: Mapping[str, ToolSpec], said: Callable[[object], bool]
 ) -> list[ToolCall]:
     """The calls written as JSON objects in ``text`` (``{"name": ..., "arguments": {...}}``)
-    to one of ``tools``, valid against its schema, with at least one value and every value
-    one that ``said`` accepts (empty texts and flags are no values)."""
+    to one of ``tools``, valid against its schema once schema keys the model copied in are
+    left out, with at least one value and every value one that ``said`` accepts (empty
+    texts and flags are no values)."""
     found: list[ToolCall] = []
     for written in _json_objects(text):
         name, arguments = written.get("name"), written.get("arguments")
         tool = tools.get(name) if isinstance(name, str) else None
         if tool is None or not isinstance(arguments, dict):
             continue
+        properties = tool.parameters.get("properties") or {}
+        arguments = {
+            k: v for k, v in arguments.items() if k in properties or k not in _SCHEMA_WORDS
+        }
         if validate_arguments(tool, arguments):
             continue
         values = [v for v in _leaves(arguments) if v not in ("", None) and not isinstance(v, bool)]
