@@ -63,6 +63,7 @@ from app.repeated_values import with_repeated_values
 from app.request_parts import request_parts
 from app.request_words import FILLER, NUMBER, WORD, content_words, same_stem
 from app.said_choices import with_said_choices
+from app.si_prefixes import with_base_units
 from app.text_calls import calls_in_text
 from app.value_owners import (
     with_items_by_tools,
@@ -793,7 +794,8 @@ def _read_from_whole_request(
       ("the employees database on personal_data table", :mod:`app.labelled_values`);
     - a value naming the parameter's type (``type: "string"``) by the one example of its
       description the user said ("sculptures", :mod:`app.description_examples`), and
-      "221 Baker Street" as the user wrote it, "221B";
+      "221 Baker Street" as the user wrote it, "221B"; "50mH" in the henries a tool asks
+      for (:mod:`app.si_prefixes`);
     - a call for each city where the user asks about "each city", and for each number the
       user wrote after an argument's name ("a density of 5.2 ... a density of 7.8", where
       the model wrote one) (:mod:`app.each_value`).
@@ -810,7 +812,8 @@ def _read_from_whole_request(
 def _read_per_call(call: ToolCall, tool: ToolSpec, request: str) -> ToolCall:
     """One call's part of :func:`_read_from_whole_request`."""
     call = with_labelled_values(with_asked_unit(call, tool, request), tool, request)
-    return with_lettered_numbers(with_said_example(call, tool, request), tool, request)
+    call = with_lettered_numbers(with_said_example(call, tool, request), tool, request)
+    return with_base_units(call, tool, request)
 
 
 def _in_tool_forms(
