@@ -7,7 +7,8 @@ user wrote each choice right before the parameter's name ("reduced method" for `
 "binary algorithm" for ``algorithm``), which names the parameter as plainly as "method:
 reduced". So where every call of a tool leaves a text parameter with choices (its ``enum``,
 or two or more values its description quotes) out, and the request writes a choice followed
-by a word of the parameter's name once per call, the calls take the choices in the order
+by a word of the parameter's name ("all the roots" for ``root_type``) once per call, the
+calls take the choices in the order
 written: each after the values that start its call and before the next call's.
 
 A choice written without the parameter's word is no choice made ("my house" gave
@@ -26,6 +27,7 @@ from backends.generation import ToolCall
 from backends.schema import ToolSpec
 
 _QUOTED = re.compile(r"'([^']+)'|\"([^\"]+)\"")
+_ARTICLES = frozenset({"the", "a", "an"})
 
 
 def with_said_choices(
@@ -74,7 +76,9 @@ def _said(request: str, choices: list[str], names: set[str]) -> list[tuple[int, 
     found = []
     for choice in choices:
         for place in word_places(request, choice):
-            after = WORD.findall(request[place + len(choice) :].lower())[:1]
+            after = [w for w in WORD.findall(request[place + len(choice) :].lower())[:2]]
+            if after and after[0] in _ARTICLES:
+                after = after[1:]  # "all the roots"
             if after and any(same_stem(after[0], n) for n in names):
                 found.append((place, choice))
     return sorted(found)

@@ -52,3 +52,30 @@ def test_a_choice_without_the_parameters_word_or_out_of_order_stays_out() -> Non
     # both choices before the numbers: which call takes which is not written
     before = "Using the standard method and then the reduced method: lcm of 15 and 25, 21 and 14."
     assert with_said_choices(calls, BY_NAME, before) == calls
+
+
+def test_an_article_may_stand_between_the_choice_and_the_parameters_word() -> None:
+    (quadratic,) = parse_tools(
+        [
+            {
+                "name": "solve_quadratic",
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "a": {"type": "integer"},
+                        "root_type": {
+                            "type": "string",
+                            "description": "'real' for real roots, 'all' for complex ones too.",
+                        },
+                    },
+                    "required": ["a"],
+                },
+            }
+        ]
+    )
+    call = ToolCall(name="solve_quadratic", arguments={"a": 3})
+    request = "Find all the roots of a quadratic equation given coefficients a = 3."
+    assert with_said_choices([call], {quadratic.name: quadratic}, request)[0].arguments == {
+        "a": 3,
+        "root_type": "all",
+    }
