@@ -109,3 +109,25 @@ def with_said_days(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
     if not changed:
         return call
     return with_arguments(call, tool, {**call.arguments, **changed})
+
+
+# "11 PM", "11pm", "11 p.m.": an hour the user wrote on the 12-hour clock
+_AFTERNOON_HOUR = re.compile(r"\b(\d{1,2})\s*(?:pm|p\.m\.)(?!\w)", re.IGNORECASE)
+_24_HOUR = re.compile(r"\b24[- ]hours?\b", re.IGNORECASE)
+
+
+def with_24_hour_times(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
+    """``call`` with an hour the user wrote "11 PM" given as 23, where the parameter's
+    description says it takes the 24-hour clock.
+
+    "a vegan restaurant in New York that opens until at least 11 PM", offered
+    ``operating_hours`` "in 24 hour format": the bundled model sent 11, which that tool
+    reads as eleven in the morning. Over BFCL's AST answers (2026-12-04) one request writes
+    an afternoon hour for a 24-hour parameter, and its answer holds the 24-hour hour."""
+    afternoon = {int(m.group(1)) for m in _AFTERNOON_HOUR.finditer(context)}
+    changed = {}
+    for name, value, schema in typed_arguments(call, tool, "integer", "number"):
+        said_24 = _24_HOUR.search(str(schema.get("description", "")))
+        if said_24 and value in afternoon and 1 <= value <= 11:
+            changed[name] = int(value) + 12
+    return with_arguments(call, tool, {**call.arguments, **changed}) if changed else call

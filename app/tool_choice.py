@@ -50,7 +50,7 @@ from app.call_values import (
 )
 from app.country_codes import with_country_codes
 from app.currency_codes import names_a_currency, with_currency_codes
-from app.date_formats import with_described_dates, with_said_days
+from app.date_formats import with_24_hour_times, with_described_dates, with_said_days
 from app.description_examples import example_starts, unsaid_examples, with_said_example
 from app.each_value import with_call_for_each, with_call_per_number
 from app.enumerations import enumeration_siblings
@@ -795,7 +795,7 @@ def _read_from_whole_request(
     - a value naming the parameter's type (``type: "string"``) by the one example of its
       description the user said ("sculptures", :mod:`app.description_examples`), and
       "221 Baker Street" as the user wrote it, "221B"; "50mH" in the henries a tool asks
-      for (:mod:`app.si_prefixes`);
+      for (:mod:`app.si_prefixes`); "11 PM" as 23 for a 24-hour parameter;
     - a call for each city where the user asks about "each city", and for each number the
       user wrote after an argument's name ("a density of 5.2 ... a density of 7.8", where
       the model wrote one) (:mod:`app.each_value`).
@@ -813,7 +813,7 @@ def _read_per_call(call: ToolCall, tool: ToolSpec, request: str) -> ToolCall:
     """One call's part of :func:`_read_from_whole_request`."""
     call = with_labelled_values(with_asked_unit(call, tool, request), tool, request)
     call = with_lettered_numbers(with_said_example(call, tool, request), tool, request)
-    return with_base_units(call, tool, request)
+    return with_24_hour_times(with_base_units(call, tool, request), tool, request)
 
 
 def _in_tool_forms(

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from app.date_formats import described_date_format, with_described_dates, with_said_days
+from app.date_formats import (
+    described_date_format,
+    with_24_hour_times,
+    with_described_dates,
+    with_said_days,
+)
 from backends.generation import ToolCall
 from backends.schema import ToolSpec, parse_tools
 
@@ -83,3 +88,32 @@ def test_a_made_up_date_for_a_said_day_is_the_users_words(
     call = ToolCall(name="uv_index", arguments={"location": "Tokyo", "date": written})
     mended = with_said_days(call, _tool(description), request_text)
     assert mended.arguments == {"location": "Tokyo", "date": expected}
+
+
+def test_an_afternoon_hour_is_given_on_the_24_hour_clock_asked_for() -> None:
+    (restaurant,) = parse_tools(
+        [
+            {
+                "name": "vegan_restaurant",
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "operating_hours": {
+                            "type": "integer",
+                            "description": "Latest closing time. This is in 24 hour format.",
+                        },
+                        "seats": {"type": "integer"},
+                    },
+                    "required": ["operating_hours"],
+                },
+            }
+        ]
+    )
+    call = ToolCall(name="vegan_restaurant", arguments={"operating_hours": 11, "seats": 11})
+    request = "A vegan restaurant open until at least 11 PM with 11 seats"
+    assert with_24_hour_times(call, restaurant, request).arguments == {
+        "operating_hours": 23,
+        "seats": 11,  # no clock asked for
+    }
+    morning = "A vegan restaurant open until at least 11 AM with 11 seats"
+    assert with_24_hour_times(call, restaurant, morning) == call
