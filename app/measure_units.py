@@ -60,3 +60,32 @@ def said_units(text: str) -> dict[str, dict[Unit, str]]:
         if unit is not None:
             said.setdefault(unit.dimension, {}).setdefault(unit, word)
     return said
+
+
+# Parameter-name words that say which kind of quantity an argument takes.
+_DIMENSION_WORDS = {
+    "mass": frozenset({"weight", "mass"}),
+    "length": frozenset(
+        {"height", "length", "width", "distance", "radius", "diameter", "depth", "altitude"}
+    ),
+}
+
+
+def argument_dimension(name: str) -> str | None:
+    """The kind of quantity a parameter's name asks for ("height_m": length), if one."""
+    words = set(re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower().split("_"))
+    kinds = [kind for kind, named in _DIMENSION_WORDS.items() if words & named]
+    return kinds[0] if len(kinds) == 1 else None
+
+
+def measured_as(text: str) -> dict[float, set[str]]:
+    """The numbers ``text`` writes with a unit, each with the kinds of those units ("10
+    meters": {10.0: {"length"}})."""
+    kinds: dict[float, set[str]] = {}
+    for match in _AFTER_NUMBER.finditer(text):
+        word = match.group(1)
+        unit = unit_of(word) if word.casefold() != "in" else None
+        if unit is not None:
+            number = float(match.group(0)[: match.start(1) - match.start(0)].replace(",", ""))
+            kinds.setdefault(number, set()).add(unit.dimension)
+    return kinds

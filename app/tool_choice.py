@@ -57,6 +57,7 @@ from app.enumerations import enumeration_siblings
 from app.function_values import with_function_expressions
 from app.hemispheres import with_hemisphere_signs
 from app.labelled_values import with_labelled_values
+from app.measure_units import argument_dimension, measured_as
 from app.named_percents import with_named_percents
 from app.place_names import with_whole_places
 from app.repeated_values import with_repeated_values
@@ -637,6 +638,26 @@ def invents_numbers(call: ToolCall, tool: ToolSpec, context: str) -> bool:
     return bool(invented) and len(_numbers(context)) < len(needed)
 
 
+def misreads_measures(call: ToolCall, context: str) -> bool:
+    """Whether ``call`` sends a number the user measured as one kind of quantity as
+    another: "a triangle given the base is 10 meters and height is 5 meters" answered with
+    a body-mass-index tool's ``weight: 10``. A tool that takes a length as a weight answers
+    some other question, so the call is treated like one to an unrelated tool. Only where
+    the parameter's name says its kind (weight, mass; height, length, width, distance,
+    radius ...) and every place the user wrote the number gives it one other kind. Over
+    BFCL's AST answers (2026-12-04) no right call does this; of the first 100 irrelevance
+    answers it turns one made-up call into a text answer."""
+    measured = measured_as(context)
+    for name, value in call.arguments.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        kind = argument_dimension(name)
+        kinds = measured.get(float(value), set())
+        if kind is not None and len(kinds) == 1 and kind not in kinds:
+            return True
+    return False
+
+
 # Arguments that carry text the assistant writes for the user (a note's body, an email's
 # message): their words are the model's own by design, not a guess about what to look up.
 _WRITTEN_TEXT_TEXT = "body content text message description note notes summary comment"
@@ -913,7 +934,9 @@ def respond_stream(
         [
             c
             for c in completion.tool_calls
-            if c.name in by_name and not invents_numbers(c, by_name[c.name], context)
+            if c.name in by_name
+            and not invents_numbers(c, by_name[c.name], context)
+            and not misreads_measures(c, context)
         ],
         by_name,
         context,

@@ -16,6 +16,7 @@ from app.tool_choice import (
     content_words,
     enumeration_siblings,
     invents_numbers,
+    misreads_measures,
     named_tools,
     request_mentions_tool,
     request_values,
@@ -1011,3 +1012,17 @@ def test_a_change_the_user_asked_for_stays() -> None:
     messages = [{"role": "user", "content": request}]
     answer = respond(ScriptedBackend([RESERVE, RESERVE, RESERVE]), messages, _library_tools())
     assert [c.name for c in answer.tool_calls] == ["library.reserve_book"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "misread"),
+    [
+        ({"weight": 10, "height": 5}, True),  # 10 meters sent as a weight
+        ({"height": 10, "width": 5}, False),  # lengths as lengths
+        ({"weight": 70, "height": 5}, False),  # 70 is the user's kilograms
+        ({"weight": 3, "height": 5}, False),  # 3 has no unit: nothing to read
+    ],
+)
+def test_a_length_sent_as_a_weight_is_misread(arguments: dict[str, float], misread: bool) -> None:
+    request = "A triangle with a base of 10 meters and a height of 5 meters; I weigh 70 kg; 3 sides"
+    assert misreads_measures(_call("any_tool", **arguments), request) is misread
