@@ -69,6 +69,7 @@ from app.text_calls import calls_in_text
 from app.value_owners import (
     with_items_by_tools,
     with_own_numbers,
+    with_values_after_own_places,
     without_borrowed_numbers,
     without_copied_names,
 )
@@ -804,7 +805,8 @@ def _read_from_whole_request(
     """The calls with the values that only the whole request gives them:
     - a list's items by the tool named beside them, a number another call owns replaced by
       the one its own tool's other call holds, and a call whose name copies its other value
-      (a chess club "London" in London) dropped (:mod:`app.value_owners`);
+      (a chess club "London" in London) dropped, and a date given to the call whose place
+      the user wrote it after (:mod:`app.value_owners`);
     - "the museum" by the museum's name (:mod:`app.back_references`);
     - a value written for each call given to each (:mod:`app.repeated_values`);
     - a parameter named after a percentage ("95% confidence", :mod:`app.named_percents`),
@@ -824,6 +826,7 @@ def _read_from_whole_request(
     owners = dict(by_name)
     calls = with_own_numbers(with_items_by_tools(calls, owners, request), owners, request)
     calls = without_copied_names(calls, owners, request)
+    calls = with_values_after_own_places(calls, owners, request)
     calls = with_repeated_values(with_named_referents(calls, by_name, request), by_name, request)
     calls = with_said_choices(with_named_percents(calls, by_name, request), by_name, request)
     calls = [_read_per_call(c, by_name[c.name], request) if c.name in by_name else c for c in calls]

@@ -402,3 +402,64 @@ def _copies_a_name(call: ToolCall, request: str) -> bool:
         if copied and len(word_places(request, value)) == 1:
             return True
     return False
+
+
+def with_values_after_own_places(
+    calls: Sequence[ToolCall], by_name: dict[str, ToolSpec], request: str
+) -> list[ToolCall]:
+    """``calls`` of different tools sharing a text argument, each holding the values the
+    user wrote after the call's other values.
+
+    "the weather ... in New York City on 2020-12-25 and 2021-01-01, and also ... for the
+    coordinates (40.7128, -74.0060) on 2021-01-15": the bundled model asked the coordinates
+    about Christmas and New York about January 15. Where calls of two or more tools hold
+    different values of one text argument, each written once, and each call's other values
+    are written before them (its place: the first of them), the values written after a
+    place and before the next go to that place's calls, in the order written; only when
+    every place gets as many values as it has calls. Over BFCL's AST answers (2026-12-04)
+    this changes none."""
+    out = list(calls)
+    keys = sorted({k for c in calls for k, v in c.arguments.items() if isinstance(v, str)})
+    for key in keys:
+        group = [i for i, c in enumerate(calls) if isinstance(c.arguments.get(key), str)]
+        values = [str(calls[i].arguments[key]) for i in group]
+        if len({calls[i].name for i in group}) < 2 or len(set(values)) < len(values):
+            continue
+        places = [_place(request, v) if v.strip() else None for v in values]
+        starts = [_start(calls[i], key, request) for i in group]
+        if None in places or None in starts:
+            continue
+        bounds = sorted(set(s for s in starts if s is not None))
+        written = sorted((p, v) for p, v in zip(places, values, strict=True) if p is not None)
+        if written[0][0] < bounds[0]:
+            continue  # a value before every call's place: whose it is is not written
+        stretch = {v: max(b for b in bounds if b <= p) for p, v in written}
+        if collections.Counter(stretch.values()) != collections.Counter(starts):
+            continue
+        queues = {b: [v for _, v in written if stretch[v] == b] for b in bounds}
+        wanted = [queues[s].pop(0) for s in starts if s is not None]
+        if wanted == values:
+            continue
+        for index, value in zip(group, wanted, strict=True):
+            arguments = {**out[index].arguments, key: value}
+            out[index] = dataclasses.replace(out[index], arguments=arguments)
+    return out
+
+
+def _start(call: ToolCall, key: str, request: str) -> int | None:
+    """Where the first of the call's values other than ``key``'s is written (a list by its
+    first item: the coordinates' latitude)."""
+    found = []
+    for name, value in call.arguments.items():
+        if name == key:
+            continue
+        if isinstance(value, list) and value and isinstance(value[0], str | int | float):
+            value = value[0]
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            continue
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        text = str(value)
+        if text.strip():
+            found += word_places(request, text)[:1]
+    return min(found) if found else None

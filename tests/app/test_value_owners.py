@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.value_owners import (
     with_items_by_tools,
     with_own_numbers,
+    with_values_after_own_places,
     with_values_after_tools,
     with_values_in_place,
     without_borrowed_numbers,
@@ -284,3 +285,51 @@ def test_a_call_whose_name_copies_its_city_is_dropped() -> None:
     # a club the user named after its city ("the London chess club in London") stays
     named = "The route from London to Edinburgh, and the London chess club in London"
     assert without_copied_names([trip, copied], by_name, named) == [trip, copied]
+
+
+def test_dates_go_to_the_call_whose_place_they_follow() -> None:
+    by_city, by_coordinates = parse_tools(
+        [
+            {
+                "name": "weather.by_city_date",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"city": {"type": "string"}, "date": {"type": "string"}},
+                    "required": ["city", "date"],
+                },
+            },
+            {
+                "name": "weather.by_coordinates_date",
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "coordinates": {"type": "array", "items": {"type": "number"}},
+                        "date": {"type": "string"},
+                    },
+                    "required": ["coordinates", "date"],
+                },
+            },
+        ]
+    )
+    by_name = {by_city.name: by_city, by_coordinates.name: by_coordinates}
+
+    def city(date: str) -> ToolCall:
+        return ToolCall(name=by_city.name, arguments={"city": "New York City", "date": date})
+
+    def point(date: str) -> ToolCall:
+        arguments = {"coordinates": [40.7128, -74.006], "date": date}
+        return ToolCall(name=by_coordinates.name, arguments=arguments)
+
+    request = (
+        "The weather in New York City on 2020-12-25 and 2021-01-01, and the weather at the"
+        " coordinates (40.7128, -74.0060) on 2021-01-15"
+    )
+    calls = [point("2020-12-25"), city("2021-01-01"), city("2021-01-15")]
+    assert with_values_after_own_places(calls, by_name, request) == [
+        point("2021-01-15"),
+        city("2020-12-25"),
+        city("2021-01-01"),
+    ]
+    # the dates before the places: which is whose is not written
+    before = "On 2020-12-25, 2021-01-01 and 2021-01-15: New York City, then (40.7128, -74.0060)"
+    assert with_values_after_own_places(calls, by_name, before) == calls
