@@ -76,9 +76,10 @@ def is_asked_lookup(tool_name: str, request: str) -> bool:
 
 
 def same_subject(first: str, second: str) -> bool:
-    """Whether two tools' names share a word besides their verbs ("library", "book")."""
+    """Whether two tools' names share a word besides their verbs ("library", "book"; in
+    any form: ``delete_event`` and ``search_events``)."""
     words = [content_words(n.replace(".", " ")) - {leading_verb(n)} for n in (first, second)]
-    return bool(words[0] & words[1])
+    return any(same_stem(a, b) for a in words[0] for b in words[1])
 
 
 def _says(request: str, words: frozenset[str]) -> bool:
