@@ -900,7 +900,8 @@ def respond_stream(
     (:func:`named_tools`). A change depends on what the lookups return ("check the door
     and put what is there in the hall"); the model proposes it itself once it has seen them.
 
-    A text answer streams straight through (the policy never changes one). Calls are held
+    A text answer streams straight through; where it writes out a call that fits the request
+    (:mod:`app.text_calls`), the completion makes that call after the text. Calls are held
     until the whole answer is known, because the policy may still drop them; when it does,
     the text answer that replaces them streams in their place. The last item is the
     :class:`Completion`. With ``finish``, its calls' values are written in the tools' own
@@ -973,7 +974,24 @@ def respond_stream(
         constrained=True,
         allow_calls=False,
     )
-    yield from backend.stream(messages, tools, options=text_only, cancel=cancel)
+    answer: Completion | None = None
+    for event in backend.stream(messages, tools, options=text_only, cancel=cancel):
+        if isinstance(event, Completion):
+            answer = event
+        else:
+            yield event
+    assert answer is not None  # a backend's stream always ends with its completion
+    if options.allow_calls and answer.text:
+        # The text that replaces a call to an unrelated tool may write out the call to the
+        # related one ("you can use the `currency_conversion` function: {...}").
+        answer = _with_calls_in_text(answer, tools, options, request, context)
+        if answer.tool_calls:
+            calls = _as_given(answer.tool_calls, by_name, context)
+            if finish:
+                calls = _read_from_whole_request(calls, by_name, request)
+                calls = _in_tool_forms(calls, by_name, request, context)
+            answer = dataclasses.replace(answer, tool_calls=tuple(calls))
+    yield answer
 
 
 def _with_calls_in_text(

@@ -1026,3 +1026,38 @@ def test_a_change_the_user_asked_for_stays() -> None:
 def test_a_length_sent_as_a_weight_is_misread(arguments: dict[str, float], misread: bool) -> None:
     request = "A triangle with a base of 10 meters and a height of 5 meters; I weigh 70 kg; 3 sides"
     assert misreads_measures(_call("any_tool", **arguments), request) is misread
+
+
+def test_a_call_written_in_the_text_that_replaces_an_unrelated_call_is_made() -> None:
+    """The model called a unit converter for euros; the policy asked for text instead, and
+    the text wrote out the currency conversion the user asked for."""
+    from tests.scripted_backend import ScriptedBackend
+
+    tools = [
+        *_exchange_tools(),
+        *parse_tools(
+            [
+                {
+                    "name": "unit_conversion",
+                    "description": "Convert a value from one unit of length to another",
+                    "parameters": {
+                        "type": "object",
+                        "properties": {
+                            "value": {"type": "number"},
+                            "from_unit": {"type": "string"},
+                            "to_unit": {"type": "string"},
+                        },
+                        "required": ["value", "from_unit", "to_unit"],
+                    },
+                }
+            ]
+        ),
+    ]
+    unrelated = '{"name": "unit_conversion", "arguments": {"value": 100, "from_unit": "euro", "to_unit": "usd"}}'  # noqa: E501
+    call = '{"name": "currency_conversion", "arguments": {"amount": 100, "from_currency": "euro", "to_currency": "usd"}}'  # noqa: E501
+    text = f"You can use the `currency_conversion` function:\n\n{call}"
+    messages = [{"role": "user", "content": "I have 100 euro. How much is it in USD?"}]
+    answer = respond(ScriptedBackend([unrelated, text]), messages, tools)
+    assert [(c.name, c.arguments) for c in answer.tool_calls] == [
+        ("currency_conversion", {"amount": 100, "from_currency": "EUR", "to_currency": "USD"})
+    ]
