@@ -901,7 +901,9 @@ def respond_stream(
     and put what is there in the hall"); the model proposes it itself once it has seen them.
 
     A text answer streams straight through; where it writes out a call that fits the request
-    (:mod:`app.text_calls`), the completion makes that call after the text. Calls are held
+    (:mod:`app.text_calls`), the completion makes that call after the text (not for a part
+    of the request, whose text answer says that part needs no call of its own: the call it
+    writes out often belongs to another part). Calls are held
     until the whole answer is known, because the policy may still drop them; when it does,
     the text answer that replaces them streams in their place. The last item is the
     :class:`Completion`. With ``finish``, its calls' values are written in the tools' own
@@ -928,7 +930,7 @@ def respond_stream(
         elif isinstance(event, Completion):
             completion = event
     assert completion is not None  # a backend's stream always ends with its completion
-    if tools and options.constrained and options.allow_calls and completion.text:
+    if finish and tools and options.constrained and options.allow_calls and completion.text:
         completion = _with_calls_in_text(completion, tools, options, request, context)
     if not completion.tool_calls or not tools or not options.constrained:
         yield completion
@@ -981,7 +983,7 @@ def respond_stream(
         else:
             yield event
     assert answer is not None  # a backend's stream always ends with its completion
-    if options.allow_calls and answer.text:
+    if finish and options.allow_calls and answer.text:
         # The text that replaces a call to an unrelated tool may write out the call to the
         # related one ("you can use the `currency_conversion` function: {...}").
         answer = _with_calls_in_text(answer, tools, options, request, context)
