@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from backends.generation import ToolCall
+
 
 class Unit(NamedTuple):
     dimension: str  # "length" or "mass"
@@ -89,3 +91,23 @@ def measured_as(text: str) -> dict[float, set[str]]:
             number = float(match.group(0)[: match.start(1) - match.start(0)].replace(",", ""))
             kinds.setdefault(number, set()).add(unit.dimension)
     return kinds
+
+
+def misreads_measures(call: ToolCall, context: str) -> bool:
+    """Whether ``call`` sends a number the user measured as one kind of quantity as
+    another: "a triangle given the base is 10 meters and height is 5 meters" answered with
+    a body-mass-index tool's ``weight: 10``. A tool that takes a length as a weight answers
+    some other question, so the call is treated like one to an unrelated tool. Only where
+    the parameter's name says its kind (weight, mass; height, length, width, distance,
+    radius ...) and every place the user wrote the number gives it one other kind. Over
+    BFCL's AST answers (2026-12-04) no right call does this; of the first 100 irrelevance
+    answers it turns one made-up call into a text answer."""
+    measured = measured_as(context)
+    for name, value in call.arguments.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        kind = argument_dimension(name)
+        kinds = measured.get(float(value), set())
+        if kind is not None and len(kinds) == 1 and kind not in kinds:
+            return True
+    return False

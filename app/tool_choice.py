@@ -31,14 +31,11 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 import snowballstemmer
 
 from app.action_verbs import is_asked_lookup, is_unasked_change, same_subject
-from app.back_references import with_named_referents
 from app.call_lists import with_list_items
 from app.call_values import (
     leaf_values,
     typed_arguments,
     with_arguments,
-    with_asked_unit,
-    with_lettered_numbers,
     with_named_identifiers,
     with_named_numbers,
     with_numbered_order,
@@ -50,29 +47,18 @@ from app.call_values import (
 )
 from app.country_codes import with_country_codes
 from app.currency_codes import names_a_currency, with_currency_codes
-from app.date_formats import with_24_hour_times, with_described_dates, with_said_days
-from app.description_examples import example_starts, unsaid_examples, with_said_example
-from app.each_value import with_call_for_each, with_call_per_number
+from app.date_formats import with_described_dates, with_said_days
+from app.description_examples import example_starts, unsaid_examples
 from app.enumerations import enumeration_siblings
 from app.function_values import with_function_expressions
 from app.hemispheres import with_hemisphere_signs
-from app.labelled_values import with_labelled_values
-from app.measure_units import argument_dimension, measured_as
-from app.named_percents import with_named_percents
+from app.measure_units import misreads_measures
 from app.place_names import with_whole_places
-from app.repeated_values import with_repeated_values
 from app.request_parts import request_parts
 from app.request_words import FILLER, NUMBER, WORD, content_words, same_stem
-from app.said_choices import with_said_choices
-from app.si_prefixes import with_base_units
 from app.text_calls import calls_in_text
-from app.value_owners import (
-    with_items_by_tools,
-    with_own_numbers,
-    with_values_after_own_places,
-    without_borrowed_numbers,
-    without_copied_names,
-)
+from app.value_owners import without_borrowed_numbers
+from app.whole_request import read_from_whole_request
 from backends.base import Backend, CancelToken, GenerateOptions, Message
 from backends.errors import GenerationIncomplete
 from backends.generation import Completion, TextDelta, ToolCall
@@ -639,26 +625,6 @@ def invents_numbers(call: ToolCall, tool: ToolSpec, context: str) -> bool:
     return bool(invented) and len(_numbers(context)) < len(needed)
 
 
-def misreads_measures(call: ToolCall, context: str) -> bool:
-    """Whether ``call`` sends a number the user measured as one kind of quantity as
-    another: "a triangle given the base is 10 meters and height is 5 meters" answered with
-    a body-mass-index tool's ``weight: 10``. A tool that takes a length as a weight answers
-    some other question, so the call is treated like one to an unrelated tool. Only where
-    the parameter's name says its kind (weight, mass; height, length, width, distance,
-    radius ...) and every place the user wrote the number gives it one other kind. Over
-    BFCL's AST answers (2026-12-04) no right call does this; of the first 100 irrelevance
-    answers it turns one made-up call into a text answer."""
-    measured = measured_as(context)
-    for name, value in call.arguments.items():
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            continue
-        kind = argument_dimension(name)
-        kinds = measured.get(float(value), set())
-        if kind is not None and len(kinds) == 1 and kind not in kinds:
-            return True
-    return False
-
-
 # Arguments that carry text the assistant writes for the user (a note's body, an email's
 # message): their words are the model's own by design, not a guess about what to look up.
 _WRITTEN_TEXT_TEXT = "body content text message description note notes summary comment"
@@ -799,47 +765,6 @@ def _as_given(
     return given
 
 
-def _read_from_whole_request(
-    calls: Sequence[ToolCall], by_name: Mapping[str, ToolSpec], request: str
-) -> list[ToolCall]:
-    """The calls with the values that only the whole request gives them:
-    - a list's items by the tool named beside them, a number another call owns replaced by
-      the one its own tool's other call holds, and a call whose name copies its other value
-      (a chess club "London" in London) dropped, and a date given to the call whose place
-      the user wrote it after (:mod:`app.value_owners`);
-    - "the museum" by the museum's name (:mod:`app.back_references`);
-    - a value written for each call given to each (:mod:`app.repeated_values`);
-    - a parameter named after a percentage ("95% confidence", :mod:`app.named_percents`),
-      and a left-out unit the one unit the user asked the answer "in" ("in miles");
-    - a left-out choice the one the user named with the parameter's word ("using the
-      reduced method", :mod:`app.said_choices`);
-    - two values swapped back where the word after each names the other's argument
-      ("the employees database on personal_data table", :mod:`app.labelled_values`);
-    - a value naming the parameter's type (``type: "string"``) by the one example of its
-      description the user said ("sculptures", :mod:`app.description_examples`), and
-      "221 Baker Street" as the user wrote it, "221B"; "50mH" in the henries a tool asks
-      for (:mod:`app.si_prefixes`); "11 PM" as 23 for a 24-hour parameter;
-    - a call for each city where the user asks about "each city", and for each number the
-      user wrote after an argument's name ("a density of 5.2 ... a density of 7.8", where
-      the model wrote one) (:mod:`app.each_value`).
-    Done on the whole answer only, not on a part's."""
-    owners = dict(by_name)
-    calls = with_own_numbers(with_items_by_tools(calls, owners, request), owners, request)
-    calls = without_copied_names(calls, owners, request)
-    calls = with_values_after_own_places(calls, owners, request)
-    calls = with_repeated_values(with_named_referents(calls, by_name, request), by_name, request)
-    calls = with_said_choices(with_named_percents(calls, by_name, request), by_name, request)
-    calls = [_read_per_call(c, by_name[c.name], request) if c.name in by_name else c for c in calls]
-    return with_call_per_number(with_call_for_each(calls, by_name, request), by_name, request)
-
-
-def _read_per_call(call: ToolCall, tool: ToolSpec, request: str) -> ToolCall:
-    """One call's part of :func:`_read_from_whole_request`."""
-    call = with_labelled_values(with_asked_unit(call, tool, request), tool, request)
-    call = with_lettered_numbers(with_said_example(call, tool, request), tool, request)
-    return with_24_hour_times(with_base_units(call, tool, request), tool, request)
-
-
 def _in_tool_forms(
     calls: Sequence[ToolCall], by_name: Mapping[str, ToolSpec], request: str, context: str
 ) -> list[ToolCall]:
@@ -963,7 +888,7 @@ def respond_stream(
             listed = with_list_items(completion.tool_calls, tools, request)
             listed = without_borrowed_numbers(listed, by_name, request)
             if finish:
-                listed = _read_from_whole_request(listed, by_name, request)
+                listed = read_from_whole_request(listed, by_name, request)
                 listed = _in_tool_forms(listed, by_name, request, context)
             if listed != list(completion.tool_calls):
                 completion = dataclasses.replace(completion, tool_calls=tuple(listed))
@@ -990,7 +915,7 @@ def respond_stream(
         if answer.tool_calls:
             calls = _as_given(answer.tool_calls, by_name, context)
             if finish:
-                calls = _read_from_whole_request(calls, by_name, request)
+                calls = read_from_whole_request(calls, by_name, request)
                 calls = _in_tool_forms(calls, by_name, request, context)
             answer = dataclasses.replace(answer, tool_calls=tuple(calls))
     yield answer

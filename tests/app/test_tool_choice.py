@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from app.measure_units import misreads_measures
 from app.tool_choice import (
     _CallPlanner,
     _Turn,
@@ -16,7 +17,6 @@ from app.tool_choice import (
     content_words,
     enumeration_siblings,
     invents_numbers,
-    misreads_measures,
     named_tools,
     request_mentions_tool,
     request_values,
