@@ -929,15 +929,18 @@ def _with_calls_in_text(
     context: str,
 ) -> Completion:
     """``completion`` answering with the calls its text writes out (:mod:`app.text_calls`),
-    where every value in them is the user's and the request is about their tools (the
-    policy below would drop a call to a tool it is not about, and answer in a second
-    text); otherwise as it is."""
+    where every value in them is the user's, none misreads a measure
+    (:func:`app.measure_units.misreads_measures`) and the request is about their tools (the
+    policy below would drop such a call, and answer in a second text); otherwise as it
+    is."""
     shown = {tool.name: tool for tool in options.constrain_to or tools}
     written = calls_in_text(
         completion.text or "", shown, lambda value: value_in_request(value, context)
     )
     if not written or not all(request_mentions_tool(request, shown[c.name]) for c in written):
         return completion
+    if any(misreads_measures(c, context) for c in written):
+        return completion  # the call the policy dropped, written out again
     return dataclasses.replace(completion, text=None, tool_calls=tuple(written))
 
 

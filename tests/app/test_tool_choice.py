@@ -1061,3 +1061,29 @@ def test_a_call_written_in_the_text_that_replaces_an_unrelated_call_is_made() ->
     assert [(c.name, c.arguments) for c in answer.tool_calls] == [
         ("currency_conversion", {"amount": 100, "from_currency": "EUR", "to_currency": "USD"})
     ]
+
+
+def test_a_misread_call_written_out_again_in_the_text_stays_text() -> None:
+    """The policy dropped a body-mass-index call for "a triangle ... base 10 meters and
+    height 5 meters"; the text that replaces it writes the same call out: still not made."""
+    from tests.scripted_backend import ScriptedBackend
+
+    (bmi,) = parse_tools(
+        [
+            {
+                "name": "determine_body_mass_index",
+                "description": "Calculate body mass index given weight and height",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"weight": {"type": "number"}, "height": {"type": "number"}},
+                    "required": ["weight", "height"],
+                },
+            }
+        ]
+    )
+    call = '{"name": "determine_body_mass_index", "arguments": {"weight": 10, "height": 5}}'
+    text = f"You can use this function:\n\n{call}"
+    request = "Calculate the area of a triangle given the base is 10 meters and height is 5 meters."
+    answer = respond(ScriptedBackend([call, text]), [{"role": "user", "content": request}], [bmi])
+    assert answer.tool_calls == ()
+    assert answer.text == text
