@@ -914,9 +914,8 @@ def respond_stream(
         answer = _with_calls_in_text(answer, tools, options, request, context)
         if answer.tool_calls:
             calls = _as_given(answer.tool_calls, by_name, context)
-            if finish:
-                calls = read_from_whole_request(calls, by_name, request)
-                calls = _in_tool_forms(calls, by_name, request, context)
+            calls = read_from_whole_request(calls, by_name, request)
+            calls = _in_tool_forms(calls, by_name, request, context)
             answer = dataclasses.replace(answer, tool_calls=tuple(calls))
     yield answer
 
@@ -1024,9 +1023,10 @@ def _with_asked_lookups(turn: _Turn, completion: Completion) -> Completion:
     """The calls, each change nobody asked for replaced by the look-up the user asked for
     (:mod:`app.action_verbs`): "Find a book ... in the library" answered with
     ``library.reserve_book`` asks for ``library.search_book`` instead, forced like a named
-    tool (:func:`_with_named_calls`). Where the tools' effects are known (``lookups``), a
-    change is a tool that is not a look-up; otherwise the tools' verbs say which is which.
-    The change stays where the forced call's values do not all come from the request."""
+    tool (:func:`_with_named_calls`). The tools' leading verbs say which is a change and
+    which a look-up; where the tools' effects are known (``lookups``, the assistant's
+    registry), they must agree. The change stays where the forced call's values do not all
+    come from the request."""
     calls = list(completion.tool_calls)
     by_name = turn.by_name
     shown = {tool.name: tool for tool in turn.options.constrain_to or turn.tools}
