@@ -11,7 +11,7 @@ import itertools
 import re
 from collections.abc import Iterator
 
-from app.measure_units import said_units, unit_of
+from app.measure_units import Unit, said_units, unit_of
 from app.request_words import word_places
 from backends.generation import ToolCall
 from backends.output import validate_arguments
@@ -270,14 +270,20 @@ def with_said_unit(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
         ((unit, word),) = said[current.dimension].items()
         if unit == current:
             continue
-        enum = schema.get("enum")
-        if isinstance(enum, list) and enum:
-            members = [m for m in enum if isinstance(m, str) and unit_of(m) == unit]
-            if len(members) != 1:
-                continue
-            word = members[0]
-        changed[name] = word
+        written = _unit_as_taken(unit, word, schema)
+        if written is not None:
+            changed[name] = written
     return with_arguments(call, tool, changed)
+
+
+def _unit_as_taken(unit: Unit, word: str, schema: dict[str, object]) -> str | None:
+    """The user's word for ``unit``, or the parameter's one enum member for it (``None``
+    where its enum has none or several)."""
+    enum = schema.get("enum")
+    if not isinstance(enum, list) or not enum:
+        return word
+    members = [m for m in enum if isinstance(m, str) and unit_of(m) == unit]
+    return members[0] if len(members) == 1 else None
 
 
 _NUMBER_AFTER = r"\s*(?:of|=|:|is|equals|equal to|as|to)?\s*(-?\d[\d,]*(?:\.\d+)?)(?![\d.]*\s*%)"
@@ -312,14 +318,9 @@ def with_asked_unit(call: ToolCall, tool: ToolSpec, context: str) -> ToolCall:
             continue
         if not isinstance(schema, dict) or schema.get("type") != "string":
             continue
-        enum = schema.get("enum")
-        if isinstance(enum, list) and enum:
-            members = [m for m in enum if isinstance(m, str) and unit_of(m) == unit]
-            if len(members) != 1:
-                continue
-            added[name] = members[0]
-        else:
-            added[name] = word
+        written = _unit_as_taken(unit, word, schema)
+        if written is not None:
+            added[name] = written
     return with_arguments(call, tool, {**call.arguments, **added}) if added else call
 
 

@@ -1028,8 +1028,6 @@ def _with_asked_lookups(turn: _Turn, completion: Completion) -> Completion:
     registry), they must agree. The change stays where the forced call's values do not all
     come from the request."""
     calls = list(completion.tool_calls)
-    by_name = turn.by_name
-    shown = {tool.name: tool for tool in turn.options.constrain_to or turn.tools}
     called = {c.name for c in calls}
     for index, call in enumerate(completion.tool_calls):
         if not is_unasked_change(call.name, turn.request):
@@ -1046,21 +1044,10 @@ def _with_asked_lookups(turn: _Turn, completion: Completion) -> Completion:
         ]
         if len(asked) != 1:
             continue
-        (name,) = asked
-        forced = dataclasses.replace(
-            turn.options, allow_text=False, constrain_to=(shown.get(name, by_name[name]),)
-        )
-        try:
-            answer = turn.ask(forced)
-        except GenerationIncomplete:
-            continue
-        tool = by_name[name]
-        written = [c for c in answer.tool_calls[:1] if c.name == name]
-        for lookup in _as_given(written, by_name, turn.context):
-            lookup = _without_unfounded_options(lookup, tool, turn.request)
-            if _from_request(lookup, tool, turn.request):
-                calls[index] = lookup
-                called.add(name)
+        lookup = _forced_call(turn, asked[0])
+        if lookup is not None:
+            calls[index] = lookup
+            called.add(lookup.name)
     if calls == list(completion.tool_calls):
         return completion
     return dataclasses.replace(completion, tool_calls=tuple(calls))
@@ -1073,38 +1060,47 @@ def _with_named_calls(turn: _Turn, completion: Completion) -> Completion:
     10 of the 11 tools :func:`named_tools` still finds missing are calls the answer needs
     ("what was the life expectancy in 1900 and 1950? Additionally, the GDP in these years":
     ``us_history.gdp`` is never written; the planner's push for it loses to the next life
-    expectancy call). So each such tool is asked for by itself: the same prompt (its cached
-    prefix is reused) with a grammar that takes a call to that tool only. The call is kept
-    when its values come from the request or from the tool's own choices.
+    expectancy call). So each such tool is asked for by itself (:func:`_forced_call`).
     """
     called = {c.name for c in completion.tool_calls}
     named = named_tools(turn.request, turn.tools, called, turn.lookups)[:_NAMED_CALLS]
     if not named:
         return completion
-    by_name = turn.by_name
-    shown = {tool.name: tool for tool in turn.options.constrain_to or turn.tools}
     calls = list(completion.tool_calls)
     for name in named:
-        forced = dataclasses.replace(
-            turn.options, allow_text=False, constrain_to=(shown.get(name, by_name[name]),)
-        )
-        try:
-            answer = turn.ask(forced)
-        except GenerationIncomplete:
-            continue
-        tool = by_name[name]
-        written = [
-            c
-            for c in answer.tool_calls[:1]
-            if c.name == name and not invents_numbers(c, tool, turn.context)
-        ]
-        for call in _as_given(written, by_name, turn.context):
-            call = _without_unfounded_options(call, tool, turn.request)
-            if _from_request(call, tool, turn.request):
-                calls.append(call)
+        call = _forced_call(turn, name)
+        if call is not None:
+            calls.append(call)
     if len(calls) == len(completion.tool_calls):
         return completion
     return dataclasses.replace(completion, tool_calls=tuple(calls))
+
+
+def _forced_call(turn: _Turn, name: str) -> ToolCall | None:
+    """A call to the tool ``name`` asked for by itself: the same prompt (its cached prefix is
+    reused) with a grammar that takes a call to that tool only. ``None`` where the model
+    cannot finish it, or where it needs numbers nobody gave or values that come from neither
+    the request nor the tool's own choices; optional values without a source are left out."""
+    by_name = turn.by_name
+    shown = {tool.name: tool for tool in turn.options.constrain_to or turn.tools}
+    forced = dataclasses.replace(
+        turn.options, allow_text=False, constrain_to=(shown.get(name, by_name[name]),)
+    )
+    try:
+        answer = turn.ask(forced)
+    except GenerationIncomplete:
+        return None
+    tool = by_name[name]
+    written = [
+        c
+        for c in answer.tool_calls[:1]
+        if c.name == name and not invents_numbers(c, tool, turn.context)
+    ]
+    for call in _as_given(written, by_name, turn.context):
+        call = _without_unfounded_options(call, tool, turn.request)
+        if _from_request(call, tool, turn.request):
+            return call
+    return None
 
 
 _NAMED_CALLS = 2  # tools asked for one by one, at most
