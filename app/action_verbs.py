@@ -17,9 +17,7 @@ find me a game guide", says "change" for ``update_player_equipment``).
 
 from __future__ import annotations
 
-import re
-
-from app.request_words import WORD, content_words, same_stem
+from app.request_words import WORD, content_words, name_words, same_stem
 
 # A change tool's leading verb, with the words a user says for it.
 _CHANGES: dict[str, frozenset[str]] = {
@@ -59,8 +57,7 @@ _LOOKUPS: dict[str, frozenset[str]] = {
 def leading_verb(tool_name: str) -> str:
     """The first word of the tool's own name: "reserve" of ``library.reserve_book``."""
     last = tool_name.rsplit(".", 1)[-1]
-    words = re.sub(r"([a-z])([A-Z])", r"\1_\2", last).lower().split("_")
-    return words[0] if words else ""
+    return name_words(last)[0]
 
 
 def is_unasked_change(tool_name: str, request: str) -> bool:

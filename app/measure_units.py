@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from app.request_words import name_words
 from backends.generation import ToolCall
 
 
@@ -75,7 +76,7 @@ _DIMENSION_WORDS = {
 
 def argument_dimension(name: str) -> str | None:
     """The kind of quantity a parameter's name asks for ("height_m": length), if one."""
-    words = set(re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower().split("_"))
+    words = set(name_words(name))
     kinds = [kind for kind, named in _DIMENSION_WORDS.items() if words & named]
     return kinds[0] if len(kinds) == 1 else None
 

@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 
 from app.call_values import leaf_values, typed_arguments, with_arguments
-from app.request_words import FILLER, WORD, word_places
+from app.request_words import FILLER, WORD, name_words, word_places
 from backends.generation import ToolCall
 from backends.schema import ToolSpec
 
@@ -68,7 +68,7 @@ def _with_regions(call: ToolCall, tool: ToolSpec, request: str, values: set[str]
 
 def _is_location(name: str) -> bool:
     """Whether a parameter's name says it takes a location ("start_location", "storeLoc")."""
-    words = re.sub(r"([a-z])([A-Z])", r"\1_\2", name).casefold().split("_")
+    words = name_words(name)
     return bool(_LOCATION_WORDS.intersection(words))
 
 

@@ -22,6 +22,12 @@ WORD = re.compile(r"[a-z0-9]+")
 NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 
 
+def name_words(name: str) -> list[str]:
+    """The lower-case words of an identifier, in order: ``clubName`` and ``club_name`` ->
+    ``["club", "name"]``."""
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower().split("_")
+
+
 def content_words(text: str) -> set[str]:
     """Lower-case words of three or more characters that carry meaning."""
     spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", text)  # camelCase names

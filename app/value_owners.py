@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import re
 from collections.abc import Sequence
 
 from app.call_values import typed_arguments, with_arguments
-from app.request_words import NUMBER, WORD, content_words, same_stem, word_places
+from app.request_words import NUMBER, WORD, content_words, name_words, same_stem, word_places
 from backends.generation import ToolCall
 from backends.schema import ToolSpec
 
@@ -394,7 +393,7 @@ def without_copied_names(
 
 def _copies_a_name(call: ToolCall, request: str) -> bool:
     for name, value in call.arguments.items():
-        if re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower().split("_")[-1] != "name":
+        if name_words(name)[-1] != "name":
             continue  # "name", "club_name", "clubName"; not "filename"
         if not isinstance(value, str) or not value.strip():
             continue
