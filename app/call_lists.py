@@ -237,7 +237,7 @@ def _repeats(
         piece = _PIECE_AFTER.match(_after(request, value)) if isinstance(value, str) else None
         quoted = isinstance(value, str) and _is_quoted(request, value)
         choices = schema.get("enum")
-        examples = _examples(schema) if isinstance(value, str) and choices is None else []
+        examples = quoted_examples(schema) if isinstance(value, str) and choices is None else []
         # "E.g., 'highest_scoring_game', 'total_championships'": examples named in a list
         named = _choice_items(request, str(value), examples) if value in examples else []
         if isinstance(value, str) and isinstance(choices, list):
@@ -355,7 +355,7 @@ def _listed_choices(request: str, choice: str, choices: list[str]) -> list[str]:
 _QUOTED_EXAMPLE = re.compile(r"'([^']+)'|\"([^\"]+)\"")
 
 
-def _examples(schema: dict[str, object]) -> list[str]:
+def quoted_examples(schema: dict[str, object]) -> list[str]:
     """The values a parameter's description quotes as examples, when it quotes two or more."""
     found = [a or b for a, b in _QUOTED_EXAMPLE.findall(str(schema.get("description", "")))]
     return found if len(found) >= 2 else []

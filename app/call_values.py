@@ -44,6 +44,11 @@ def typed_arguments(
             yield name, value, schema
 
 
+def is_number(value: object) -> bool:
+    """Whether ``value`` is a JSON number (a bool is none)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def leaf_values(value: object, path: str = "") -> dict[str, object]:
     """Leaf values of an arguments object by path (``{"a": {"b": 1}}`` -> ``{"a.b": 1}``)."""
     if isinstance(value, dict):

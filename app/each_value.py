@@ -20,8 +20,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from app.call_values import numbers_named, typed_arguments, with_arguments
+from app.call_values import is_number, numbers_named, typed_arguments, with_arguments
 from app.request_words import WORD, content_words, same_stem
+from app.value_owners import own_name_words
 from backends.generation import ToolCall
 from backends.schema import ToolSpec
 
@@ -42,22 +43,22 @@ def with_call_for_each(
     names = list(dict.fromkeys(c.name for c in calls))
     if not asked or len(names) < 2:
         return list(calls)
-    words = {n: content_words(n.replace(".", " ")) for n in names}
     out = list(calls)
-    for name in names:
+    for name, own in own_name_words(names).items():
         tool = by_name.get(name)
         if tool is None:
             continue
-        own = words[name] - set().union(*(words[o] for o in names if o != name))
         mine = [c for c in calls if c.name == name]
         for key in mine[0].arguments:
             if not any(_names(word, key) and _said(own, sentence) for word, sentence in asked):
                 continue
             held = [c.arguments[key] for c in mine]
             values = [c.arguments.get(key) for c in calls]
-            texts = [v for v in dict.fromkeys(v for v in values if isinstance(v, str))]
+            texts = list(dict.fromkeys(v for v in values if isinstance(v, str)))
+            if len(texts) < 2:
+                continue
             for value in texts:
-                if value in held or len(texts) < 2:
+                if value in held:
                     continue
                 added = with_arguments(mine[0], tool, {**mine[0].arguments, key: value})
                 if added is not mine[0]:
@@ -88,7 +89,7 @@ def with_call_per_number(
     bundled model computes the second cone's mass only. Over BFCL's AST answers (2026-12-04)
     this adds no call to any answer.
     """
-    used = {float(v) for c in calls for v in c.arguments.values() if _is_number(v)}
+    used = {float(v) for c in calls for v in c.arguments.values() if is_number(v)}
     out = list(calls)
     for name in dict.fromkeys(c.name for c in calls):
         tool = by_name.get(name)
@@ -111,7 +112,3 @@ def with_call_per_number(
             if unused:
                 break  # one argument's numbers, not every combination
     return out
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)

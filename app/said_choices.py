@@ -18,15 +18,14 @@ AST answers (2026-12-04) this rule changes five answers, all still right.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
+from app.call_lists import quoted_examples
 from app.call_values import with_arguments
 from app.request_words import WORD, content_words, same_stem, word_places
 from backends.generation import ToolCall
 from backends.schema import ToolSpec
 
-_QUOTED = re.compile(r"'([^']+)'|\"([^\"]+)\"")
 _ARTICLES = frozenset({"the", "a", "an"})
 
 
@@ -67,8 +66,7 @@ def _choices(schema: dict[str, object]) -> list[str]:
     enum = schema.get("enum")
     if isinstance(enum, list):
         return [c for c in enum if isinstance(c, str)]
-    quoted = [a or b for a, b in _QUOTED.findall(str(schema.get("description", "")))]
-    return quoted if len(quoted) >= 2 else []
+    return quoted_examples(schema)
 
 
 def _said(request: str, choices: list[str], names: set[str]) -> list[tuple[int, str]]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping
 
+from app.call_values import leaf_values
 from backends.generation import ToolCall
 from backends.output import validate_arguments
 from backends.schema import ToolSpec
@@ -47,7 +48,8 @@ def calls_in_text(
         }
         if validate_arguments(tool, arguments):
             continue
-        values = [v for v in _leaves(arguments) if v not in ("", None) and not isinstance(v, bool)]
+        leaves = leaf_values(arguments).values()
+        values = [v for v in leaves if v not in ("", None) and not isinstance(v, bool)]
         if not values or not all(said(v) for v in values):
             continue
         call = ToolCall(name=tool.name, arguments=arguments)
@@ -68,14 +70,3 @@ def _json_objects(text: str) -> Iterator[dict[str, object]]:
         if isinstance(value, dict):
             yield value
         start = text.find("{", start + length)
-
-
-def _leaves(value: object) -> Iterator[object]:
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from _leaves(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _leaves(item)
-    else:
-        yield value

@@ -17,7 +17,7 @@ import collections
 import dataclasses
 from collections.abc import Sequence
 
-from app.call_values import typed_arguments, with_arguments
+from app.call_values import is_number, typed_arguments, with_arguments
 from app.request_words import NUMBER, WORD, content_words, name_words, same_stem, word_places
 from backends.generation import ToolCall
 from backends.schema import ToolSpec
@@ -227,12 +227,17 @@ def with_values_after_tools(
     return out
 
 
+def own_name_words(names: Sequence[str]) -> dict[str, set[str]]:
+    """The words of each tool's name that no other of ``names`` holds ("humidity" of
+    ``forecast_humidity`` beside ``forecast_precipitation``)."""
+    words = {n: content_words(n.replace(".", " ")) for n in names}
+    return {n: words[n] - set().union(*(words[o] for o in names if o != n)) for n in names}
+
+
 def _name_mentions(names: list[str], request: str) -> dict[str, int] | None:
     """Where the user wrote the word that names each tool and no other (once each)."""
-    words = {n: content_words(n.replace(".", " ")) for n in names}
     mentions = {}
-    for name in names:
-        own = words[name] - set().union(*(words[o] for o in names if o != name))
+    for name, own in own_name_words(names).items():
         places = sorted(p for w in own for p in word_places(request, w))
         if len(places) != 1:
             return None
@@ -340,7 +345,7 @@ def with_own_numbers(
         if tool is None:
             continue
         for name, value in call.arguments.items():
-            if not _is_number(value) or counts[float(value)] != 1:
+            if not is_number(value) or counts[float(value)] != 1:
                 continue
             end = next(e for e, v in written if v == float(value))
             after = WORD.findall(request[end : end + 30].lower())[:2]
@@ -349,23 +354,19 @@ def with_own_numbers(
                 for i, c in enumerate(calls)
                 if i != index
                 for other, held in c.arguments.items()
-                if other != name and _is_number(held) and float(held) == float(value)
+                if other != name and is_number(held) and float(held) == float(value)
             ]
             if len(holders) != 1 or not _names(after, holders[0]) or _names(after, name):
                 continue
             siblings = {
                 c.arguments[name]
                 for c in calls
-                if c is not call and c.name == call.name and _is_number(c.arguments.get(name))
+                if c is not call and c.name == call.name and is_number(c.arguments.get(name))
             }
             if len(siblings) == 1 and counts[float(own := siblings.pop())]:
                 wanted = {**out[index].arguments, name: own}
                 out[index] = with_arguments(out[index], tool, wanted)
     return out
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _names(words: Sequence[str], parameter: str) -> bool:
