@@ -765,6 +765,15 @@ def _as_given(
     return given
 
 
+def _finished(
+    calls: Sequence[ToolCall], by_name: Mapping[str, ToolSpec], request: str, context: str
+) -> list[ToolCall]:
+    """The whole answer's calls with what only the whole request gives them
+    (:mod:`app.whole_request`), in the tools' own forms (:func:`_in_tool_forms`)."""
+    calls = read_from_whole_request(calls, by_name, request)
+    return _in_tool_forms(calls, by_name, request, context)
+
+
 def _in_tool_forms(
     calls: Sequence[ToolCall], by_name: Mapping[str, ToolSpec], request: str, context: str
 ) -> list[ToolCall]:
@@ -888,8 +897,7 @@ def respond_stream(
             listed = with_list_items(completion.tool_calls, tools, request)
             listed = without_borrowed_numbers(listed, by_name, request)
             if finish:
-                listed = read_from_whole_request(listed, by_name, request)
-                listed = _in_tool_forms(listed, by_name, request, context)
+                listed = _finished(listed, by_name, request, context)
             if listed != list(completion.tool_calls):
                 completion = dataclasses.replace(completion, tool_calls=tuple(listed))
         yield completion
@@ -914,9 +922,9 @@ def respond_stream(
         answer = _with_calls_in_text(answer, tools, options, request, context)
         if answer.tool_calls:
             calls = _as_given(answer.tool_calls, by_name, context)
-            calls = read_from_whole_request(calls, by_name, request)
-            calls = _in_tool_forms(calls, by_name, request, context)
-            answer = dataclasses.replace(answer, tool_calls=tuple(calls))
+            answer = dataclasses.replace(
+                answer, tool_calls=tuple(_finished(calls, by_name, request, context))
+            )
     yield answer
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from app.call_values import is_number, typed_arguments, with_arguments
 from app.request_words import NUMBER, WORD, content_words, name_words, same_stem, word_places
@@ -283,7 +283,7 @@ def without_borrowed_numbers(
 
 
 def with_items_by_tools(
-    calls: Sequence[ToolCall], by_name: dict[str, ToolSpec], request: str
+    calls: Sequence[ToolCall], by_name: Mapping[str, ToolSpec], request: str
 ) -> list[ToolCall]:
     """``calls`` of different tools that hold one list, each keeping the items the user
     wrote beside the tool's own name word.
@@ -325,7 +325,7 @@ def with_items_by_tools(
 
 
 def with_own_numbers(
-    calls: Sequence[ToolCall], by_name: dict[str, ToolSpec], request: str
+    calls: Sequence[ToolCall], by_name: Mapping[str, ToolSpec], request: str
 ) -> list[ToolCall]:
     """``calls``, a number the user wrote once for another call's argument replaced by the
     value the same tool's other call holds.
@@ -375,7 +375,7 @@ def _names(words: Sequence[str], parameter: str) -> bool:
 
 
 def without_copied_names(
-    calls: Sequence[ToolCall], by_name: dict[str, ToolSpec], request: str
+    calls: Sequence[ToolCall], by_name: Mapping[str, ToolSpec], request: str
 ) -> list[ToolCall]:
     """``calls`` without those whose name argument copies another of their own values.
 
@@ -405,7 +405,7 @@ def _copies_a_name(call: ToolCall, request: str) -> bool:
 
 
 def with_values_after_own_places(
-    calls: Sequence[ToolCall], by_name: dict[str, ToolSpec], request: str
+    calls: Sequence[ToolCall], by_name: Mapping[str, ToolSpec], request: str
 ) -> list[ToolCall]:
     """``calls`` of different tools sharing a text argument, each holding the values the
     user wrote after the call's other values.

@@ -57,10 +57,9 @@ def read_from_whole_request(
       user wrote after an argument's name ("a density of 5.2 ... a density of 7.8", where
       the model wrote one) (:mod:`app.each_value`).
     Done on the whole answer only, not on a part's."""
-    owners = dict(by_name)
-    calls = with_own_numbers(with_items_by_tools(calls, owners, request), owners, request)
-    calls = without_copied_names(calls, owners, request)
-    calls = with_values_after_own_places(calls, owners, request)
+    calls = with_own_numbers(with_items_by_tools(calls, by_name, request), by_name, request)
+    calls = without_copied_names(calls, by_name, request)
+    calls = with_values_after_own_places(calls, by_name, request)
     calls = with_repeated_values(with_named_referents(calls, by_name, request), by_name, request)
     calls = with_said_choices(with_named_percents(calls, by_name, request), by_name, request)
     calls = [_read_per_call(c, by_name[c.name], request) if c.name in by_name else c for c in calls]
