@@ -63,16 +63,24 @@ def example_words(description: str) -> set[str]:
     return words
 
 
+def _spoken(said: str) -> set[str]:
+    """The words of ``said``, casefolded, and their stems."""
+    spoken = {w.casefold() for w in _WORD.findall(said)}
+    return spoken | set(_STEMMER.stemWords(sorted(spoken)))
+
+
+def _is_said(word: str, spoken: set[str]) -> bool:
+    """Whether ``word`` is among the ``spoken`` words in some form ("sculpture" of
+    "sculptures")."""
+    folded = word.casefold()
+    return folded in spoken or _STEMMER.stemWord(folded) in spoken
+
+
 def said_examples(description: str, said: str) -> list[str]:
     """The example words of one description that ``said`` contains in some form
     ("sculptures" says "sculpture"), as the description writes them."""
-    spoken = {w.casefold() for w in _WORD.findall(said)}
-    spoken |= set(_STEMMER.stemWords(sorted(spoken)))
-    return [
-        word
-        for word in sorted(example_words(description))
-        if word.casefold() in spoken or _STEMMER.stemWord(word.casefold()) in spoken
-    ]
+    spoken = _spoken(said)
+    return [word for word in sorted(example_words(description)) if _is_said(word, spoken)]
 
 
 # What the model writes when it copies the schema instead of a value: ``type: "string"``.
@@ -130,14 +138,12 @@ def _descriptions(tool: ToolSpec) -> Iterator[str]:
 def unsaid_examples(tools: Iterable[ToolSpec], said: str) -> tuple[str, ...]:
     """The example words of ``tools`` that ``said`` (the conversation) does not contain in
     any case or form ("sculptures" says "sculpture")."""
-    spoken = {w.casefold() for w in _WORD.findall(said)}
-    spoken |= set(_STEMMER.stemWords(sorted(spoken)))
+    spoken = _spoken(said)
     found: dict[str, None] = {}
     for tool in tools:
         for text in _descriptions(tool):
             for word in sorted(example_words(text)):
-                folded = word.casefold()
-                if folded not in spoken and _STEMMER.stemWord(folded) not in spoken:
+                if not _is_said(word, spoken):
                     found.setdefault(word, None)
     return tuple(found)
 
