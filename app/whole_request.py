@@ -19,10 +19,13 @@ from app.date_formats import with_24_hour_times
 from app.description_examples import with_said_example
 from app.each_value import with_call_for_each, with_call_per_number
 from app.labelled_values import with_labelled_values
+from app.named_parameters import with_tool_of_named_numbers
 from app.named_percents import with_named_percents
 from app.repeated_values import with_repeated_values
 from app.said_choices import with_said_choices
+from app.said_flags import with_said_flags
 from app.si_prefixes import with_base_units
+from app.strict_bounds import with_strict_bounds
 from app.value_owners import (
     with_items_by_tools,
     with_own_numbers,
@@ -37,6 +40,9 @@ def read_from_whole_request(
     calls: Sequence[ToolCall], by_name: Mapping[str, ToolSpec], request: str
 ) -> list[ToolCall]:
     """The calls with the values that only the whole request gives them:
+    - one call of the user's labelled numbers made to the tool whose parameters the labels
+      name ("given distance is 8 meters and current is 12 Amperes",
+      :mod:`app.named_parameters`);
     - a list's items by the tool named beside them, a number another call owns replaced by
       the one its own tool's other call holds, and a call whose name copies its other value
       (a chess club "London" in London) dropped, and a date given to the call whose place
@@ -53,10 +59,13 @@ def read_from_whole_request(
       description the user said ("sculptures", :mod:`app.description_examples`), and
       "221 Baker Street" as the user wrote it, "221B"; "50mH" in the henries a tool asks
       for (:mod:`app.si_prefixes`); "11 PM" as 23 for a 24-hour parameter;
+    - "less than 5 ingredients" as a maximum of 4 (:mod:`app.strict_bounds`), and a flag on
+      whose action the user asked for ("using current exchange rate", :mod:`app.said_flags`);
     - a call for each city where the user asks about "each city", and for each number the
       user wrote after an argument's name ("a density of 5.2 ... a density of 7.8", where
       the model wrote one) (:mod:`app.each_value`).
     Done on the whole answer only, not on a part's."""
+    calls = with_tool_of_named_numbers(calls, by_name, request)
     calls = with_own_numbers(with_items_by_tools(calls, by_name, request), by_name, request)
     calls = without_copied_names(calls, by_name, request)
     calls = with_values_after_own_places(calls, by_name, request)
@@ -70,4 +79,5 @@ def _read_per_call(call: ToolCall, tool: ToolSpec, request: str) -> ToolCall:
     """One call's part of :func:`read_from_whole_request`."""
     call = with_labelled_values(with_asked_unit(call, tool, request), tool, request)
     call = with_lettered_numbers(with_said_example(call, tool, request), tool, request)
-    return with_24_hour_times(with_base_units(call, tool, request), tool, request)
+    call = with_24_hour_times(with_base_units(call, tool, request), tool, request)
+    return with_said_flags(with_strict_bounds(call, tool, request), tool, request)
