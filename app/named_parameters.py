@@ -6,29 +6,21 @@ Offered Ampère's law (``enclosed_current``, ``radius``) and the Biot-Savart law
 and current is 12 Amperes", the bundled model calls Ampère's law with the user's two
 numbers. The user labelled each number with a parameter's name, and those are the other
 tool's parameters: the call they describe is that tool's, with each number where its label
-says. Only for an answer of one call whose numbers are exactly the labelled numbers, to a
-tool none of whose parameters the user named, where exactly one other tool has a parameter
-for every label and takes no other required one: choosing the tool whose required
+says. Only for an answer of one call to a tool none of whose parameters the user named,
+where exactly one other tool's named parameters hold exactly the call's numbers and all its
+required ones: choosing the tool whose required
 parameters the request merely mentions changed 150 of BFCL's answers. Over BFCL's AST
 answers (2026-12-04) this changes none.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
-from app.call_values import is_number
-from app.request_words import name_words
+from app.call_values import is_number, numbers_named
 from backends.generation import ToolCall
 from backends.output import validate_arguments
 from backends.schema import ToolSpec
-
-# "distance is 8", "a length of 5", "x = 3": up to three words, then the number.
-_LABELLED = re.compile(
-    r"\b((?:[a-z_]+\s+){0,2}[a-z_]+)\s+(?:is|of|=|:|equals)\s+(-?\d+(?:\.\d+)?)(?![\d.])",
-    re.IGNORECASE,
-)
 
 
 def with_tool_of_named_numbers(
@@ -39,21 +31,17 @@ def with_tool_of_named_numbers(
     if len(calls) != 1 or calls[0].name not in by_name:
         return list(calls)
     call = calls[0]
-    labels = {
-        tuple(m.group(1).lower().split()): float(m.group(2)) for m in _LABELLED.finditer(request)
-    }
-    numbers = sorted(float(v) for v in call.arguments.values() if is_number(v))
-    if not labels or numbers != sorted(labels.values()):
-        return list(calls)
-    if _labelled(by_name[call.name], labels):
+    numbers = {float(v) for v in call.arguments.values() if is_number(v)}
+    if not numbers or _named(by_name[call.name], request):
         return list(calls)
     named = []
     for tool in by_name.values():
-        arguments = _labelled(tool, labels)
+        arguments = _named(tool, request)
         required = tool.parameters.get("required") or []
         if (
             tool.name != call.name
-            and len(arguments) == len(labels)
+            and {float(v) for v in arguments.values()} == numbers
+            and len(arguments) == len(numbers)
             and all(name in arguments for name in required)
             and not validate_arguments(tool, arguments)
         ):
@@ -61,15 +49,15 @@ def with_tool_of_named_numbers(
     return named if len(named) == 1 else list(calls)
 
 
-def _labelled(tool: ToolSpec, labels: Mapping[tuple[str, ...], float]) -> dict[str, object]:
-    """The arguments of ``tool`` that ``labels`` name (a label ending with a parameter's
-    words), each with its number as the parameter's type takes it."""
+def _named(tool: ToolSpec, request: str) -> dict[str, int | float]:
+    """The arguments of ``tool`` the request gives one number each right after the
+    parameter's name ("distance is 8"), as the parameter's type takes it."""
     properties = tool.parameters.get("properties") or {}
-    arguments: dict[str, object] = {}
+    arguments: dict[str, int | float] = {}
     for name, schema in properties.items():
-        words = name_words(name)
-        for label, number in labels.items():
-            if len(words) <= len(label) and list(label[-len(words) :]) == words:
-                whole = isinstance(schema, dict) and schema.get("type") == "integer"
-                arguments[name] = int(number) if whole and number.is_integer() else number
+        given = numbers_named(name, request)
+        if len(given) == 1:
+            number = given.pop()
+            whole = isinstance(schema, dict) and schema.get("type") == "integer"
+            arguments[name] = int(number) if whole and number.is_integer() else number
     return arguments

@@ -63,7 +63,7 @@ from app.whole_request import read_from_whole_request
 from backends.base import Backend, CancelToken, GenerateOptions, Message
 from backends.errors import GenerationIncomplete
 from backends.generation import Completion, TextDelta, ToolCall
-from backends.schema import ToolSpec
+from backends.schema import ToolSpec, parse_tools
 
 _GENERIC_WORDS = (
     "calculate compute identify determine retrieve fetch check where when much many within "
@@ -1070,16 +1070,20 @@ def _chosen_tool(turn: _Turn) -> str | None:
     ``get_monarchs``, where its call began ``get_k...`` and the grammar gave
     ``get_culture``."""
     listing = "\n".join(f"- {tool.name}: {tool.description}" for tool in turn.tools)
-    chooser = ToolSpec(
-        name="choose_function",
-        description="The function that answers the request.",
-        parameters={
-            "type": "object",
-            "properties": {
-                "function": {"type": "string", "enum": [tool.name for tool in turn.tools]}
-            },
-            "required": ["function"],
-        },
+    (chooser,) = parse_tools(
+        [
+            {
+                "name": "choose_function",
+                "description": "The function that answers the request.",
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "function": {"type": "string", "enum": [t.name for t in turn.tools]}
+                    },
+                    "required": ["function"],
+                },
+            }
+        ]
     )
     messages: list[Message] = [
         {"role": "system", "content": _CHOOSER_PROMPT + listing},
