@@ -54,7 +54,13 @@ from app.function_values import with_function_expressions
 from app.hemispheres import with_hemisphere_signs
 from app.measure_units import misreads_measures
 from app.place_names import with_whole_places
-from app.refused_names import refused_name, renamed, takes_arguments, tool_by_begun_word
+from app.refused_names import (
+    refused_name,
+    renamed,
+    takes_arguments,
+    tool_by_begun_word,
+    tool_the_model_picks,
+)
 from app.request_parts import request_parts
 from app.request_words import FILLER, NUMBER, WORD, content_words, same_stem
 from app.text_calls import calls_in_text
@@ -63,7 +69,7 @@ from app.whole_request import read_from_whole_request
 from backends.base import Backend, CancelToken, GenerateOptions, Message
 from backends.errors import GenerationIncomplete
 from backends.generation import Completion, TextDelta, ToolCall
-from backends.schema import ToolSpec, parse_tools
+from backends.schema import ToolSpec
 
 _GENERIC_WORDS = (
     "calculate compute identify determine retrieve fetch check where when much many within "
@@ -1039,8 +1045,8 @@ def _with_meant_tool(turn: _Turn, completion: Completion) -> Completion:
     """The answer's one call made to the tool the model meant where the grammar refused the
     name it began (:mod:`app.refused_names`): the one tool whose schema holds the request
     word it began, or else the tool the model picks when asked to choose among the tools by
-    their descriptions (:func:`_chosen_tool`). The call keeps its arguments, so the tool
-    must take them; a change is never put in a look-up's place, nor the reverse. After the
+    their descriptions. The call keeps its arguments, so the tool must take them; a change
+    is never put in a look-up's place, nor the reverse. After the
     pass for missing calls, which weighs the request's words against the calls' tool names
     too: "United States" counts as used by ``get_bureau_statistics`` ("states"/"statistics"),
     so renaming first made that pass add the refused call back beside the meant one."""
@@ -1050,60 +1056,14 @@ def _with_meant_tool(turn: _Turn, completion: Completion) -> Completion:
     wanted = refused_name(call, turn.by_name)
     if wanted is None:
         return completion
-    meant = tool_by_begun_word(call, wanted, turn.by_name, turn.request) or _chosen_tool(turn)
+    meant = tool_by_begun_word(call, wanted, turn.by_name, turn.request) or tool_the_model_picks(
+        turn.backend, turn.request, turn.tools, turn.options, turn.cancel
+    )
     if meant is None or meant == call.name or not takes_arguments(turn.by_name[meant], call):
         return completion
     if turn.lookups is not None and (meant in turn.lookups) != (call.name in turn.lookups):
         return completion
     return dataclasses.replace(completion, tool_calls=(renamed(call, meant),))
-
-
-_CHOOSER_PROMPT = "Pick the one function that answers the user's request.\nFunctions:\n"
-_CHOOSER_TOKENS = 64  # {"name": "choose_function", "arguments": {"function": "..."}}
-
-
-def _chosen_tool(turn: _Turn) -> str | None:
-    """The tool the model picks for the request when shown only the tools' names and
-    descriptions, one per line, and made to answer with one of the names (a short prompt of
-    its own, asked once). Measured on BFCL multiple: asked among ``get_events``,
-    ``get_culture`` and ``get_monarchs`` about "the kings of France", it picks
-    ``get_monarchs``, where its call began ``get_k...`` and the grammar gave
-    ``get_culture``."""
-    listing = "\n".join(f"- {tool.name}: {tool.description}" for tool in turn.tools)
-    (chooser,) = parse_tools(
-        [
-            {
-                "name": "choose_function",
-                "description": "The function that answers the request.",
-                "parameters": {
-                    "type": "object",
-                    "properties": {
-                        "function": {"type": "string", "enum": [t.name for t in turn.tools]}
-                    },
-                    "required": ["function"],
-                },
-            }
-        ]
-    )
-    messages: list[Message] = [
-        {"role": "system", "content": _CHOOSER_PROMPT + listing},
-        {"role": "user", "content": turn.request},
-    ]
-    options = GenerateOptions(
-        max_tokens=_CHOOSER_TOKENS,
-        temperature=turn.options.temperature,
-        seed=turn.options.seed,
-        allow_text=False,
-    )
-    try:
-        answer = turn.backend.generate(messages, [chooser], options=options, cancel=turn.cancel)
-    except GenerationIncomplete:
-        return None
-    for call in answer.tool_calls:
-        chosen = call.arguments.get("function")
-        if isinstance(chosen, str) and chosen in turn.by_name:
-            return chosen
-    return None
 
 
 def _with_asked_lookups(turn: _Turn, completion: Completion) -> Completion:
