@@ -53,6 +53,7 @@ from app.enumerations import enumeration_siblings
 from app.function_values import with_function_expressions
 from app.hemispheres import with_hemisphere_signs
 from app.measure_units import misreads_measures
+from app.operation_words import with_operation_synonyms
 from app.place_names import with_whole_places
 from app.refused_names import (
     refused_name,
@@ -141,8 +142,10 @@ def request_mentions_tool(request: str, tool: ToolSpec) -> bool:
     """Whether at least one meaningful word of ``request`` matches the tool's own words.
 
     A request with no meaningful words at all ("ok", "yes") is given the benefit of the doubt.
+    An operation's everyday words count for its other words ("add" for ``sum``,
+    :mod:`app.operation_words`).
     """
-    asked = _topic_stems(asked_words(request))
+    asked = _topic_stems(with_operation_synonyms(asked_words(request)))
     if not asked:
         return True
     return _share_a_topic(asked, _topic_stems(tool_words(tool)))
