@@ -44,6 +44,17 @@ def typed_arguments(
             yield name, value, schema
 
 
+def left_out(
+    call: ToolCall, tool: ToolSpec, *types: str
+) -> Iterator[tuple[str, dict[str, object]]]:
+    """The parameters of ``tool`` with one of the JSON ``types`` that ``call`` leaves out,
+    each with its schema: where a rule may fill in what the user said for them."""
+    properties = tool.parameters.get("properties") or {}
+    for name, schema in properties.items():
+        if name not in call.arguments and isinstance(schema, dict) and schema.get("type") in types:
+            yield name, schema
+
+
 def is_number(value: object) -> bool:
     """Whether ``value`` is a JSON number (a bool is none)."""
     return isinstance(value, int | float) and not isinstance(value, bool)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from app.call_values import with_arguments
+from app.call_values import left_out, with_arguments
 from app.request_words import content_words, same_stem
 from backends.generation import ToolCall
 from backends.schema import ToolSpec
@@ -35,13 +35,11 @@ def with_named_percents(
     out = []
     for call in calls:
         tool = by_name.get(call.name)
-        properties = (tool.parameters.get("properties") or {}) if tool is not None else {}
+        if tool is None:
+            out.append(call)
+            continue
         added: dict[str, object] = {}
-        for name, schema in properties.items():
-            if name in call.arguments or not isinstance(schema, dict):
-                continue
-            if schema.get("type") != "number":
-                continue
+        for name, schema in left_out(call, tool, "number"):
             words = content_words(name)
             percents = {n for n, said in written if any(same_stem(said, w) for w in words)}
             if len(percents) != 1:
@@ -49,7 +47,7 @@ def with_named_percents(
             percent = percents.pop()
             as_written = _PERCENT_FORM.search(str(schema.get("description", "")))
             added[name] = percent if as_written else round(percent / 100, 9)
-        if tool is not None and added:
+        if added:
             call = with_arguments(call, tool, {**call.arguments, **added})
         out.append(call)
     return out

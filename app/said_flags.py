@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from app.call_values import with_arguments
+from app.call_values import left_out, with_arguments
 from app.request_words import WORD, same_stem
 from backends.generation import ToolCall
 from backends.schema import ToolSpec
@@ -31,13 +31,8 @@ def with_said_flags(call: ToolCall, tool: ToolSpec, request: str) -> ToolCall:
     """``call`` with each left-out flag on whose "If true" action the user wrote ("using
     current exchange rate" for "If true, use the latest exchange rate")."""
     words = WORD.findall(request.lower())
-    properties = tool.parameters.get("properties") or {}
     switched: dict[str, object] = {}
-    for name, schema in properties.items():
-        if name in call.arguments or not isinstance(schema, dict):
-            continue
-        if schema.get("type") != "boolean":
-            continue
+    for name, schema in left_out(call, tool, "boolean"):
         clause = _IF_TRUE.search(str(schema.get("description", "")))
         if clause is None:
             continue
