@@ -8,9 +8,8 @@ numbers. The user labelled each number with a parameter's name, and those are th
 tool's parameters: the call they describe is that tool's, with each number where its label
 says. Only for an answer of one call to a tool none of whose parameters the user named,
 where exactly one other tool's named parameters hold exactly the call's numbers and all its
-required ones: choosing the tool whose required
-parameters the request merely mentions changed 150 of BFCL's answers. Over BFCL's AST
-answers (2026-12-04) this changes none.
+required ones: choosing the tool whose required parameters the request merely mentions
+changed 150 of BFCL's answers. Over BFCL's AST answers (2026-12-04) this changes none.
 """
 
 from __future__ import annotations
@@ -36,11 +35,12 @@ def with_tool_of_named_numbers(
         return list(calls)
     named = []
     for tool in by_name.values():
+        if tool.name == call.name:
+            continue
         arguments = _named(tool, request)
         required = tool.parameters.get("required") or []
         if (
-            tool.name != call.name
-            and {float(v) for v in arguments.values()} == numbers
+            {float(v) for v in arguments.values()} == numbers
             and len(arguments) == len(numbers)
             and all(name in arguments for name in required)
             and not validate_arguments(tool, arguments)

@@ -27,7 +27,7 @@ _BOUND = re.compile(r"\b(less|fewer|more|over)\s+(?:than\s+)?(\d+)\s+([a-z]+)", 
 _COUNTED = re.compile(
     r"\b(max|maximum|min|minimum)\s+(?:number\s+of\s+([a-z]+)|([a-z]+)\s+count)\b", re.IGNORECASE
 )
-_BELOW = {"less", "fewer"}  # "over" and "more" bound from above only with "than"
+_BELOW = {"less", "fewer"}  # bound a maximum (with "than"); "more"/"over" bound a minimum
 
 
 def with_strict_bounds(call: ToolCall, tool: ToolSpec, request: str) -> ToolCall:

@@ -1049,10 +1049,10 @@ def _with_meant_tool(turn: _Turn, completion: Completion) -> Completion:
     name it began (:mod:`app.refused_names`): the one tool whose schema holds the request
     word it began, or else the tool the model picks when asked to choose among the tools by
     their descriptions. The call keeps its arguments, so the tool must take them; a change
-    is never put in a look-up's place, nor the reverse. After the
-    pass for missing calls, which weighs the request's words against the calls' tool names
-    too: "United States" counts as used by ``get_bureau_statistics`` ("states"/"statistics"),
-    so renaming first made that pass add the refused call back beside the meant one."""
+    is never put in a look-up's place, nor the reverse. After the pass for missing calls,
+    which weighs the request's words against the calls' tool names too: "United States"
+    counts as used by ``get_bureau_statistics`` ("states"/"statistics"), so renaming first
+    made that pass add the refused call back beside the meant one."""
     if len(completion.tool_calls) != 1:
         return completion
     call = completion.tool_calls[0]
