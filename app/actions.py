@@ -10,20 +10,27 @@ and the GUI.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import psutil
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from app.records import WAITING, ActionRecord, ActionState, AuditEntry
+from app.action_effects import settled_undo, took_effect, undo_took_effect
+from app.records import IN_FLIGHT, WAITING, ActionRecord, ActionState, AuditEntry
 from connectors.errors import ConnectorError, NotFoundError
 from connectors.registry import Registry
-from connectors.tool import ToolContext, ToolResult
+from connectors.tool import ToolContext, ToolResult, Undo
 
 PENDING_LIFETIME = timedelta(days=7)
+_MARKS = ("running", "undoing")
+"""Audit events that only say which process started a files change or its undo."""
 
 
 class ActionError(ConnectorError):
@@ -220,18 +227,16 @@ class Actions:
         if edited is not None:
             self.edit(action_id, edited)
         self._waiting(action_id)
-        # Run the arguments as they were when approved: an edit from the other front end just
-        # before wins over what was read above.
-        approved = self._decide(action_id, ActionState.APPROVED)
-        return self._execute(action_id, approved.tool, approved.arguments)
+        # Runs the arguments as they are when approved, read under the write lock: an edit
+        # from the other front end just before wins over what was read above.
+        return self._run(action_id)
 
     def run_now(
         self, tool: str, arguments: dict[str, Any], *, conversation_id: int | None = None
     ) -> Action:
         """Run a change allowed by an "always" policy: recorded and undoable like the rest."""
         action = self.propose(tool, arguments, conversation_id=conversation_id)
-        self._decide(action.id, ActionState.APPROVED)
-        return self._execute(action.id, tool, action.arguments)
+        return self._run(action.id)
 
     def _waiting(self, action_id: int) -> Action:
         self.expire()
@@ -256,12 +261,83 @@ class Actions:
             record.updated = self._now()
             return Action.of(record)
 
-    def _execute(self, action_id: int, tool: str, arguments: dict[str, Any]) -> Action:
+    def _run(self, action_id: int) -> Action:
+        """Approve and run a waiting action; it ends ``done`` or ``failed``, whatever happens.
+
+        Raises:
+            ActionError: it is no longer waiting; or (files only) the change ran but its
+                outcome could not be recorded (it is then settled at the next start-up).
+            StoreError: not even the failure could be recorded (a full disk): nothing ran.
+        """
+        action = self.get(action_id)
+        try:
+            in_store = self.registry.get(action.tool).in_store
+        except ConnectorError as exc:  # a tool that is gone (an MCP server removed)
+            return self._record_failure(action_id, str(exc))
+        if in_store:
+            return self._run_in_store(action_id)
+        return self._run_outside(action_id)
+
+    def _run_in_store(self, action_id: int) -> Action:
+        """A change to notes or events: the approval, the change, its result, undo and audit
+        entry commit in one transaction, so a crash or a full disk keeps all or none."""
+        store = self.context.store()
+        try:
+            with store.transaction() as session:
+                record = _record(session, action_id)
+                _still_waiting(record)
+                joined = dataclasses.replace(self.context, open_store=lambda: store.joined(session))
+                part = session.begin_nested()  # the tool's writes, dropped alone if it fails
+                try:
+                    result = self.registry.run(
+                        record.tool, json.loads(record.arguments), joined, approved=True
+                    )
+                except Exception as exc:
+                    part.rollback()
+                    self._settle(session, record, ActionState.FAILED, error=_failure(exc, True))
+                else:
+                    part.commit()
+                    self._settle(session, record, ActionState.DONE, result=result)
+                return Action.of(record)
+        except ActionError:
+            raise
+        except Exception as exc:  # the commit failed (full disk, busy): the change with it
+            return self._record_failure(
+                action_id, f"it could not be saved, so nothing was changed: {_reason(exc)}"
+            )
+
+    def _run_outside(self, action_id: int) -> Action:
+        """A change to files: "running" with its planned undo first, then the change, then the
+        outcome. A process stopped in between leaves "running", which the next start-up
+        settles from what the files show (:meth:`reconcile`)."""
+        with self.context.store().transaction() as session:
+            record = _record(session, action_id)
+            _still_waiting(record)
+            tool, arguments = record.tool, json.loads(record.arguments)
+            planned = settled_undo(tool, arguments, json.loads(record.preview or "{}"))
+            record.state = ActionState.RUNNING
+            record.updated = self._now()
+            record.undo = _undo_text(planned)
+            self._audit(session, record, "running", json.dumps(_runner()))
         try:
             result = self.registry.run(tool, arguments, self.context, approved=True)
+        except Exception as exc:
+            return self._finish(action_id, ActionState.FAILED, error=_failure(exc, False))
+        try:
+            return self._finish(action_id, ActionState.DONE, result=result)
         except ConnectorError as exc:
-            return self._finish(action_id, ActionState.FAILED, error=str(exc))
-        return self._finish(action_id, ActionState.DONE, result=result)
+            raise ActionError(
+                f"{tool} ran, but its record could not be saved ({exc}); the action shows as "
+                "running until the app starts again, which records it as done with its undo"
+            ) from exc
+
+    def _record_failure(self, action_id: int, error: str) -> Action:
+        """End a waiting action as failed (in a transaction of its own)."""
+        with self.context.store().transaction() as session:
+            record = _record(session, action_id)
+            if ActionState(record.state) in WAITING or record.state == ActionState.RUNNING:
+                self._settle(session, record, ActionState.FAILED, error=error)
+            return Action.of(record)
 
     def _finish(
         self,
@@ -271,44 +347,122 @@ class Actions:
         result: ToolResult | None = None,
         error: str | None = None,
     ) -> Action:
-        now = self._now()
         with self.context.store().transaction() as session:
-            record = session.get(ActionRecord, action_id)
-            assert record is not None
-            record.state = state
-            record.updated = now
-            record.error = error
-            if result is not None:
-                record.result = json.dumps(result.data, ensure_ascii=False, default=str)
-                record.summary = result.summary or record.summary
-                record.undo = (
-                    json.dumps(result.undo.to_dict(), ensure_ascii=False, default=str)
-                    if result.undo
-                    else None
-                )
-            session.add(
-                AuditEntry(
-                    action_id=action_id,
-                    event="run" if state is ActionState.DONE else "failed",
-                    tool=record.tool,
-                    arguments=record.arguments,
-                    detail=error or record.undo or "",
-                    at=now,
+            record = _record(session, action_id)
+            self._settle(session, record, state, result=result, error=error)
+            return Action.of(record)
+
+    def _settle(
+        self,
+        session: Session,
+        record: ActionRecord,
+        state: ActionState,
+        *,
+        result: ToolResult | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Write an action's outcome and its audit entry (in the caller's transaction)."""
+        record.state = state
+        record.updated = self._now()
+        record.error = error
+        if state is ActionState.FAILED:
+            record.undo = None
+        if result is not None:
+            record.result = json.dumps(result.data, ensure_ascii=False, default=str)
+            record.summary = result.summary or record.summary
+            record.undo = _undo_text(result.undo)
+        event = "run" if state is ActionState.DONE else "failed"
+        self._audit(session, record, event, error or record.undo or "")
+
+    def _audit(self, session: Session, record: ActionRecord, event: str, detail: str) -> None:
+        session.add(
+            AuditEntry(
+                action_id=record.id,
+                event=event,
+                tool=record.tool,
+                arguments=record.arguments,
+                detail=detail,
+                at=self._now(),
+            )
+        )
+
+    # -- after a crash ---------------------------------------------------------------------------
+
+    def reconcile(self) -> list[Action]:
+        """Settle actions left in flight by a process that is gone; returns them.
+
+        Run at start-up (:func:`app.toolbox.open_toolbox`). A files change left "running"
+        becomes ``done`` with its undo when the files show it happened, ``failed`` ("nothing
+        was changed") when they show it did not, and ``failed`` with a sentence saying what to
+        check when they cannot tell. An undo left "undoing" becomes ``undone`` or ``done``
+        again. Actions of a process still running (the other front end) are left alone.
+        """
+        store = self.context.store()
+        with store.reading() as session:
+            ids = list(
+                session.scalars(
+                    select(ActionRecord.id).where(
+                        ActionRecord.state.in_([s.value for s in IN_FLIGHT])
+                    )
                 )
             )
-            return Action.of(record)
+        settled = []
+        for action_id in ids:
+            with store.transaction() as session:
+                record = _record(session, action_id)
+                if ActionState(record.state) not in IN_FLIGHT or _runner_alive(session, record):
+                    continue
+                self._reconcile_one(session, record)
+                settled.append(Action.of(record))
+        return settled
+
+    def _reconcile_one(self, session: Session, record: ActionRecord) -> None:
+        arguments = json.loads(record.arguments)
+        preview = json.loads(record.preview or "{}")
+        stopped = "the app stopped while it ran"
+        if record.state == ActionState.UNDOING:
+            inverse = json.loads(record.undo) if record.undo else {}
+            if undo_took_effect(inverse):
+                record.state = ActionState.UNDONE
+                self._audit(session, record, "undo", f"{stopped}; the files show it was undone")
+            else:
+                record.state = ActionState.DONE
+                record.error = None
+            record.updated = self._now()
+            return
+        happened = took_effect(record.tool, arguments, preview)
+        if happened:
+            record.undo = _undo_text(settled_undo(record.tool, arguments, preview))
+            self._settle(session, record, ActionState.DONE)
+        elif happened is False:
+            self._settle(
+                session, record, ActionState.FAILED, error=f"{stopped}; nothing was changed"
+            )
+        else:
+            what = record.summary or f"{record.tool} {record.arguments}"
+            self._settle(
+                session,
+                record,
+                ActionState.FAILED,
+                error=f"{stopped} and it cannot tell whether it happened: check {what}",
+            )
 
     # -- undoing -------------------------------------------------------------------------------
 
     def undo(self, action_id: int | None = None) -> tuple[Action, str]:
         """Revert a done action (the last undoable one by default).
 
+        The action's state is checked again under the store's write lock, so two front ends
+        undoing the same action at once run its inverse once. An inverse refuses (with a
+        sentence saying why) to destroy a change made after the action: text appended to the
+        note it created, an event edited since, a file put where it moved one.
+
         Returns:
             The action, now ``undone``, and a sentence saying what was reverted.
 
         Raises:
-            ActionError: nothing to undo, or that action cannot be undone.
-            ConnectorError: the inverse failed (the action stays ``done``).
+            ActionError: nothing to undo, or that action cannot be undone (any more).
+            ConnectorError: the inverse refused or failed (the action stays ``done``).
         """
         with self.context.store().reading() as session:
             if action_id is None:
@@ -329,34 +483,143 @@ class Actions:
             inverse = json.loads(record.undo) if record.undo else None
         if action.state is not ActionState.DONE or inverse is None:
             raise ActionError(f"action #{action.id} ({action.state.value}) cannot be undone")
-        self.registry.run(inverse["tool"], inverse["arguments"], self.context, approved=True)
-        now = self._now()
-        with self.context.store().transaction() as session:
-            record = session.get(ActionRecord, action.id)
-            assert record is not None
-            record.state = ActionState.UNDONE
-            record.updated = now
-            session.add(
-                AuditEntry(
-                    action_id=action.id,
-                    event="undo",
-                    tool=inverse["tool"],
-                    arguments=json.dumps(inverse["arguments"], ensure_ascii=False, default=str),
-                    at=now,
-                )
-            )
-            undone = Action.of(record)
+        if self.registry.get(inverse["tool"]).in_store:
+            undone = self._undo_in_store(action.id)
+        else:
+            undone = self._undo_outside(action.id)
         what = action.summary or f"{action.tool} {json.dumps(action.arguments)}"
         return undone, f"Undid #{action.id}: {what}"
 
+    def _undo_in_store(self, action_id: int) -> Action:
+        """The inverse and the ``undone`` mark in one transaction (both or neither)."""
+        store = self.context.store()
+        with store.transaction() as session:
+            record = _record(session, action_id)
+            inverse = _undoable(record)
+            joined = dataclasses.replace(self.context, open_store=lambda: store.joined(session))
+            self.registry.run(inverse["tool"], inverse["arguments"], joined, approved=True)
+            self._mark_undone(session, record, inverse)
+            return Action.of(record)
+
+    def _undo_outside(self, action_id: int) -> Action:
+        """Claim the undo ("undoing", under the write lock), run the inverse, then mark it."""
+        with self.context.store().transaction() as session:
+            record = _record(session, action_id)
+            inverse = _undoable(record)
+            record.state = ActionState.UNDOING
+            record.updated = self._now()
+            self._audit(session, record, "undoing", json.dumps(_runner()))
+        try:
+            self.registry.run(inverse["tool"], inverse["arguments"], self.context, approved=True)
+        except Exception as exc:  # refused or failed: nothing was reverted
+            with self.context.store().transaction() as session:
+                record = _record(session, action_id)
+                if record.state == ActionState.UNDOING:
+                    record.state = ActionState.DONE  # still done, still undoable
+                    record.updated = self._now()
+            if isinstance(exc, ConnectorError):
+                raise
+            raise ActionError(f"the undo of #{action_id} failed: {_reason(exc)}") from exc
+        try:
+            with self.context.store().transaction() as session:
+                record = _record(session, action_id)
+                self._mark_undone(session, record, inverse)
+                return Action.of(record)
+        except ConnectorError as exc:
+            raise ActionError(
+                f"the undo of #{action_id} ran, but could not be recorded ({exc}); it shows as "
+                "undoing until the app starts again, which records it as undone"
+            ) from exc
+
+    def _mark_undone(self, session: Session, record: ActionRecord, inverse: dict[str, Any]) -> None:
+        now = self._now()
+        record.state = ActionState.UNDONE
+        record.updated = now
+        session.add(
+            AuditEntry(
+                action_id=record.id,
+                event="undo",
+                tool=inverse["tool"],
+                arguments=json.dumps(inverse["arguments"], ensure_ascii=False, default=str),
+                at=now,
+            )
+        )
+
     def audit(self, limit: int = 100) -> list[AuditItem]:
-        """The newest audit entries, newest first."""
+        """The newest audit entries, newest first: runs, failures and undos (the "running"
+        and "undoing" marks, which say which process worked on an action, are left out)."""
         with self.context.store().reading() as session:
-            rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))
+            rows = session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.event.not_in(_MARKS))
+                .order_by(AuditEntry.id.desc())
+                .limit(limit)
+            )
             return [
                 AuditItem(r.action_id, r.event, r.tool, json.loads(r.arguments), r.detail, r.at)
                 for r in rows
             ]
+
+
+def _record(session: Session, action_id: int) -> ActionRecord:
+    record = session.get(ActionRecord, action_id)
+    if record is None:
+        raise NotFoundError(f"there is no action #{action_id}")
+    return record
+
+
+def _undoable(record: ActionRecord) -> dict[str, Any]:
+    """The inverse call of a done action, read under the write lock.
+
+    Raises:
+        ActionError: it was undone (or is being undone) since it was read.
+    """
+    if record.state != ActionState.DONE or not record.undo:
+        raise ActionError(f"action #{record.id} is {record.state}: it cannot be undone now")
+    inverse: dict[str, Any] = json.loads(record.undo)
+    return inverse
+
+
+def _undo_text(undo: Undo | None) -> str | None:
+    return json.dumps(undo.to_dict(), ensure_ascii=False, default=str) if undo else None
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, ConnectorError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _failure(exc: Exception, in_store: bool) -> str:
+    """What the user reads about a tool that raised: its own sentence, or what went wrong."""
+    if isinstance(exc, ConnectorError):
+        return str(exc)
+    if in_store:
+        return f"it stopped with an unexpected error ({_reason(exc)}); nothing was changed"
+    return f"it stopped with an unexpected error ({_reason(exc)}); check what it changed"
+
+
+def _runner() -> dict[str, Any]:
+    """Who runs an action: enough to tell later whether that process is still alive."""
+    return {"pid": os.getpid(), "started": psutil.Process().create_time()}
+
+
+def _runner_alive(session: Session, record: ActionRecord) -> bool:
+    """Whether the process that put ``record`` in flight is still running (then it is left to
+    finish; a process id reused by another program does not count: its start time differs)."""
+    entry = session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.action_id == record.id)
+        .where(AuditEntry.event.in_(_MARKS))
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    ).first()
+    try:
+        runner = json.loads(entry.detail) if entry is not None else {}
+        process = psutil.Process(int(runner["pid"]))
+        return abs(process.create_time() - float(runner["started"])) < 1.0
+    except (ValueError, KeyError, TypeError, psutil.Error):
+        return False
 
 
 def _still_waiting(record: ActionRecord) -> None:

@@ -9,6 +9,7 @@ platform's usual place.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import platformdirs
@@ -18,11 +19,29 @@ APP_NAME = "call-me-maybe"
 
 
 def data_dir() -> Path:
-    """Return the data directory, creating it if needed."""
+    """Return the data directory, creating it if needed, open to the user only (0700).
+
+    It holds the store, its key record, the settings (granted folders, tool policies) and the
+    undo copies of overwritten files: other accounts on the machine have no business listing
+    or reading any of it, whatever the umask made of it (an existing folder is tightened).
+    """
     override = os.environ.get(ENV_HOME)
     path = Path(override).expanduser() if override else Path(platformdirs.user_data_dir(APP_NAME))
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private(path)
     return path
+
+
+def make_private(path: Path) -> None:
+    """Take the group's and others' permissions off ``path`` where it is ours (0755 becomes
+    0700). The owner's own bits are kept: a folder the user made read-only stays read-only."""
+    try:
+        info = path.stat()
+        current = stat.S_IMODE(info.st_mode)
+        if current & 0o077 and info.st_uid == os.getuid():
+            os.chmod(path, current & ~0o077)
+    except (OSError, AttributeError):  # not ours, or no POSIX permissions (Windows)
+        pass
 
 
 def models_dir() -> Path:

@@ -23,6 +23,10 @@ class ActionState(StrEnum):
 
     PENDING = "pending"
     APPROVED = "approved"
+    RUNNING = "running"
+    """A change outside the store (files) is running; its planned undo is recorded."""
+    UNDOING = "undoing"
+    """The undo of a change outside the store is running."""
     EDITED = "edited"
     REJECTED = "rejected"
     EXPIRED = "expired"
@@ -32,6 +36,9 @@ class ActionState(StrEnum):
 
 
 WAITING = (ActionState.PENDING, ActionState.EDITED)
+IN_FLIGHT = (ActionState.APPROVED, ActionState.RUNNING, ActionState.UNDOING)
+"""States a process leaves an action in only while it works on it; one found at start-up
+whose process is gone is settled (:meth:`app.actions.Actions.reconcile`)."""
 
 
 class Conversation(Base):

@@ -21,11 +21,13 @@ after every kill checks the store and the files (:func:`tests.reliability.worklo
 exactly one place, and no change that the worker did not approve. It stops once the journal
 holds at least ``--ops`` confirmed operations, kills the last worker too, and checks once more.
 
-Last line: ``turns=N kills=K lost=L corrupt=C unapproved_changes=U`` where N counts the confirmed
-operations (turns and tool calls), K the SIGKILLs that ended a worker, and L, C and U the
-distinct problems found by the checks (each must be 0).
+Last line: ``turns=N kills=K lost=L corrupt=C unapproved_changes=U stuck=S`` where N counts the
+confirmed operations (turns and tool calls), K the SIGKILLs that ended a worker, and L, C, U and
+S the distinct problems found by the checks (each must be 0; S counts actions left "approved",
+or still "running"/"undoing" after the start-up that follows a kill). The exit status is 1 when
+any of them is not 0, so CI can run a short soak (``--ops 60``).
 
-Usage: python bench/soak.py [--ops 500] [--seed N] [--keep]
+Usage: python bench/soak.py [--ops 500] [--kills K] [--seed N] [--keep]
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -84,6 +87,26 @@ REQUESTS = [
 ]
 
 
+def _hostile_backend(call: str) -> Any:
+    """A scripted "model" that proposes one hostile change, then answers "Done." whatever else
+    the turn asks of it.
+
+    The turn may ask more than twice: the decision layer asks for a forced call of each tool
+    the request names that no call used (``tool_choice._with_named_calls``: "Read my inbox
+    note ..." names notes_read), and a script of exactly two replies stopped the worker with
+    "the model was asked more often than the script expects".
+    """
+    from tests.scripted_backend import ScriptedBackend
+
+    class Hostile(ScriptedBackend):
+        def stream(self, *args: Any, **kwargs: Any) -> Any:
+            if not self.replies:
+                self.replies.append("Done.")
+            return super().stream(*args, **kwargs)
+
+    return Hostile([f"<tool_call>\n{call}\n</tool_call>"])
+
+
 def worker(home: Path, key: bytes, model: Path, seed: int) -> None:
     """Work until killed; see the module docstring."""
     from app.assistant import Assistant, AssistantOptions
@@ -91,7 +114,6 @@ def worker(home: Path, key: bytes, model: Path, seed: int) -> None:
     from backends.llamacpp import LlamaCppBackend, LlamaSettings
     from connectors.registry import load_registry
     from tests.reliability.workload import World, Writer
-    from tests.scripted_backend import ScriptedBackend
 
     rng = random.Random(seed)
     world = World(home, key)
@@ -119,7 +141,7 @@ def worker(home: Path, key: bytes, model: Path, seed: int) -> None:
             "file": str(rng.choice(files).relative_to(world.granted)) if files else "x.txt",
             "token": rng.randrange(10**9),
         }
-        scripted = ScriptedBackend([f"<tool_call>\n{call}\n</tool_call>", "Done."])
+        scripted = _hostile_backend(call)
         assistant = Assistant(scripted, registry, writer.context, options)
         writer.journal.write(turn="hostile")
         events = list(assistant.turn(None, request))
@@ -173,6 +195,7 @@ def _breakdown(journal: Path) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--ops", type=int, default=500, help="confirmed operations to reach")
+    parser.add_argument("--kills", type=int, default=0, help="SIGKILLs to reach as well")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--worker", nargs=4, metavar=("HOME", "KEY", "MODEL", "SEED"))
@@ -196,11 +219,17 @@ def main() -> None:
     env = {**os.environ, "XDG_DATA_HOME": str(home / "xdg")}
     log = base / "workers.log"  # every worker's stderr
     kills = verifications = 0
-    problems: dict[str, set[str]] = {"lost": set(), "corrupt": set(), "unapproved": set()}
+    problems: dict[str, set[str]] = {
+        "lost": set(),
+        "corrupt": set(),
+        "unapproved": set(),
+        "stuck": set(),
+    }
+    settled = 0
     started = time.monotonic()
     confirmed = 0
     try:
-        while confirmed < args.ops:
+        while confirmed < args.ops or kills < args.kills:
             command = [sys.executable, __file__, "--worker", str(home), key.hex(), str(model)]
             command.append(str(rng.randrange(2**31)))
             with log.open("ab") as errors:
@@ -224,6 +253,7 @@ def main() -> None:
                     process.stdout.close()
             verdict = verify(world)
             verifications += 1
+            settled += verdict.settled
             for problem in verdict.problems:
                 kind, _, _ = problem.partition(":")
                 problems["lost" if kind == "misplaced" else kind].add(problem)
@@ -250,11 +280,18 @@ def main() -> None:
     for found in problems.values():
         for problem in sorted(found)[:10]:
             print(problem, file=sys.stderr)
-    print(f"{breakdown} verifications={verifications} seconds={elapsed:.0f}", file=sys.stderr)
+    print(
+        f"{breakdown} verifications={verifications} settled_at_start_up={settled} "
+        f"seconds={elapsed:.0f}",
+        file=sys.stderr,
+    )
     print(
         f"turns={confirmed} kills={kills} lost={len(problems['lost'])} "
-        f"corrupt={len(problems['corrupt'])} unapproved_changes={len(problems['unapproved'])}"
+        f"corrupt={len(problems['corrupt'])} unapproved_changes={len(problems['unapproved'])} "
+        f"stuck={len(problems['stuck'])}"
     )
+    if any(problems.values()):
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -44,7 +44,12 @@ class FileExistsRefusedError(ConnectorError):
 
 
 def write_bytes_atomic(
-    path: Path, data: bytes, *, overwrite: bool = False, guard: FolderGuard | None = None
+    path: Path,
+    data: bytes,
+    *,
+    overwrite: bool = False,
+    guard: FolderGuard | None = None,
+    private: bool = False,
 ) -> None:
     """Write ``data`` to ``path`` atomically.
 
@@ -54,6 +59,8 @@ def write_bytes_atomic(
         overwrite: replace an existing file (keeping its permissions); otherwise an existing
             ``path`` is refused.
         guard: opens and checks the folder first (the file tools pass one).
+        private: readable and writable by the user only (0600), whatever the umask or the
+            old file's permissions: for the app's own files (settings, key records).
 
     Raises:
         FileExistsRefusedError: ``path`` exists and ``overwrite`` is false.
@@ -64,7 +71,7 @@ def write_bytes_atomic(
     def fill(out: BinaryIO) -> None:
         out.write(data)
 
-    _publish(path, fill, overwrite=overwrite, mode_from=path, guard=guard)
+    _publish(path, fill, overwrite=overwrite, mode_from=path, guard=guard, private=private)
 
 
 def copy_file_atomic(
@@ -111,6 +118,7 @@ def _publish(
     mode_from: Path | None = None,
     stat_from: Path | None = None,
     guard: FolderGuard | None = None,
+    private: bool = False,
 ) -> None:
     """Write a temporary file with ``fill``, fsync it, then give it ``path``'s name.
 
@@ -119,7 +127,7 @@ def _publish(
     folder = path.parent
     dir_fd = guard(folder) if guard is not None else None
     try:
-        _publish_in(folder, dir_fd, path, fill, overwrite, mode_from, stat_from)
+        _publish_in(folder, dir_fd, path, fill, overwrite, mode_from, stat_from, private)
     finally:
         if dir_fd is not None:
             os.close(dir_fd)
@@ -133,6 +141,7 @@ def _publish_in(
     overwrite: bool,
     mode_from: Path | None,
     stat_from: Path | None,
+    private: bool = False,
 ) -> None:
     name = path.name if dir_fd is not None else str(path)
     temp_name = f".{path.name[:200]}.{secrets.token_hex(4)}.partial"
@@ -143,7 +152,7 @@ def _publish_in(
         # O_EXCL: never write through a name someone else holds; 0o666 lets the umask decide
         # the permissions, as for any new file.
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-        fd = os.open(temp, flags, 0o666, dir_fd=dir_fd)
+        fd = os.open(temp, flags, 0o600 if private else 0o666, dir_fd=dir_fd)
     except OSError as exc:
         raise _error(exc, path) from exc
     try:
@@ -155,6 +164,8 @@ def _publish_in(
                 source = os.stat(stat_from)
                 os.chmod(out.fileno(), stat.S_IMODE(source.st_mode))
                 os.utime(out.fileno(), ns=(source.st_atime_ns, source.st_mtime_ns))
+            elif private:
+                os.chmod(out.fileno(), 0o600)
             elif overwrite and mode_from is not None and _lexists(name, dir_fd):
                 mode = os.stat(name, dir_fd=dir_fd).st_mode
                 os.chmod(out.fileno(), stat.S_IMODE(mode))

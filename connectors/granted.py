@@ -102,6 +102,7 @@ def resolve_granted(
             f"{path!r} is outside the folders you shared{via}; only files under {shared} can "
             f"be used. To share another folder, run `{GRANT_HINT}`"
         )
+    _refuse_private(context, resolved, holds_too=not allow_root)
     if not allow_root and resolved in roots:
         raise PathRefusedError(
             f"{resolved} is a folder you shared itself; it cannot be moved or deleted from here. "
@@ -129,6 +130,42 @@ def resolve_granted(
     if kind == "dir" and not stat.S_ISDIR(mode):
         raise PathRefusedError(f"{resolved} is a file, not a folder; name the folder it is in")
     return resolved
+
+
+def private_dir(context: ToolContext) -> Path | None:
+    """The app's own data folder, resolved: never handed to a tool, whatever was granted.
+
+    It holds settings.json (the granted folders and the tool policies), the encrypted store
+    and the undo copies; a user who grants their home folder would otherwise let the model
+    propose rewriting the policies or read an undo copy.
+    """
+    if context.data_dir is None:
+        return None
+    return Path(os.path.expanduser(context.data_dir)).resolve()
+
+
+def is_private(context: ToolContext, path: Path) -> bool:
+    """Whether the resolved ``path`` is the app's data folder or inside it."""
+    private = private_dir(context)
+    return private is not None and path.is_relative_to(private)
+
+
+def _refuse_private(context: ToolContext, resolved: Path, *, holds_too: bool) -> None:
+    """Refuse the data folder and what is inside it; with ``holds_too``, also a folder that
+    holds it (moving or trashing that would take the app's data along)."""
+    private = private_dir(context)
+    if private is None:
+        return
+    if resolved.is_relative_to(private):
+        raise PathRefusedError(
+            f"{resolved} is in the assistant's own data folder ({private}), which holds its "
+            "settings, store and undo copies; the file tools never touch it"
+        )
+    if holds_too and private.is_relative_to(resolved):
+        raise PathRefusedError(
+            f"{resolved} holds the assistant's own data folder ({private}); it cannot be "
+            "moved or deleted from here"
+        )
 
 
 def _special_kind(mode: int) -> str:
@@ -182,7 +219,7 @@ def check_opened(context: ToolContext, fd: int, shown: Path) -> None:
     if real is None:
         return
     roots = granted_roots(context)
-    if not any(real.is_relative_to(root) for root in roots):
+    if not any(real.is_relative_to(root) for root in roots) or is_private(context, real):
         raise PathRefusedError(
             f"{shown} changed while it was being opened and now leads outside the folders you "
             f"shared (to {real}); nothing was done. Check what replaced it"

@@ -145,6 +145,10 @@ class Tool:
         choices: ``choices(context) -> {argument: values}``, the values an argument can
             currently take (the titles of the user's notes), so decoding can keep a small model
             to them; an empty mapping (or ``None``) leaves the arguments free.
+        in_store: every effect goes through ``context.store().transaction()`` and nothing
+            else (notes, events; not files): the action log then runs the change and its own
+            record in one transaction (:meth:`connectors.store.database.Store.joined`), so a
+            crash or a full disk keeps both or neither.
     """
 
     name: str
@@ -155,6 +159,7 @@ class Tool:
     offered: bool = True
     preview: Callable[[ToolContext, Any], dict[str, Any]] | None = None
     choices: Callable[[ToolContext], Mapping[str, Sequence[str]]] | None = None
+    in_store: bool = False
 
     def parameters(self) -> dict[str, Any]:
         """The JSON Schema of the arguments as the model sees it.
@@ -228,6 +233,7 @@ def tool(
     description: str | None = None,
     preview: Callable[[ToolContext, Any], dict[str, Any]] | None = None,
     choices: Callable[[ToolContext], Mapping[str, Sequence[str]]] | None = None,
+    in_store: bool = False,
 ) -> Callable[[ToolFunction], Tool]:
     """Make a :class:`Tool` of a function; its description is the docstring's first paragraph."""
 
@@ -242,6 +248,7 @@ def tool(
             offered=offered,
             preview=preview,
             choices=choices,
+            in_store=in_store,
         )
 
     return wrap

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import icalendar
 
@@ -97,13 +98,25 @@ def parse_file(data: bytes, name: str) -> ParsedFile:
         )
     try:
         calendars = icalendar.Calendar.from_ical(text, multiple=True)
-    except ValueError as exc:
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
         raise CorruptCalendarError(
-            f"{name} is not valid iCalendar ({exc}); nothing was imported"
+            f"{name} is damaged: it is not valid iCalendar ({exc}); nothing was imported"
         ) from exc
     if not calendars:
         raise CorruptCalendarError(f"{name} holds no calendar; nothing was imported")
 
+    try:
+        return _events_of(calendars, name)
+    except CorruptCalendarError:
+        raise
+    except Exception as exc:  # hostile text: whatever icalendar raises, the user gets a sentence
+        raise CorruptCalendarError(
+            f"{name} is damaged and cannot be read ({type(exc).__name__}: {exc}); "
+            "nothing was imported"
+        ) from exc
+
+
+def _events_of(calendars: list[icalendar.Calendar], name: str) -> ParsedFile:
     zones: dict[str, str] = {}
     groups: dict[str, list[icalendar.Event]] = {}
     for calendar in calendars:
@@ -111,8 +124,8 @@ def parse_file(data: bytes, name: str) -> ParsedFile:
             if component.errors:
                 prop, problem = component.errors[0]
                 raise CorruptCalendarError(
-                    f"{name}: {_where(component)} has an unreadable {prop} ({problem}); "
-                    "nothing was imported"
+                    f"{name} is damaged: {_where(component)} has an unreadable {prop} "
+                    f"({problem}); nothing was imported"
                 )
         for component in calendar.subcomponents:
             if component.name == "VTIMEZONE":
@@ -149,14 +162,30 @@ def _where(component: icalendar.Component) -> str:
 def _check_event(event: icalendar.Event, name: str) -> None:
     try:
         start = event.start
-        end = event.end
-    except (icalendar.IncompleteComponent, icalendar.InvalidCalendar, ValueError) as exc:
+        end = event.end  # DTSTART + DURATION: a huge one overflows
+    except (
+        icalendar.IncompleteComponent,
+        icalendar.InvalidCalendar,
+        ValueError,
+        TypeError,
+        OverflowError,
+    ) as exc:
         raise CorruptCalendarError(
-            f"{name}: {_where(event)} cannot be read ({exc}); nothing was imported"
+            f"{name} is damaged: {_where(event)} cannot be read ({exc}); nothing was imported"
         ) from exc
-    if type(start) is not type(end) or end < start:
+    if type(start) is not type(end):
         raise CorruptCalendarError(
-            f"{name}: {_where(event)} ends before it starts; nothing was imported"
+            f"{name} is damaged: {_where(event)} starts on a day and ends at a time (or the "
+            "reverse); nothing was imported"
+        )
+    if isinstance(start, datetime) and (start.tzinfo is None) != (end.tzinfo is None):
+        raise CorruptCalendarError(
+            f"{name} is damaged: {_where(event)} has a time zone on one of its start and end "
+            "but not on the other; nothing was imported"
+        )
+    if end < start:
+        raise CorruptCalendarError(
+            f"{name} is damaged: {_where(event)} ends before it starts; nothing was imported"
         )
 
 

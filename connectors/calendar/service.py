@@ -19,7 +19,7 @@ import recurring_ical_events
 from sqlalchemy import bindparam, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from connectors.calendar import dates
+from connectors.calendar import dates, limits
 from connectors.calendar.ics import calendar_of
 from connectors.calendar.models import CalendarEvent, CalendarOccurrence, CalendarVersion
 from connectors.errors import ConnectorError, NotFoundError
@@ -160,11 +160,29 @@ def expand(
     if master is not None and is_cancelled(master):
         return []
     recurring = master is None or len(events) > 1 or bool(master.rrules or master.rdates)
+    title = str(events[0].get("SUMMARY", "")) if events else ""
+    found: list[Any] = []
     try:
-        query = recurring_ical_events.of(calendar)
-        found = [occ for series in query.series for occ in series.between(span_start, span_stop)]
-    except (ValueError, TypeError, OverflowError, icalendar.InvalidCalendar) as exc:
-        title = str(events[0].get("SUMMARY", "")) if events else ""
+        with limits.time_limit():
+            query = recurring_ical_events.of(calendar)
+            for series in query.series:
+                for occurrence in series.between(span_start, span_stop):
+                    found.append(occurrence)
+                    if len(found) > limits.MAX_OCCURRENCES:
+                        raise InvalidEventError(
+                            f"the event {title!r} repeats more than "
+                            f"{limits.MAX_OCCURRENCES:,} times between {span_start:%Y-%m-%d} "
+                            f"and {span_stop:%Y-%m-%d}; an event may have at most "
+                            f"{limits.MAX_OCCURRENCES:,} occurrences there"
+                        )
+    except limits.ExpansionTimeout:
+        raise InvalidEventError(
+            f"the event {title!r} has a recurrence that takes too long to work out (over "
+            f"{limits.EXPANSION_SECONDS:g} seconds): it repeats too often or never matches"
+        ) from None
+    except InvalidEventError:
+        raise
+    except Exception as exc:  # hostile text: whatever the libraries raise, the user gets a sentence
         raise InvalidEventError(
             f"the event {title!r} has a recurrence that cannot be computed ({exc})"
         ) from exc

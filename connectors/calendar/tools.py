@@ -159,9 +159,14 @@ class PathArgs(Arguments):
     """The .ics file, in a shared folder, e.g. 'calendar.ics'."""
 
 
+_SHA256 = r"^[0-9a-f]{64}$"
+
+
 class DeleteArgs(Arguments):
     event_id: int = Field(ge=1)
     """The id of the event to delete for good."""
+    expect: str | None = Field(default=None, pattern=_SHA256)
+    """The event's fingerprint as its creation left it; refused if it changed since."""
 
 
 class RestoreArgs(Arguments):
@@ -169,11 +174,47 @@ class RestoreArgs(Arguments):
     """The event's id."""
     version_id: int = Field(ge=1)
     """The saved version to put back."""
+    expect: str | None = Field(default=None, pattern=_SHA256)
+    """The event's fingerprint as the undone action left it; refused if it changed since."""
 
 
 class UndoImportArgs(Arguments):
     import_id: int = Field(ge=1)
     """The import to remove."""
+    expect: str | None = Field(default=None, pattern=_SHA256)
+    """The fingerprint of the import's events as it left them; refused if one changed since."""
+
+
+def _fingerprint(*texts: str) -> str:
+    """A hash of events' text: what an undo checks so it never destroys a later change."""
+    digest = hashlib.sha256()
+    for part in texts:
+        digest.update(part.encode("utf-8", "surrogatepass") + b"\x00")
+    return digest.hexdigest()
+
+
+def _import_fingerprint(session: Session, import_id: int) -> str:
+    """The fingerprint of every event an import added or replaced, as they are now."""
+    replaced = select(CalendarVersion.event_id).where(CalendarVersion.import_id == import_id)
+    rows = session.execute(
+        select(CalendarEvent.id, CalendarEvent.ical)
+        .where((CalendarEvent.import_id == import_id) | CalendarEvent.id.in_(replaced))
+        .order_by(CalendarEvent.id)
+    )
+    return _fingerprint(*(f"{event_id}:{ical}" for event_id, ical in rows))
+
+
+def _unchanged(expect: str | None, now: str, what: str) -> None:
+    """Refuse an undo that would destroy a change made after its action.
+
+    Raises:
+        ConnectorError: ``now`` is not ``expect``; nothing was changed.
+    """
+    if expect is not None and now != expect:
+        raise ConnectorError(
+            f"{what} was changed after this action, so undoing it would destroy that later "
+            "change; nothing was done. Undo the later change first, or edit it yourself"
+        )
 
 
 class DeleteExportArgs(Arguments):
@@ -449,7 +490,13 @@ def _create_preview(context: ToolContext, args: CreateArgs) -> dict[str, Any]:
     }
 
 
-@tool("calendar_create", effect=Effect.CHANGES, arguments=CreateArgs, preview=_create_preview)
+@tool(
+    "calendar_create",
+    effect=Effect.CHANGES,
+    in_store=True,
+    arguments=CreateArgs,
+    preview=_create_preview,
+)
 def create(context: ToolContext, args: CreateArgs) -> ToolResult:
     """Create a calendar event. Times may be ISO 8601 or what the user said, like 'tomorrow 3pm'."""
     env = Env.of(context, "calendar_create")
@@ -466,10 +513,11 @@ def create(context: ToolContext, args: CreateArgs) -> ToolResult:
         )
         found = _conflicts(session, draft.calendar, row.id, env)
         event_id = row.id
+        made = _fingerprint(row.ical)
     data = {"id": event_id, **draft.described, "conflicts": found}
     return ToolResult(
         data=data,
-        undo=Undo("calendar_delete", {"event_id": event_id}),
+        undo=Undo("calendar_delete", {"event_id": event_id, "expect": made}),
         summary=f"Created {args.title!r} {draft.described['when']}{_conflict_line(found)}",
     )
 
@@ -759,10 +807,12 @@ def _update_preview(context: ToolContext, args: UpdateArgs) -> dict[str, Any]:
     with context.store().reading() as session:
         edit = _edit(session, env, args)
         found = _conflicts(session, edit.calendar, edit.row.id, env)
-        title = edit.row.title
+        # Read inside: the end of a read expires the row (reading it after raised
+        # DetachedInstanceError, so no update could be proposed).
+        event_id, title = edit.row.id, edit.row.title
     which = f" (the occurrence of {edit.occurrence})" if edit.occurrence else ""
     return {
-        "id": edit.row.id,
+        "id": event_id,
         "before": edit.before,
         "after": edit.after,
         "conflicts": found,
@@ -785,7 +835,13 @@ def _save_edit(session: Session, edit: Edit, env: Env) -> CalendarVersion:
     return version
 
 
-@tool("calendar_update", effect=Effect.CHANGES, arguments=UpdateArgs, preview=_update_preview)
+@tool(
+    "calendar_update",
+    effect=Effect.CHANGES,
+    in_store=True,
+    arguments=UpdateArgs,
+    preview=_update_preview,
+)
 def update(context: ToolContext, args: UpdateArgs) -> ToolResult:
     """Change an event's title, time, place, notes, attendees or reminder; one occurrence or all."""
     env = Env.of(context, "calendar_update")
@@ -793,7 +849,7 @@ def update(context: ToolContext, args: UpdateArgs) -> ToolResult:
         edit = _edit(session, env, args)
         version = _save_edit(session, edit, env)
         found = _conflicts(session, edit.calendar, edit.row.id, env)
-        event_id, title = edit.row.id, edit.row.title
+        event_id, title, made = edit.row.id, edit.row.title, _fingerprint(edit.row.ical)
     data: dict[str, Any] = {"id": event_id, **edit.after, "before": edit.before}
     if edit.occurrence:
         data["occurrence"] = edit.occurrence
@@ -801,7 +857,10 @@ def update(context: ToolContext, args: UpdateArgs) -> ToolResult:
     which = f" (the occurrence of {edit.occurrence})" if edit.occurrence else ""
     return ToolResult(
         data=data,
-        undo=Undo("calendar_restore", {"event_id": event_id, "version_id": version.id}),
+        undo=Undo(
+            "calendar_restore",
+            {"event_id": event_id, "version_id": version.id, "expect": made},
+        ),
         summary=f"Changed {title!r}{which}: {edit.after['when']}{_conflict_line(found)}",
     )
 
@@ -810,17 +869,24 @@ def _cancel_preview(context: ToolContext, args: EventArgs) -> dict[str, Any]:
     env = Env.of(context, "calendar_cancel")
     with context.store().reading() as session:
         edit = _cancel_edit(session, env, args)
+        event_id, title, recurring = edit.row.id, edit.row.title, edit.row.recurring
     what = f"the occurrence of {edit.occurrence} of" if edit.occurrence else "all of"
-    if not edit.row.recurring:
+    if not recurring:
         what = ""
     return {
-        "id": edit.row.id,
+        "id": event_id,
         "cancels": edit.before,
-        "summary": f"Cancel {what} {edit.row.title!r} ({edit.before['when']})".replace("  ", " "),
+        "summary": f"Cancel {what} {title!r} ({edit.before['when']})".replace("  ", " "),
     }
 
 
-@tool("calendar_cancel", effect=Effect.CHANGES, arguments=EventArgs, preview=_cancel_preview)
+@tool(
+    "calendar_cancel",
+    effect=Effect.CHANGES,
+    in_store=True,
+    arguments=EventArgs,
+    preview=_cancel_preview,
+)
 def cancel(context: ToolContext, args: EventArgs) -> ToolResult:
     """Cancel an event: one occurrence of a repeating event, or all of it."""
     env = Env.of(context, "calendar_cancel")
@@ -828,6 +894,7 @@ def cancel(context: ToolContext, args: EventArgs) -> ToolResult:
         edit = _cancel_edit(session, env, args)
         version = _save_edit(session, edit, env)
         event_id, title, recurring = edit.row.id, edit.row.title, edit.row.recurring
+        made = _fingerprint(edit.row.ical)
     data: dict[str, Any] = {"id": event_id, "cancelled": edit.before}
     if edit.occurrence:
         data["occurrence"] = edit.occurrence
@@ -838,7 +905,10 @@ def cancel(context: ToolContext, args: EventArgs) -> ToolResult:
         summary = f"Cancelled {title!r} ({edit.before['when']})"
     return ToolResult(
         data=data,
-        undo=Undo("calendar_restore", {"event_id": event_id, "version_id": version.id}),
+        undo=Undo(
+            "calendar_restore",
+            {"event_id": event_id, "version_id": version.id, "expect": made},
+        ),
         summary=summary,
     )
 
@@ -976,7 +1046,13 @@ def _import_preview(context: ToolContext, args: PathArgs) -> dict[str, Any]:
     }
 
 
-@tool("calendar_import", effect=Effect.CHANGES, arguments=PathArgs, preview=_import_preview)
+@tool(
+    "calendar_import",
+    effect=Effect.CHANGES,
+    in_store=True,
+    arguments=PathArgs,
+    preview=_import_preview,
+)
 def import_ics(context: ToolContext, args: PathArgs) -> ToolResult:
     """Import the events of an .ics file (from Google, Apple or Outlook) into the calendar."""
     env = Env.of(context, "calendar_import")
@@ -1004,13 +1080,24 @@ def import_ics(context: ToolContext, args: PathArgs) -> ToolResult:
                     import_id=record.id,
                 )
             except service.InvalidEventError as exc:
-                raise ics.CorruptCalendarError(f"{path}: {exc}; nothing was imported") from exc
+                raise ics.CorruptCalendarError(
+                    f"{path} is damaged: {exc}; nothing was imported"
+                ) from exc
+            except ConnectorError:
+                raise  # the store's own errors (a full disk) say what happened
+            except Exception as exc:  # hostile text no check foresaw: still a sentence
+                raise ics.CorruptCalendarError(
+                    f"{path} is damaged: the event {event.title!r} cannot be read "
+                    f"({type(exc).__name__}: {exc}); nothing was imported"
+                ) from exc
         import_id = record.id
+        session.flush()
+        made = _import_fingerprint(session, import_id)
     titles = [e.title for e in parsed.events[:10]]
     data = {"path": path, "added": added, "replaced": replaced, "titles": titles}
     return ToolResult(
         data=data,
-        undo=Undo("calendar_undo_import", {"import_id": import_id}),
+        undo=Undo("calendar_undo_import", {"import_id": import_id, "expect": made}),
         summary=f"Imported {added + replaced} events from {path}"
         + (f" ({replaced} replaced older copies)" if replaced else ""),
     )
@@ -1058,13 +1145,14 @@ def export_ics(context: ToolContext, args: PathArgs) -> ToolResult:
 # ---------------------------------------------------------------------------------------------
 
 
-@tool("calendar_delete", effect=Effect.CHANGES, arguments=DeleteArgs, offered=False)
+@tool("calendar_delete", effect=Effect.CHANGES, in_store=True, arguments=DeleteArgs, offered=False)
 def delete_event(context: ToolContext, args: DeleteArgs) -> ToolResult:
     """Delete an event for good (undoes its creation)."""
     with context.store().transaction() as session:
         row = session.get(CalendarEvent, args.event_id)
         if row is None:
             raise NotFoundError(f"there is no event #{args.event_id}; nothing was deleted")
+        _unchanged(args.expect, _fingerprint(row.ical), f"the event {row.title!r}")
         title = row.title
         service.delete_events(session, [row.id])
     return ToolResult(
@@ -1072,7 +1160,9 @@ def delete_event(context: ToolContext, args: DeleteArgs) -> ToolResult:
     )
 
 
-@tool("calendar_restore", effect=Effect.CHANGES, arguments=RestoreArgs, offered=False)
+@tool(
+    "calendar_restore", effect=Effect.CHANGES, in_store=True, arguments=RestoreArgs, offered=False
+)
 def restore(context: ToolContext, args: RestoreArgs) -> ToolResult:
     """Put back an event's saved version (undoes an update or a cancellation)."""
     env = Env.of(context, "calendar_restore")
@@ -1084,6 +1174,7 @@ def restore(context: ToolContext, args: RestoreArgs) -> ToolResult:
                 f"event #{args.event_id} has no saved version #{args.version_id}; "
                 "nothing was changed"
             )
+        _unchanged(args.expect, _fingerprint(row.ical), f"the event {row.title!r}")
         current = service.save_version(session, row, env.now)
         service.store_text(
             session,
@@ -1093,15 +1184,24 @@ def restore(context: ToolContext, args: RestoreArgs) -> ToolResult:
             vtimezones=version.vtimezones,
             now=env.now,
         )
-        title = row.title
+        title, made = row.title, _fingerprint(row.ical)
     return ToolResult(
         data={"id": args.event_id, "restored": True},
-        undo=Undo("calendar_restore", {"event_id": args.event_id, "version_id": current.id}),
+        undo=Undo(
+            "calendar_restore",
+            {"event_id": args.event_id, "version_id": current.id, "expect": made},
+        ),
         summary=f"Restored event {title!r} as it was",
     )
 
 
-@tool("calendar_undo_import", effect=Effect.CHANGES, arguments=UndoImportArgs, offered=False)
+@tool(
+    "calendar_undo_import",
+    effect=Effect.CHANGES,
+    in_store=True,
+    arguments=UndoImportArgs,
+    offered=False,
+)
 def undo_import(context: ToolContext, args: UndoImportArgs) -> ToolResult:
     """Remove the events an import added and put back those it replaced."""
     env = Env.of(context, "calendar_undo_import")
@@ -1109,6 +1209,8 @@ def undo_import(context: ToolContext, args: UndoImportArgs) -> ToolResult:
         record = session.get(CalendarImport, args.import_id)
         if record is None:
             raise NotFoundError(f"there is no import #{args.import_id}; nothing was changed")
+        now_print = _import_fingerprint(session, args.import_id)
+        _unchanged(args.expect, now_print, f"an event of import #{args.import_id}")
         added = list(
             session.scalars(
                 select(CalendarEvent.id).where(CalendarEvent.import_id == args.import_id)

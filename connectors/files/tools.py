@@ -21,14 +21,23 @@ from pydantic import ConfigDict, Field
 
 from connectors.atomic import FileExistsRefusedError, copy_file_atomic, write_bytes_atomic
 from connectors.errors import ConnectorError, NotFoundError, PathRefusedError
-from connectors.files.ops import KEPT_ID, drop_kept, keep_copy, kept_path, place, sha256_of
+from connectors.files.ops import (
+    KEPT_ID,
+    drop_kept,
+    identity,
+    keep_copy,
+    kept_path,
+    place,
+    sha256_of,
+)
 from connectors.files.text import read_text
-from connectors.files.trash import move_to_trash, restore
+from connectors.files.trash import TRASH_ENTRY, move_to_trash, restore
 from connectors.granted import (
     checked_opener,
     folder_guard,
     granted_roots,
     open_folder_checked,
+    private_dir,
     resolve_granted,
 )
 from connectors.tool import Arguments, Effect, ToolContext, ToolResult, Undo, tool
@@ -69,6 +78,7 @@ def files_list(context: ToolContext, args: ListArguments) -> ToolResult:
             summary=f"Listed the {len(roots)} shared folders",
         )
     folder = resolve_granted(context, args.path, kind="dir")
+    private = private_dir(context)
     # Listed through a checked descriptor: a link swapped in after the check lists nothing.
     fd = open_folder_checked(context, folder) if os.scandir in os.supports_fd else None
     try:
@@ -76,7 +86,7 @@ def files_list(context: ToolContext, args: ListArguments) -> ToolResult:
             (
                 e.name
                 for e in os.scandir(folder if fd is None else fd)
-                if args.include_hidden or not _hidden(e.name)
+                if (args.include_hidden or not _hidden(e.name)) and folder / e.name != private
             ),
             key=str.casefold,
         )
@@ -124,7 +134,7 @@ def files_find(context: ToolContext, args: FindArguments) -> ToolResult:
     complete = True
     visited = 0
     for start in starts:
-        for path, kind in _walk(start, include_hidden=args.include_hidden):
+        for path, kind in _walk(context, start, include_hidden=args.include_hidden):
             visited += 1
             if visited > FIND_VISIT_LIMIT:
                 complete = False
@@ -230,9 +240,12 @@ def files_move(context: ToolContext, args: MoveArguments) -> ToolResult:
     if destination.is_relative_to(source):
         raise PathRefusedError(f"{source} cannot be moved inside itself ({destination})")
     place(source, destination, guard=folder_guard(context))
+    undo_args = {"path": str(destination), "back_to": str(source)}
+    if (moved := identity(destination)) is not None:
+        undo_args["identity"] = moved
     return ToolResult(
         data={"from": str(source), "to": str(destination)},
-        undo=Undo("files_undo_move", {"path": str(destination), "back_to": str(source)}),
+        undo=Undo("files_undo_move", undo_args),
         summary=f"Moved {source.name} to {destination}",
     )
 
@@ -318,12 +331,19 @@ class UndoMoveArguments(Arguments):
     """Where the file or folder was moved to."""
     back_to: str
     """Where it was before."""
+    identity: str | None = Field(default=None, pattern=r"^\d+:\d+(:\d+)?$")
+    """What the move put at ``path`` (:func:`identity`): anything else there is left alone."""
 
 
 @tool("files_undo_move", effect=Effect.CHANGES, arguments=UndoMoveArguments, offered=False)
 def files_undo_move(context: ToolContext, args: UndoMoveArguments) -> ToolResult:
-    """Undo a move: move the file or folder back where it was."""
+    """Undo a move: move the file or folder back where it was (only what the move put there)."""
     path = _existing_target(context, args.path)
+    if args.identity is not None and identity(path) != args.identity:
+        raise ConnectorError(
+            f"{path} is no longer what the move put there (it was replaced or changed since), "
+            "so it was left where it is; move it back yourself if that is what you want"
+        )
     back_to = resolve_granted(context, args.back_to, must_exist=False, allow_root=False)
     _check_folder(back_to)
     place(path, back_to, guard=folder_guard(context))
@@ -338,13 +358,16 @@ class RestoreArguments(Arguments):
     """Where the trashed file or folder was."""
     kept: str | None = Field(default=None, pattern=KEPT_ID.pattern)
     """Id of the copy kept before trashing (systems whose trash cannot be searched)."""
+    entry: str | None = Field(default=None, pattern=TRASH_ENTRY.pattern)
+    """The trash's record of the item this delete trashed (not a later one from the same
+    place)."""
 
 
 @tool("files_restore", effect=Effect.CHANGES, arguments=RestoreArguments, offered=False)
 def files_restore(context: ToolContext, args: RestoreArguments) -> ToolResult:
     """Undo a delete: put the file or folder back from the trash."""
     path = resolve_granted(context, args.path, must_exist=False, allow_root=False)
-    restore(context, path, args.kept)
+    restore(context, path, args.kept, args.entry)
     return ToolResult(data={"path": str(path), "restored": True}, summary=f"Restored {path.name}")
 
 
@@ -371,34 +394,48 @@ def _hidden(name: str) -> bool:
     return name.startswith(".")
 
 
-def _walk(start: Path, *, include_hidden: bool) -> Iterator[tuple[Path, str]]:
+def _walk(
+    context: ToolContext, start: Path, *, include_hidden: bool
+) -> Iterator[tuple[Path, str]]:
     """Every entry under ``start``, a folder's entries before its subfolders', by name.
 
     Links are reported as links and never followed: one may lead outside the granted folders
-    or back up into a loop.
+    or back up into a loop. Each folder is listed through a descriptor checked once open
+    (:func:`open_folder_checked`), so a folder swapped for a link after it was seen lists
+    nothing instead of what the link leads to. The app's own data folder is left out.
     """
+    private = private_dir(context)
+    by_fd = os.scandir in os.supports_fd
     pending = [start]
     while pending:
         folder = pending.pop()
         try:
-            with os.scandir(folder) as listing:
+            fd = open_folder_checked(context, folder) if by_fd else None
+        except ConnectorError:  # gone, or now a link: skip it, as for an unreadable folder
+            continue
+        try:
+            with os.scandir(folder if fd is None else fd) as listing:
                 entries = sorted(listing, key=lambda e: e.name.casefold())
         except OSError:  # unreadable folder: skip it, as a file manager's search does
             continue
+        finally:
+            if fd is not None:
+                os.close(fd)
         subfolders: list[Path] = []
         for entry in entries:
-            if not include_hidden and _hidden(entry.name):
+            path = folder / entry.name
+            if (not include_hidden and _hidden(entry.name)) or path == private:
                 continue
             if entry.is_symlink():
                 kind = "link"
             elif entry.is_dir(follow_symlinks=False):
                 kind = "folder"
-                subfolders.append(Path(entry.path))
+                subfolders.append(path)
             elif entry.is_file(follow_symlinks=False):
                 kind = "file"
             else:
                 kind = "other"
-            yield Path(entry.path), kind
+            yield path, kind
         pending.extend(reversed(subfolders))
 
 
@@ -484,7 +521,14 @@ def _preview_write(context: ToolContext, args: WriteArguments) -> dict[str, Any]
         raise FileExistsRefusedError(f"{path} already exists; choose another name")
     size = len(args.text.encode("utf-8"))
     verb = "Replace" if exists else "Write"
-    return {"summary": f"{verb} {path} ({size} bytes)", "path": str(path), "replaces": exists}
+    # The whole text: approving a write is approving what it says, so every front end can
+    # show it (a settings file or a script can hide a change in its last line).
+    return {
+        "summary": f"{verb} {path} ({size} bytes)",
+        "path": str(path),
+        "replaces": exists,
+        "text": args.text,
+    }
 
 
 def _preview_move(context: ToolContext, args: MoveArguments) -> dict[str, Any]:

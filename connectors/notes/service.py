@@ -9,6 +9,7 @@ there (title, body, tags, times, trash state), whatever the change was.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -188,6 +189,30 @@ def save_version(session: Session, note: Note, now: datetime) -> NoteVersion:
     session.add(version)
     session.flush()
     return version
+
+
+def fingerprint(note: Note) -> str:
+    """A hash of all a user sees of ``note`` (title, text, tags, in the trash or not).
+
+    An undo records the fingerprint its action left, and refuses when the note no longer has
+    it: putting back an older state, or erasing a created note, would destroy a later change.
+    """
+    state = "\x00".join([note.title, note.body, note.tags, str(note.trashed is not None)])
+    return hashlib.sha256(state.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def ensure_unchanged(note: Note, expect: str | None, undoing: str) -> None:
+    """Refuse an undo when the note was changed after the action it undoes.
+
+    Raises:
+        ConnectorError: the note's fingerprint is not ``expect``; nothing was changed.
+    """
+    if expect is not None and fingerprint(note) != expect:
+        raise ConnectorError(
+            f"the note {note.title!r} was changed after this action, so undoing {undoing} "
+            "would destroy that later change; nothing was done. Undo the later change first, "
+            "or edit the note yourself"
+        )
 
 
 def restore_version(note: Note, version: NoteVersion) -> None:

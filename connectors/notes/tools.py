@@ -105,16 +105,23 @@ class NoArgs(Arguments):
     pass
 
 
+_SHA256 = r"^[0-9a-f]{64}$"
+
+
 class RestoreVersionArgs(Arguments):
     note_id: int = Field(ge=1)
     """The note's id."""
     version_id: int = Field(ge=1)
     """The saved version to put back."""
+    expect: str | None = Field(default=None, pattern=_SHA256)
+    """The note's fingerprint as the undone action left it; refused if it changed since."""
 
 
 class PurgeArgs(Arguments):
     note_id: int = Field(ge=1)
     """The id of the note to erase for good."""
+    expect: str | None = Field(default=None, pattern=_SHA256)
+    """The note's fingerprint as its creation left it; refused if it changed since."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -152,7 +159,10 @@ def _change(
         service.sync_tags(note)
         session.flush()
         data = {**_brief(note, context), **extra}
-        undo = Undo("notes_restore_version", {"note_id": note.id, "version_id": version.id})
+        undo = Undo(
+            "notes_restore_version",
+            {"note_id": note.id, "version_id": version.id, "expect": service.fingerprint(note)},
+        )
     return ToolResult(data=data, undo=undo, summary=summary)
 
 
@@ -183,7 +193,7 @@ def _choices(in_trash: bool) -> Callable[[ToolContext], dict[str, list[str]]]:
 _LIVE_TITLES = _choices(in_trash=False)
 
 
-@tool("notes_create", effect=Effect.CHANGES, arguments=CreateArgs)
+@tool("notes_create", effect=Effect.CHANGES, in_store=True, arguments=CreateArgs)
 def create(context: ToolContext, args: CreateArgs) -> ToolResult:
     """Create a new note with a title, Markdown text and tags."""
     now = context.current_time()
@@ -202,9 +212,10 @@ def create(context: ToolContext, args: CreateArgs) -> ToolResult:
         session.add(note)
         session.flush()
         data = _brief(note, context)
+        made = service.fingerprint(note)
     return ToolResult(
         data=data,
-        undo=Undo("notes_purge", {"note_id": data["id"]}),
+        undo=Undo("notes_purge", {"note_id": data["id"], "expect": made}),
         summary=f"Created note {data['title']!r}",
     )
 
@@ -222,7 +233,9 @@ def read(context: ToolContext, args: NoteArgs) -> ToolResult:
     return ToolResult(data=data, summary=f"Note {data['title']!r}")
 
 
-@tool("notes_append", effect=Effect.CHANGES, arguments=AppendArgs, choices=_LIVE_TITLES)
+@tool(
+    "notes_append", effect=Effect.CHANGES, in_store=True, arguments=AppendArgs, choices=_LIVE_TITLES
+)
 def append(context: ToolContext, args: AppendArgs) -> ToolResult:
     """Add text at the end of a note."""
 
@@ -235,7 +248,7 @@ def append(context: ToolContext, args: AppendArgs) -> ToolResult:
     return _change(context, args.note, change)
 
 
-@tool("notes_edit", effect=Effect.CHANGES, arguments=EditArgs, choices=_LIVE_TITLES)
+@tool("notes_edit", effect=Effect.CHANGES, in_store=True, arguments=EditArgs, choices=_LIVE_TITLES)
 def edit(context: ToolContext, args: EditArgs) -> ToolResult:
     """Change a note: replace a passage (find and replace), rewrite its text, or set its tags."""
 
@@ -258,7 +271,9 @@ def edit(context: ToolContext, args: EditArgs) -> ToolResult:
     return _change(context, args.note, change)
 
 
-@tool("notes_rename", effect=Effect.CHANGES, arguments=RenameArgs, choices=_LIVE_TITLES)
+@tool(
+    "notes_rename", effect=Effect.CHANGES, in_store=True, arguments=RenameArgs, choices=_LIVE_TITLES
+)
 def rename(context: ToolContext, args: RenameArgs) -> ToolResult:
     """Give a note a new title."""
 
@@ -273,7 +288,9 @@ def rename(context: ToolContext, args: RenameArgs) -> ToolResult:
     return _change(context, args.note, change)
 
 
-@tool("notes_delete", effect=Effect.CHANGES, arguments=NoteArgs, choices=_LIVE_TITLES)
+@tool(
+    "notes_delete", effect=Effect.CHANGES, in_store=True, arguments=NoteArgs, choices=_LIVE_TITLES
+)
 def delete_note(context: ToolContext, args: NoteArgs) -> ToolResult:
     """Move a note to the trash (it can be restored)."""
 
@@ -284,7 +301,13 @@ def delete_note(context: ToolContext, args: NoteArgs) -> ToolResult:
     return _change(context, args.note, change)
 
 
-@tool("notes_restore", effect=Effect.CHANGES, arguments=NoteArgs, choices=_choices(in_trash=True))
+@tool(
+    "notes_restore",
+    effect=Effect.CHANGES,
+    in_store=True,
+    arguments=NoteArgs,
+    choices=_choices(in_trash=True),
+)
 def restore(context: ToolContext, args: NoteArgs) -> ToolResult:
     """Take a note out of the trash."""
 
@@ -356,7 +379,13 @@ def search(context: ToolContext, args: SearchArgs) -> ToolResult:
 # ---------------------------------------------------------------------------------------------
 
 
-@tool("notes_restore_version", effect=Effect.CHANGES, arguments=RestoreVersionArgs, offered=False)
+@tool(
+    "notes_restore_version",
+    effect=Effect.CHANGES,
+    in_store=True,
+    arguments=RestoreVersionArgs,
+    offered=False,
+)
 def restore_version(context: ToolContext, args: RestoreVersionArgs) -> ToolResult:
     """Put a note back exactly as a saved version had it (undoes a change to a note)."""
     now = context.current_time()
@@ -367,23 +396,28 @@ def restore_version(context: ToolContext, args: RestoreVersionArgs) -> ToolResul
             raise NotFoundError(f"there is no note with id {args.note_id} any more")
         if version is None or version.note_id != note.id:
             raise NotFoundError(f"the note {note.title!r} has no saved version {args.version_id}")
+        service.ensure_unchanged(note, args.expect, "it")
         current = service.save_version(session, note, now)
         service.restore_version(note, version)
         service.sync_tags(note)
         session.flush()
         data = _brief(note, context)
         data["in_trash"] = note.trashed is not None
-        undo = Undo("notes_restore_version", {"note_id": note.id, "version_id": current.id})
+        undo = Undo(
+            "notes_restore_version",
+            {"note_id": note.id, "version_id": current.id, "expect": service.fingerprint(note)},
+        )
     return ToolResult(data=data, undo=undo, summary=f"Put note {data['title']!r} back as it was")
 
 
-@tool("notes_purge", effect=Effect.CHANGES, arguments=PurgeArgs, offered=False)
+@tool("notes_purge", effect=Effect.CHANGES, in_store=True, arguments=PurgeArgs, offered=False)
 def purge(context: ToolContext, args: PurgeArgs) -> ToolResult:
     """Erase a note and its versions for good (undoes creating it); cannot be undone."""
     with context.store().transaction() as session:
         note = session.get(Note, args.note_id)
         if note is None:
             raise NotFoundError(f"there is no note with id {args.note_id}")
+        service.ensure_unchanged(note, args.expect, "its creation")
         title = note.title
         session.execute(delete(Note).where(Note.id == args.note_id))
     return ToolResult(data={"id": args.note_id, "title": title}, summary=f"Erased note {title!r}")

@@ -27,7 +27,8 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.errors import DiskFullError, StoreError, WrongKeyError
-from connectors.store.keys import database_key
+from connectors.store.keys import StoreKey, holds_data, store_key, write_source
+from connectors.store.permissions import tighten
 
 DATABASE_NAME = "store.db"
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -85,6 +86,15 @@ class Store:
         """A view of this store whose transactions are always rolled back."""
         return DryRunStore(self.path, self.engine)
 
+    def joined(self, session: Session) -> JoinedStore:
+        """A view of this store whose transactions are parts of ``session``'s.
+
+        How a change and its record commit together: the action log opens one transaction,
+        runs the tool against this view (each of the tool's transactions becomes a savepoint
+        in it), writes the action's outcome, and commits once.
+        """
+        return JoinedStore(self.path, self.engine, session)
+
 
 class DryRunStore(Store):
     """The store as a preview sees it: a tool runs for real, then nothing is kept.
@@ -107,6 +117,38 @@ class DryRunStore(Store):
         finally:
             session.rollback()
             session.close()
+
+    def close(self) -> None:
+        """Nothing to close: the engine belongs to the real store."""
+
+
+class JoinedStore(Store):
+    """The store as a tool sees it while its action's record waits in the same transaction.
+
+    :meth:`transaction` is a savepoint of the outer session (a tool that fails rolls back its
+    own writes, and the caller decides about the rest); :meth:`reading` reads in the outer
+    session, so a tool sees what it wrote. Nothing is committed here: the owner of the outer
+    session commits the change and its record at once, or neither.
+    """
+
+    def __init__(self, path: Path, engine: Engine, session: Session) -> None:
+        super().__init__(path, engine)
+        self._outer = session
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        try:
+            with self._outer.begin_nested():
+                yield self._outer
+        except OperationalError as exc:
+            raise _store_error(exc, self.path) from exc
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        try:
+            yield self._outer
+        except OperationalError as exc:
+            raise _store_error(exc, self.path) from exc
 
     def close(self) -> None:
         """Nothing to close: the engine belongs to the real store."""
@@ -146,11 +188,19 @@ def _writable(directory: Path, path: Path) -> bool:
     return os.access(directory, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
 
 
-def engine_for(path: Path, key: bytes) -> Engine:
-    """A SQLAlchemy engine on the SQLCipher file at ``path`` opened with ``key``."""
+def engine_for(path: Path, key: bytes, salt: bytes | None = None) -> Engine:
+    """A SQLAlchemy engine on the SQLCipher file at ``path`` opened with ``key``.
+
+    Args:
+        salt: the 16-byte salt a new file gets (``x'<key><salt>'``); a passphrase store's
+            scrypt salt, kept this way inside the database (see :mod:`connectors.store.keys`).
+    """
     if len(key) != 32:
         raise StoreError("the database key must be 32 bytes")
-    url = URL.create("sqlite+pysqlcipher", password=f"x'{key.hex()}'", database=str(path))
+    if salt is not None and len(salt) != 16:
+        raise StoreError("the database salt must be 16 bytes")
+    raw = key.hex() + (salt.hex() if salt is not None else "")
+    url = URL.create("sqlite+pysqlcipher", password=f"x'{raw}'", database=str(path))
     engine = create_engine(url)
 
     @event.listens_for(engine, "connect")
@@ -178,8 +228,14 @@ def open_store(
 ) -> Store:
     """Open (creating and migrating as needed) the store in ``directory``.
 
+    This is the one way a passphrase reaches the store: a front end that asked the user for it
+    (the terminal's prompt, the window's first-run dialog; :func:`connectors.store.keys.
+    passphrase_needed` says whether to ask, and whether it is a new one to confirm) passes it
+    here, or through :func:`app.toolbox.open_toolbox`'s ``passphrase`` callback.
+
     Args:
         key: the raw key; by default it comes from the keyring (or the passphrase).
+        passphrase: for a store without a keyring (default: ``$CALLMEMAYBE_PASSPHRASE``).
 
     Raises:
         WrongKeyError: the file exists and the key does not open it.
@@ -188,8 +244,9 @@ def open_store(
     """
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / DATABASE_NAME
-    existed = path.exists() and path.stat().st_size > 0
-    engine = engine_for(path, key if key is not None else database_key(path, passphrase))
+    existed = holds_data(path)
+    opened = StoreKey(key) if key is not None else store_key(path, passphrase)
+    engine = engine_for(path, opened.key, opened.salt)
     try:
         with engine.connect() as connection:
             # IMMEDIATE: two processes opening a new store at once migrate it one after the other.
@@ -212,6 +269,9 @@ def open_store(
         if not _writable(directory, path):  # SQLite needs to write its lock files beside it
             raise StoreError(_read_only_message(path)) from exc
         raise StoreError(f"{path} could not be opened: {message}") from exc
+    if opened.record is not None:  # the key was found without its record: write it again
+        write_source(path, opened.record)
+    tighten(path)
     return Store(path, engine)
 
 

@@ -10,7 +10,11 @@ the store like a new ``callmemaybe`` process), and WORK is:
   action proposed for it, as after a turn; the CLI runs ``tool notes_append --yes``).
 
 Both roles wait for the file named by ``$GO_FILE`` to appear, so they start at the same moment
-after their imports, and print one JSON line per step: what the user was shown.
+after their imports, and print one JSON line per step: what the user was shown. With
+``$STEP_DIR`` and ``$STEP_PEERS`` (``gui,cli``) set, the appends go in lockstep: each side
+starts its step ``i`` only once the other has finished its step ``i - 1``, so the two sides'
+writes always overlap (step ``i`` runs on both at once) instead of only when the scheduler
+happens to interleave them.
 """
 
 from __future__ import annotations
@@ -30,6 +34,18 @@ def _wait_for_go() -> None:
     deadline = time.monotonic() + 60
     while not go.exists() and time.monotonic() < deadline:
         time.sleep(0.002)
+
+
+def _step(prefix: str, i: int) -> None:
+    """Wait for the other side to reach step ``i`` too (lockstep; see the module docstring)."""
+    folder, peers = os.environ.get("STEP_DIR"), os.environ.get("STEP_PEERS")
+    if not folder or not peers:
+        return
+    peer = next(p for p in peers.split(",") if p != prefix)
+    Path(folder, f"{prefix}-{i}").touch()
+    deadline = time.monotonic() + 60
+    while not Path(folder, f"{peer}-{i}").exists() and time.monotonic() < deadline:
+        time.sleep(0.001)
 
 
 def _report(**fields: Any) -> None:
@@ -56,6 +72,7 @@ def _gui(work: str, args: list[str]) -> None:
     else:
         note, prefix, count = args
         for i in range(int(count)):
+            _step(prefix, i)
             try:
                 proposed = bridge.actions.propose(
                     "notes_append", {"note": note, "text": f"{prefix}-{i}"}
@@ -85,6 +102,7 @@ def _cli(work: str, args: list[str]) -> None:
     else:
         note, prefix, count = args
         for i in range(int(count)):
+            _step(prefix, i)
             payload = json.dumps({"note": note, "text": f"{prefix}-{i}"})
             code, out, err = run(["tool", "notes_append", payload, "--yes"])
             _report(step=i, shown=err.strip() or "done", error=err.strip() or None, code=code)

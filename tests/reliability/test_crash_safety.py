@@ -41,7 +41,7 @@ def test_random_sigkills_lose_nothing_confirmed(tmp_path: Path) -> None:
     world = make_world(tmp_path / "world", secrets.token_bytes(32))
     registry = load_registry()
     rng = random.Random(20261125)
-    kills = in_flight = 0
+    kills = in_flight = settled = 0
     verdict = Verdict()
     trial = 0
     # On a busy machine a writer may get little done in 200 ms: more trials, with longer lives,
@@ -58,11 +58,13 @@ def test_random_sigkills_lose_nothing_confirmed(tmp_path: Path) -> None:
         if records and ("approving" in records[-1] or "undoing" in records[-1]):
             in_flight += 1
         verdict = verify(world)
+        settled += verdict.settled
         assert verdict.ok, f"trial {trial}: " + "\n".join(verdict.problems[:10])
     print(
         f"\ncrash safety: trials={trial} kills={kills} killed_mid_action={in_flight} "
-        f"confirmed={verdict.confirmed} lost={verdict.lost} corrupt={verdict.corrupt} "
-        f"misplaced={verdict.misplaced} unapproved={verdict.unapproved}"
+        f"settled_at_start_up={settled} confirmed={verdict.confirmed} lost={verdict.lost} "
+        f"corrupt={verdict.corrupt} misplaced={verdict.misplaced} "
+        f"unapproved={verdict.unapproved} stuck={verdict.stuck}"
     )
     assert kills == trial >= TRIALS
     assert verdict.confirmed >= TRIALS // 10  # the writer got real work done between the kills

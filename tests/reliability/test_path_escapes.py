@@ -52,17 +52,20 @@ PATH_ARGUMENTS = {
 
 @pytest.fixture(autouse=True)
 def trash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The home trash inside this test's folder (see tests/connectors/test_files.py)."""
-    import send2trash
-    from send2trash import plat_other
+    """The home trash inside this test's folder.
 
-    if send2trash.send2trash is not plat_other.send2trash:
-        pytest.skip("send2trash uses GIO here; its trash cannot be redirected per test")
+    Deleting goes by name in a checked folder descriptor (connectors.files.freedesktop_trash),
+    never through send2trash's path-based call (nor GIO's, where it is installed): a call to
+    it here fails the test, so nothing is skipped whichever send2trash backend is present.
+    """
+    import connectors.files.trash
+
+    def path_based(path: object) -> None:
+        raise AssertionError(f"send2trash was called with a path: {path}")
+
     xdg = tmp_path / "xdg"
     monkeypatch.setenv("XDG_DATA_HOME", str(xdg))
-    monkeypatch.setattr(plat_other, "XDG_DATA_HOME", os.fsencode(xdg))
-    monkeypatch.setattr(plat_other, "HOMETRASH_B", os.fsencode(xdg / "Trash"))
-    monkeypatch.setattr(plat_other, "HOMETRASH", str(xdg / "Trash"))
+    monkeypatch.setattr(connectors.files.trash, "send2trash", path_based)
     return xdg / "Trash"
 
 
@@ -384,6 +387,8 @@ def test_a_symlink_race_never_reads_or_writes_outside(
 ) -> None:
     registry = load_registry()
     (outside / "inner.txt").write_text(SECRET)
+    for i in range(RACE_CALLS):  # what a delete or a restore through the link would touch
+        (outside / f"d{i}.txt").write_text(SECRET)
     before = _tree(outside)
     ran = 0
     with _Flipper(granted, outside) as flipper:
@@ -391,21 +396,185 @@ def test_a_symlink_race_never_reads_or_writes_outside(
             calls = [
                 ("files_read", {"path": "flip/inner.txt"}),
                 ("files_list", {"path": "flip"}),
+                ("files_find", {"folder": "flip", "pattern": "*"}),
                 ("files_write", {"path": f"flip/w{i}.txt", "text": "model text"}),
                 ("files_copy", {"source": "victim.txt", "destination": f"flip/c{i}.txt"}),
                 ("files_move", {"source": f"flip/w{i}.txt", "destination": "sub"}),
+                ("files_write", {"path": f"flip/d{i}.txt", "text": "to delete"}),
+                ("files_delete", {"path": f"flip/d{i}.txt"}),
             ]
             for name, arguments in calls:
                 try:
-                    shown = json.dumps(
-                        registry.run(name, arguments, context, approved=True).to_dict(),
-                        default=str,
-                    )
+                    result = registry.run(name, arguments, context, approved=True)
+                    if name == "files_delete" and result.undo is not None:
+                        registry.run(
+                            result.undo.tool, result.undo.arguments, context, approved=True
+                        )
+                    shown = json.dumps(result.to_dict(), default=str)
                     ran += 1
                 except ConnectorError as exc:
                     shown = str(exc)
                 assert SECRET not in shown, f"{name} {arguments} read outside: {shown[:200]}"
-    print(f"\nsymlink race: calls={RACE_CALLS * 5} ran={ran} swaps={flipper.swaps}")
+                assert OUTSIDE_NAME not in shown, f"{name} {arguments} listed outside"
+    print(f"\nsymlink race: calls={RACE_CALLS * 8} ran={ran} swaps={flipper.swaps}")
     assert flipper.swaps > RACE_CALLS
     assert ran > RACE_CALLS // 10, "the tools also worked between the swaps"
     assert _tree(outside) == before, "something was written outside during the race"
+
+
+# ---------------------------------------------------------------------------------------------
+# The same swap made at the worst moment on purpose, for each operation that works by path
+# ---------------------------------------------------------------------------------------------
+
+
+def _swap_for_link(folder: Path, target: Path) -> None:
+    """``folder`` steps aside (its content kept) and a link to ``target`` takes its name."""
+    folder.rename(folder.with_name(folder.name + "-real"))
+    os.symlink(target, folder)
+
+
+@pytest.fixture
+def box(granted: Path, outside: Path) -> Path:
+    """``granted/box`` holding a file and a folder; ``outside/box`` holding the same names."""
+    for root in (granted, outside):
+        (root / "box" / "folder").mkdir(parents=True)
+        (root / "box" / "victim.txt").write_text(f"{root.name} victim\n")
+        (root / "box" / "folder" / "inner.txt").write_text(f"{root.name} inner {SECRET}\n")
+    return granted / "box"
+
+
+def test_a_delete_whose_folder_is_swapped_after_the_check_trashes_nothing_outside(
+    context: ToolContext, outside: Path, box: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import connectors.files.tools as tools
+
+    checked = tools._existing_target
+
+    def check_then_swap(context: ToolContext, text: str) -> Path:
+        path = checked(context, text)
+        _swap_for_link(box, outside / "box")
+        return path
+
+    monkeypatch.setattr(tools, "_existing_target", check_then_swap)
+    before = _tree(outside)
+    with pytest.raises(ConnectorError):  # "changed while it was being opened", or the like
+        load_registry().run("files_delete", {"path": "box/victim.txt"}, context, approved=True)
+    assert _tree(outside) == before
+    assert (box.with_name("box-real") / "victim.txt").exists(), "nothing inside was trashed"
+
+
+def test_an_undone_delete_never_restores_through_a_link_planted_since(
+    context: ToolContext,
+    outside: Path,
+    box: Path,
+    trash: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import connectors.files.tools as tools
+
+    registry = load_registry()
+    deleted = registry.run("files_delete", {"path": "box/victim.txt"}, context, approved=True)
+    assert deleted.undo is not None
+    assert not (box / "victim.txt").exists()
+    (outside / "box" / "victim.txt").unlink()  # the name is free on both sides
+    checked_restore = tools.restore
+
+    def swap_then_restore(*args: Any) -> None:  # the path was checked; now box becomes a link
+        _swap_for_link(box, outside / "box")
+        checked_restore(*args)
+
+    monkeypatch.setattr(tools, "restore", swap_then_restore)
+    before = _tree(outside)
+    with pytest.raises(ConnectorError):
+        registry.run(deleted.undo.tool, deleted.undo.arguments, context, approved=True)
+    assert _tree(outside) == before
+    assert any((trash / "files").iterdir()), "the trashed file stays in the trash"
+
+
+def test_a_move_across_disks_removes_only_the_folder_it_copied(
+    context: ToolContext,
+    outside: Path,
+    box: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Moving a folder to another disk copies it, then removes the original. If its parent
+    is swapped for a link between the two, removing "the original" by path would delete the
+    folder of the same name outside."""
+    import errno
+    import shutil
+    import tempfile
+
+    import connectors.files.ops as ops
+
+    other_disk = Path(tempfile.mkdtemp(dir="/dev/shm")) if os.path.isdir("/dev/shm") else None
+    crossing = [False]
+    if other_disk is None or other_disk.stat().st_dev == box.stat().st_dev:
+        # No second file system here: renames answer as they do across disks until the copy.
+        other_disk = other_disk or tmp_path / "other-disk"
+        other_disk.mkdir(exist_ok=True)
+        crossing[0] = True
+        real_exclusive, real_rename = ops.rename_exclusive, os.rename
+
+        def exclusive(*args: Any, **kwargs: Any) -> bool:
+            if crossing[0]:
+                raise OSError(errno.EXDEV, os.strerror(errno.EXDEV))
+            return real_exclusive(*args, **kwargs)
+
+        def rename(*args: Any, **kwargs: Any) -> None:
+            if crossing[0]:
+                raise OSError(errno.EXDEV, os.strerror(errno.EXDEV))
+            real_rename(*args, **kwargs)
+
+        monkeypatch.setattr(ops, "rename_exclusive", exclusive)
+        monkeypatch.setattr(os, "rename", rename)
+    try:
+        real_copytree = shutil.copytree
+
+        def copy_then_swap(*args: Any, **kwargs: Any) -> Any:
+            done = real_copytree(*args, **kwargs)
+            crossing[0] = False
+            _swap_for_link(box, outside / "box")  # between the copy and the removal
+            return done
+
+        monkeypatch.setattr(shutil, "copytree", copy_then_swap)
+        wider = ToolContext(
+            open_store=context.open_store,
+            granted_folders=(*context.granted_folders, other_disk),
+            timezone=context.timezone,
+            data_dir=context.data_dir,
+        )
+        before = _tree(outside)
+        load_registry().run(
+            "files_move",
+            {"source": "box/folder", "destination": str(other_disk / "moved")},
+            wider,
+            approved=True,
+        )
+        assert _tree(outside) == before, "the folder outside was removed"
+        assert (outside / "box" / "folder" / "inner.txt").exists()
+        assert (other_disk / "moved" / "inner.txt").read_text().startswith("granted inner")
+        assert not (box.with_name("box-real") / "folder").exists(), "the original was removed"
+    finally:
+        shutil.rmtree(other_disk, ignore_errors=True)
+
+
+def test_a_search_never_lists_a_folder_swapped_for_a_link_while_it_runs(
+    context: ToolContext, outside: Path, box: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fnmatch
+
+    (outside / "box" / f"{OUTSIDE_NAME}-found.txt").write_text(SECRET)
+    real_match = fnmatch.fnmatchcase
+    swapped: list[bool] = []
+
+    def match_then_swap(name: str, pattern: str) -> bool:
+        if not swapped:  # the root is listed, box is queued: now box becomes a link
+            _swap_for_link(box, outside / "box")
+            swapped.append(True)
+        return real_match(name, pattern)
+
+    monkeypatch.setattr(fnmatch, "fnmatchcase", match_then_swap)
+    found = load_registry().run("files_find", {"pattern": "*"}, context, approved=True)
+    shown = json.dumps(found.to_dict())
+    assert swapped and OUTSIDE_NAME not in shown and SECRET not in shown, shown

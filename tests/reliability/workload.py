@@ -15,7 +15,10 @@ journal holds every action the user was told was done, and at most one step in f
 * every file is at exactly one place (its last confirmed place, or either end of a move that
   was in flight), counting the granted folder and the trash together;
 * nothing changed that was not approved: no audit entry, note, event or file comes from an
-  action the writer never approved (the soak's model proposes changes too; they stay pending).
+  action the writer never approved (the soak's model proposes changes too; they stay pending);
+* no action is stuck: none is left "approved", and after the start-up's reconciliation
+  (:meth:`app.actions.Actions.reconcile`, what the next process does first) none is left
+  "running" or "undoing" either: each ended done, failed (with its sentence) or undone.
 
 Files are named by a token that is also their whole content, so a file is recognised wherever
 it ends up.
@@ -23,6 +26,7 @@ it ends up.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import os
@@ -39,7 +43,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from app.actions import Action, Actions
-from app.records import ActionRecord, ActionState, AuditEntry
+from app.records import IN_FLIGHT, ActionRecord, ActionState, AuditEntry
 from connectors.calendar.models import CalendarEvent
 from connectors.errors import ConnectorError
 from connectors.notes.models import Note
@@ -158,6 +162,7 @@ class Writer:
         self.store = world.open()
         self.context = world.context(self.store)
         self.actions = Actions(registry, self.context)
+        self.actions.reconcile()  # as the app does at start-up
         self.journal = Journal(world.journal)
         self.ops: dict[str, tuple[int, Op]] = {
             "note": (3, self.create_note),
@@ -282,16 +287,19 @@ class Verdict:
     corrupt: int = 0
     unapproved: int = 0
     misplaced: int = 0
+    stuck: int = 0
+    settled: int = 0
+    """Actions a killed process left in flight that the start-up settled (not a problem)."""
     problems: list[str] = field(default_factory=list)
 
     def add(self, kind: str, problem: str) -> None:
-        """Count one broken promise of ``kind`` (lost, corrupt, unapproved or misplaced)."""
+        """Count one broken promise of ``kind`` (lost, corrupt, unapproved, misplaced, stuck)."""
         setattr(self, kind, getattr(self, kind) + 1)
         self.problems.append(f"{kind}: {problem}")
 
     @property
     def ok(self) -> bool:
-        return not (self.lost or self.corrupt or self.unapproved or self.misplaced)
+        return not (self.lost or self.corrupt or self.unapproved or self.misplaced or self.stuck)
 
 
 @dataclass(frozen=True)
@@ -384,6 +392,13 @@ def _files(world: World) -> dict[str, list[str]]:
     return found
 
 
+@functools.cache
+def _registry() -> Registry:
+    from connectors.registry import load_registry
+
+    return load_registry()
+
+
 def _integrity(store: Store) -> list[str]:
     with store.engine.connect() as connection:
         check = [row[0] for row in connection.exec_driver_sql("PRAGMA integrity_check")]
@@ -407,7 +422,17 @@ def verify(world: World) -> Verdict:
     try:
         for problem in _integrity(store):
             verdict.add("corrupt", problem)
+        with store.reading() as session:  # "approved" is never left now: no start-up settles it
+            for record in session.scalars(
+                select(ActionRecord).where(ActionRecord.state == ActionState.APPROVED.value)
+            ):
+                verdict.add("stuck", f"#{record.id} {record.tool} was left approved")
+        verdict.settled = len(Actions(_registry(), world.context(store)).reconcile())
         with store.reading() as session:
+            for record in session.scalars(
+                select(ActionRecord).where(ActionRecord.state.in_([s.value for s in IN_FLIGHT]))
+            ):
+                verdict.add("stuck", f"#{record.id} {record.tool} is {record.state} after start-up")
             records = {
                 r.id: _Row(r.id, r.tool, r.state) for r in session.scalars(select(ActionRecord))
             }
