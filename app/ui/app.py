@@ -9,13 +9,16 @@ renders the window over a sample conversation in a throwaway store, for document
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import sys
 import tempfile
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
+from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication
@@ -30,20 +33,26 @@ from app.ui.single import SingleInstance, send_command
 from app.ui.tray import Tray
 from app.ui.ui_settings import UiSettings, load_ui_settings, save_ui_settings
 from app.ui.window import MainWindow
+from connectors.errors import ConnectorError
 
 if TYPE_CHECKING:
     from app.reminders import ReminderWatch
+    from app.ui.first_run import PassphraseDialog
 
 
 REMINDER_CHECK_MS = 30_000  # how often due event reminders are looked for
 
 
 def open_core(settings: Settings) -> Core:
-    """The core for the user's settings: tools, their lazily opened store, the model loader."""
+    """The core for the user's settings: tools, their lazily opened store, the model loader.
+
+    The configured MCP servers start here without waiting: their tools join the registry as
+    each one connects, and closing the core (on quit) stops them.
+    """
     from app.runtime import open_backend
     from app.toolbox import open_toolbox
 
-    toolbox = open_toolbox(settings)
+    toolbox = open_toolbox(settings, mcp_wait=0)
     return Core(
         registry=toolbox.registry,
         context=toolbox.context,
@@ -87,6 +96,7 @@ class DesktopApp(QObject):
         self.hotkey_problem: str | None = None
         self.instance = instance
         self.reminders: ReminderWatch | None = None
+        self.passphrase_dialog: PassphraseDialog | None = None
         self._reminder_timer = QTimer(self)
         self._reminder_timer.setInterval(REMINDER_CHECK_MS)
         self._reminder_timer.timeout.connect(self.check_reminders)
@@ -94,6 +104,7 @@ class DesktopApp(QObject):
         self.window.quickRequested.connect(self.quick)
         self.window.settingsRequested.connect(self.open_settings)
         self.window.quitRequested.connect(self.quit)
+        self.window.unlockRequested.connect(lambda: self.unlock_store() and self._after_show())
         self.popup.decided.connect(lambda *_: self.window.approvals.refresh())
         self.bridge.pendingChanged.connect(self._badge)
         if self.tray is not None:
@@ -131,7 +142,14 @@ class DesktopApp(QObject):
             self.window.statusBar().showMessage(self.hotkey_problem, 15000)
 
     def _after_show(self) -> None:
-        """Build the core (store, tools), fill the lists, then start loading the model."""
+        """Build the core (store, tools), fill the lists, then start loading the model.
+
+        Without a keyring the store needs a passphrase: the model starts loading while the
+        passphrase dialog is open, and the lists fill once the store opens.
+        """
+        if not self.unlock_store():
+            self.bridge.start()
+            return
         self.window.refresh()
         self.window.approvals.refresh()
         self.bridge.start()
@@ -139,6 +157,65 @@ class DesktopApp(QObject):
 
         self.reminders = ReminderWatch(self.bridge.core.context)
         self._reminder_timer.start()
+
+    def unlock_store(self, problem: str = "") -> bool:
+        """Open the store now; when it needs a passphrase, ask for it and return False.
+
+        The dialog's passphrase reaches the store the way a script's does
+        (``CALLMEMAYBE_PASSPHRASE``, see :func:`app.ui.first_run.use_passphrase`); once it is
+        given, start-up goes on from :meth:`_after_show`. A wrong one asks again, saying so.
+        """
+        from connectors.errors import KeyringUnavailableError, WrongKeyError
+
+        try:
+            self.bridge.core.context.store()
+        except KeyringUnavailableError:
+            self.ask_passphrase(self._passphrase_mode(), problem)
+            return False
+        except WrongKeyError:
+            self.ask_passphrase(
+                "open", "That passphrase does not open your store. Check it and try again."
+            )
+            return False
+        except ConnectorError:
+            return True  # the window says why in its status bar when it reads the lists
+        return True
+
+    def _passphrase_mode(self) -> Literal["create", "open"]:
+        """Whether to ask for a new passphrase (an empty store) or the one that opens it."""
+        from connectors.store import keys
+
+        database = self.bridge.core.context.data_dir / "store" / "store.db"
+        needed = getattr(keys, "passphrase_needed", None)
+        if needed is not None:
+            return "open" if needed(database) == "open" else "create"
+        return "open" if database.exists() and database.stat().st_size > 0 else "create"
+
+    def ask_passphrase(
+        self, mode: Literal["create", "open"], problem: str = ""
+    ) -> PassphraseDialog:
+        """Open the passphrase dialog over the window (returned for tests)."""
+        from app.ui.first_run import PassphraseDialog, use_passphrase
+
+        if self.passphrase_dialog is not None:
+            self.passphrase_dialog.close()
+        dialog = PassphraseDialog(mode, problem, self.window)
+        self.passphrase_dialog = dialog
+
+        def chosen(passphrase: str) -> None:
+            use_passphrase(passphrase)
+            QTimer.singleShot(0, self._after_show)
+
+        def cancelled() -> None:
+            self.window.model_status.setText(
+                "Your calendar and notes stay locked until you give the passphrase "
+                "(File → Unlock the store…)."
+            )
+
+        dialog.chosen.connect(chosen)
+        dialog.rejected.connect(cancelled)
+        dialog.open()
+        return dialog
 
     def check_reminders(self) -> list[str]:
         """Show the event reminders that fell due (a notification, else the status bar).
@@ -246,12 +323,18 @@ def run_gui(command: str = "show") -> int:
     return app.exec()
 
 
-def _sample_core(folder: Path) -> Core:
-    """A core over a throwaway store holding one conversation and one pending action."""
-    from zoneinfo import ZoneInfo
+SHOT_STATES = ("pending", "result", "question", "welcome", "popup")
+SAMPLE_NOW = datetime(2027, 1, 12, 9, 30, tzinfo=ZoneInfo("Europe/Paris"))  # a Tuesday
 
+
+def _sample_core(folder: Path, state: str) -> Core:
+    """A core over a throwaway store holding sample conversations for ``state``.
+
+    The clock is fixed (:data:`SAMPLE_NOW`), so the screenshots say the same dates every run.
+    """
     from app.actions import Actions
     from app.conversations import Conversations
+    from app.decisions import Decisions
     from backends.errors import BackendError
     from connectors.registry import load_registry
     from connectors.store.database import open_store
@@ -259,10 +342,26 @@ def _sample_core(folder: Path) -> Core:
 
     store = open_store(folder / "store", key=secrets.token_bytes(32))
     context = ToolContext(
-        open_store=lambda: store, timezone=ZoneInfo("Europe/Paris"), data_dir=folder
+        open_store=lambda: store,
+        timezone=SAMPLE_NOW.tzinfo,
+        now=lambda: SAMPLE_NOW,
+        data_dir=folder,
     )
     registry = load_registry()
     conversations = Conversations(context.store, context.current_time)
+    actions = Actions(registry, context)
+    registry.run(
+        "calendar_create",
+        {"title": "Team sync", "start": "2027-01-14 12:00", "end": "12:45"},
+        context,
+        approved=True,
+    )
+    registry.run(
+        "notes_create",
+        {"title": "Dentist", "body": "Dr Moreau, Fri 15 Jan 09:00"},
+        context,
+        approved=True,
+    )
     older = conversations.create("What can you do?")
     conversations.append(older, {"role": "user", "content": "What can you do?"})
     conversations.append(
@@ -273,36 +372,43 @@ def _sample_core(folder: Path) -> Core:
             "- **files** in the folders you grant\n\nChanges wait for your approval.",
         },
     )
-    chat = conversations.create("Shopping list")
-    request = "Make a note called Shopping with milk, eggs and coffee"
-    arguments = {"title": "Shopping", "body": "- milk\n- eggs\n- coffee", "tags": ["home"]}
-    conversations.append(chat, {"role": "user", "content": request})
+    shopping = conversations.create("Shopping list")
+    note = {"title": "Shopping", "body": "- milk\n- eggs\n- coffee", "tags": ["home"]}
     conversations.append(
-        chat,
-        {
-            "role": "assistant",
-            "content": "",
-            "tool_calls": [
-                {"type": "function", "function": {"name": "notes_create", "arguments": arguments}}
-            ],
-        },
+        shopping,
+        {"role": "user", "content": "Make a note called Shopping with milk, eggs and coffee"},
     )
-    action = Actions(registry, context).propose("notes_create", arguments, conversation_id=chat)
-    conversations.append(
-        chat,
-        {
-            "role": "tool",
-            "name": "notes_create",
-            "content": f'{{"status": "waiting for the user\'s approval", "action": {action.id}}}',
-        },
-    )
-    conversations.append(
-        chat,
-        {
-            "role": "assistant",
-            "content": f"This needs your approval:\n#{action.id} {action.summary or action.tool}.",
-        },
-    )
+    _sample_call(conversations, shopping, "notes_create", note)
+    note_action = actions.propose("notes_create", note, conversation_id=shopping)
+    _sample_waiting(conversations, shopping, note_action)
+
+    if state == "question":
+        chat = conversations.create("Move the dentist")
+        conversations.append(chat, {"role": "user", "content": "Move my dentist appointment"})
+        conversations.append(
+            chat,
+            {
+                "role": "assistant",
+                "content": "**Dentist** is on Fri 15 Jan at 09:00. Which day should I move it to?",
+            },
+        )
+    elif state != "welcome":
+        chat = conversations.create("Lunch with Ana")
+        lunch = {
+            "title": "Lunch with Ana",
+            "start": "2027-01-14 12:30",
+            "end": "13:30",
+            "location": "Cafe Luz",
+            "attendees": ["Ana"],
+        }
+        conversations.append(
+            chat, {"role": "user", "content": "Lunch with Ana on Thursday 12:30 at Cafe Luz"}
+        )
+        _sample_call(conversations, chat, "calendar_create", lunch)
+        action = actions.propose("calendar_create", lunch, conversation_id=chat)
+        _sample_waiting(conversations, chat, action)
+        if state == "result":
+            Decisions(actions, conversations).approve(action.id)
 
     def no_model(_progress: object) -> object:
         raise BackendError("the screenshot shows a sample; no model is loaded")
@@ -310,37 +416,106 @@ def _sample_core(folder: Path) -> Core:
     return Core(registry, context, Settings(), no_model, close=store.close)  # type: ignore[arg-type]
 
 
-def screenshot(out: Path, size: tuple[int, int] = (1100, 700)) -> Path:
-    """Render the main window over a sample conversation and a pending action into ``out``.
+def _sample_call(conversations: Any, chat: int, tool: str, arguments: dict[str, Any]) -> None:
+    call = {"type": "function", "function": {"name": tool, "arguments": arguments}}
+    conversations.append(chat, {"role": "assistant", "content": "", "tool_calls": [call]})
 
-    Works without a display (Qt's offscreen platform); nothing touches the user's data.
+
+def _sample_waiting(conversations: Any, chat: int, action: Any) -> None:
+    from app.assistant import _pending_text
+
+    waiting = {"status": "waiting for the user's approval", "action": action.id}
+    conversations.append(
+        chat, {"role": "tool", "name": action.tool, "content": json.dumps(waiting)}
+    )
+    conversations.append(chat, {"role": "assistant", "content": _pending_text([action])})
+
+
+def render_sample(
+    size: tuple[int, int] = (1100, 700), theme_name: str | None = None, state: str = "pending"
+) -> tuple[DesktopApp, Callable[[], None]]:
+    """The app over a sample store, drawn for ``state`` at ``size`` in ``theme_name``.
+
+    Returns the app (for checks) and a function that closes it and removes the sample store.
     """
-    if QApplication.instance() is None:
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from app.ui import theme
+
+    if state not in SHOT_STATES:
+        raise ValueError(f"unknown state {state!r}; choose one of {', '.join(SHOT_STATES)}")
     app = application()
-    with tempfile.TemporaryDirectory(prefix="callmemaybe-shot-") as folder:
-        core = _sample_core(Path(folder))
-        desktop = DesktopApp(
-            core, UiSettings(close_to_tray=False), use_tray=False, use_hotkey=False
-        )
-        window = desktop.window
-        window.resize(*size)
-        window.show()
-        window.refresh()
-        window.progress.hide()
-        window.model_status.setText("Sample conversation (no model loaded)")
+    if theme_name is not None:
+        theme.apply_scheme(app, theme_name)
+    folder = tempfile.TemporaryDirectory(prefix="callmemaybe-shot-")
+    core = _sample_core(Path(folder.name), state)
+    desktop = DesktopApp(core, UiSettings(close_to_tray=False), use_tray=False, use_hotkey=False)
+    window = desktop.window
+    window.resize(*size)
+    window.show()
+    window.refresh()
+    window.approvals.refresh()
+    window.progress.hide()
+    window.model_status.setText("Sample conversation (no model loaded)")
+    if state == "welcome":
+        window.new_conversation()
+    else:
         window.conversations.setCurrentRow(0)
-        window.approvals.refresh()
+    if state == "popup":
+        popup = desktop.popup
+        popup.popup()
+        popup.input.setText("Lunch with Ana on Thursday 12:30 at Cafe Luz")
+        popup.request = popup.input.text()
+        pending = [a for a in desktop.bridge.pending() if a.tool == "calendar_create"]
+        popup.card.show_action(pending[0])
+        popup.card.show()
+        popup.hint.show()
+        popup.action_id = pending[0].id
+        popup.adjustSize()
+    for _ in range(3):  # layouts settle over a few passes (word-wrapped labels)
         app.processEvents()
         window.chat.view.render_now()
-        app.processEvents()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if not window.grab().save(str(out), "PNG"):
-            raise OSError(f"cannot write {out}")
+    if state == "popup":
+        desktop.popup.adjustSize()
+    app.processEvents()
+
+    def close() -> None:
+        desktop.popup.hide()
         window.close_to_tray = False
         window.hide()
         desktop.bridge.shutdown()
         window.deleteLater()
         desktop.popup.deleteLater()
         app.processEvents()
+        folder.cleanup()
+
+    return desktop, close
+
+
+def screenshot(
+    out: Path,
+    size: tuple[int, int] = (1100, 700),
+    *,
+    theme: str | None = None,
+    state: str = "pending",
+) -> Path:
+    """Render the main window (or the quick popup) over a sample conversation into ``out``.
+
+    Works without a display (Qt's offscreen platform); nothing touches the user's data.
+
+    Args:
+        size: the window's width and height in pixels.
+        theme: "light" or "dark" (default: the system's).
+        state: "pending" (a change waiting in the chat), "result" (after approval, with
+            Undo), "question" (the assistant asks back), "welcome" (an empty conversation),
+            or "popup" (the quick popup with its card).
+    """
+    if QApplication.instance() is None:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    desktop, close = render_sample(size, theme, state)
+    try:
+        widget = desktop.popup if state == "popup" else desktop.window
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if not widget.grab().save(str(out), "PNG"):
+            raise OSError(f"cannot write {out}")
+    finally:
+        close()
     return out

@@ -1,34 +1,33 @@
-"""The approvals panel: every pending action with its preview, and undo for done ones.
+"""The approvals panel: every pending action as a card, and undo for done ones.
 
-What a change will do is shown from the stored preview (an event's resolved times, a note's
-diff, a file's source and destination), with conflict flags in plain words. Approve, Edit and
-Reject go to the bridge; Edit opens a form generated from the tool's schema, and the core
-validates what the user typed.
+What a change will do is said by :mod:`app.action_summary` and shown by the same card as in
+the chat (:class:`~app.ui.action_card.ActionCard`): a sentence, what will change (an event's
+resolved times, a note's text or diff, a file's source and destination), conflict flags in
+plain words. Approve, Edit and Reject go to the bridge; Edit opens a form generated from the
+tool's schema (:class:`EditDialog`), and the core validates what the user typed.
 """
 
 from __future__ import annotations
 
-import html
-import json
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QHBoxLayout,
+    QFrame,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
     QScrollArea,
-    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
 from app.ui import theme
+from app.ui.action_card import WAITING, ActionCard
 from app.ui.bridge import AssistantBridge
 from app.ui.schema_form import SchemaForm
 from connectors.errors import ConnectorError, InvalidArgumentsError
@@ -36,32 +35,10 @@ from connectors.errors import ConnectorError, InvalidArgumentsError
 if TYPE_CHECKING:
     from app.actions import Action
 
-
-def preview_html(action: Action) -> str:
-    """The preview of ``action`` as HTML: summary, each detail, conflicts in plain words."""
-    parts = [f"<p><b>#{action.id} {html.escape(action.summary or action.tool)}</b></p>"]
-    parts.append(f"<p>Tool: <code>{html.escape(action.tool)}</code> — {action.state.value}</p>")
-    if action.conflicts:
-        flags = "".join(f"<li>{html.escape(flag)}</li>" for flag in action.conflicts)
-        parts.append(
-            f'<p style="color:{theme.colour("warning")}"><b>Please check:</b> the assistant '
-            "could not use the value it wanted here, so a permitted value was put in its "
-            f"place:</p><ul>{flags}</ul>"
-        )
-    rows = []
-    for key, value in action.preview.items():
-        if key == "summary":
-            continue
-        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        if key == "diff" or "\n" in str(shown):
-            cell = f"<pre>{html.escape(str(shown))}</pre>"
-        else:
-            cell = html.escape(str(shown))
-        rows.append(f"<tr><td nowrap><b>{html.escape(key)}</b></td><td>{cell}</td></tr>")
-    args = html.escape(json.dumps(action.arguments, ensure_ascii=False, indent=1))
-    rows.append(f"<tr><td nowrap><b>arguments</b></td><td><pre>{args}</pre></td></tr>")
-    parts.append(f'<table cellpadding="3">{"".join(rows)}</table>')
-    return "".join(parts)
+EMPTY_TEXT = (
+    "Nothing is waiting for your approval.\n\nWhen the assistant proposes a change (a new "
+    "event, a note, a file), it waits here and in the chat until you approve, edit or reject it."
+)
 
 
 class EditDialog(QDialog):
@@ -72,7 +49,9 @@ class EditDialog(QDialog):
         self.bridge = bridge
         self.action = action
         self.result_action: Action | None = None
-        self.setWindowTitle(f"Edit #{action.id}: {action.tool}")
+        from app.action_summary import summarize_action
+
+        self.setWindowTitle(f"Edit change #{action.id}: {summarize_action(action).sentence}")
         self.form = SchemaForm(bridge.tool_schema(action.tool), action.arguments)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -109,6 +88,10 @@ class EditDialog(QDialog):
 class ApprovalsPanel(QWidget):
     """Pending actions (decide) and recently done ones (undo).
 
+    The list names each waiting change by its sentence; the selected one is shown below it
+    as the same :class:`~app.ui.action_card.ActionCard` the chat shows, with Approve, Edit
+    and Reject. With nothing waiting, the panel says so and what will appear here.
+
     Signals:
         decided(int, str): an action got a new state ("done", "failed", "rejected", "undone",
             "edited"); the chat updates its card.
@@ -122,47 +105,73 @@ class ApprovalsPanel(QWidget):
         super().__init__(parent)
         self.bridge = bridge
         self.title = QLabel("<b>Waiting for approval</b>")
+        self.title.setAccessibleName("Waiting for approval")
+        self.empty = QLabel(EMPTY_TEXT)
+        self.empty.setWordWrap(True)
+        self.empty.setAccessibleName("Nothing is waiting")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.list = QListWidget()
         self.list.setAccessibleName("Pending actions")
-        self.details = QTextBrowser()
-        self.details.setAccessibleName("What the selected action will do")
-        self.approve_button = QPushButton("&Approve")
-        self.approve_button.setAccessibleName("Approve the selected action")
-        self.edit_button = QPushButton("&Edit…")
-        self.edit_button.setAccessibleName("Edit the selected action")
-        self.reject_button = QPushButton("&Reject")
-        self.reject_button.setAccessibleName("Reject the selected action")
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setUniformItemSizes(True)
+        self.list.setMaximumHeight(110)
+        self.card = ActionCard(bridge)
+        self.card_scroll = QScrollArea()
+        self.card_scroll.setWidgetResizable(True)
+        self.card_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.card_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        holder = QWidget()  # the card at its natural height, the rest of the space below it
+        holder_layout = QVBoxLayout(holder)
+        holder_layout.setContentsMargins(0, 0, 0, 0)
+        holder_layout.addWidget(self.card)
+        holder_layout.addStretch(1)
+        self.card_scroll.setWidget(holder)
+        self.card_scroll.setAccessibleName("The selected change")
         self.outcome = QLabel()
         self.outcome.setWordWrap(True)
         self.outcome.setAccessibleName("Last outcome")
         self.outcome.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.done_title = QLabel("<b>Done (can be undone)</b>")
         self.done_list = QListWidget()
         self.done_list.setAccessibleName("Done actions that can be undone")
+        self.done_list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.done_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.undo_button = QPushButton("&Undo")
         self.undo_button.setAccessibleName("Undo the selected done action")
-        buttons = QHBoxLayout()
-        for button in (self.approve_button, self.edit_button, self.reject_button):
-            buttons.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
-        layout.addWidget(self.list, 1)
-        layout.addWidget(self.details, 2)
-        layout.addLayout(buttons)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.list)
+        layout.addWidget(self.card_scroll, 3)
         layout.addWidget(self.outcome)
-        layout.addWidget(QLabel("<b>Done (can be undone)</b>"))
+        layout.addWidget(self.done_title)
         layout.addWidget(self.done_list, 1)
         layout.addWidget(self.undo_button)
         self.list.currentItemChanged.connect(self._show_current)
-        self.approve_button.clicked.connect(self.approve_current)
-        self.edit_button.clicked.connect(self.edit_current)
-        self.reject_button.clicked.connect(self.reject_current)
         self.undo_button.clicked.connect(self.undo_current)
-        QShortcut(QKeySequence("Ctrl+Return"), self.list, self.approve_current)
-        QShortcut(QKeySequence.StandardKey.Delete, self.list, self.reject_current)
+        self.card.decided.connect(self._card_decided)
+        self.card.message.connect(self._say)
+        for keys, slot in (("Ctrl+Return", self.approve_current), ("Delete", self.reject_current)):
+            shortcut = QShortcut(QKeySequence(keys), self.list, slot)
+            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)  # not the chat cards' keys
         bridge.pendingChanged.connect(lambda _n: self.refresh())
         bridge.actionsChanged.connect(self.refresh)
         self._actions: dict[int, Action] = {}
         self._show_current()  # the lists fill on refresh(), called once the window is up
+
+    # The card's buttons, under the names the panel always had.
+    @property
+    def approve_button(self) -> QPushButton:
+        return self.card.approve_button
+
+    @property
+    def edit_button(self) -> QPushButton:
+        return self.card.edit_button
+
+    @property
+    def reject_button(self) -> QPushButton:
+        return self.card.reject_button
 
     def refresh(self) -> None:
         """Reload both lists from the store, keeping the selection where possible."""
@@ -173,12 +182,16 @@ class ApprovalsPanel(QWidget):
         except ConnectorError as exc:
             self.outcome.setText(f"The store cannot be read: {exc}")
             return
+        from app.action_summary import summarize_action  # after start-up: the store is open
+
         self._actions = {a.id: a for a in waiting}
         self.list.blockSignals(True)
         self.list.clear()
         for action in waiting:
-            flag = " ⚠" if action.conflicts else ""
-            item = QListWidgetItem(f"#{action.id} {action.summary or action.tool}{flag}")
+            summary = summarize_action(action)
+            flag = "⚠ " if summary.warnings else ""
+            item = QListWidgetItem(f"{flag}#{action.id} {summary.sentence}")
+            item.setToolTip(summary.sentence)
             item.setData(Qt.ItemDataRole.UserRole, action.id)
             self.list.addItem(item)
             if action.id == current:
@@ -187,13 +200,19 @@ class ApprovalsPanel(QWidget):
         if self.list.currentItem() is None and self.list.count():
             self.list.setCurrentRow(0)
         self._show_current()
-        self.title.setText(f"<b>Waiting for approval ({len(waiting)})</b>")
+        self.title.setText(
+            f"<b>Waiting for approval ({len(waiting)})</b>" if waiting else "<b>Approvals</b>"
+        )
         self.done_list.clear()
         for action in done:
             item = QListWidgetItem(f"#{action.id} {action.summary or action.tool}")
+            item.setToolTip(action.summary or action.tool)
             item.setData(Qt.ItemDataRole.UserRole, action.id)
             self.done_list.addItem(item)
-        self.undo_button.setEnabled(self.done_list.count() > 0)
+        has_done = self.done_list.count() > 0
+        self.undo_button.setEnabled(has_done)
+        for widget in (self.done_title, self.done_list, self.undo_button):
+            widget.setVisible(has_done)
 
     def current_id(self) -> int | None:
         """The selected pending action's id."""
@@ -208,53 +227,40 @@ class ApprovalsPanel(QWidget):
 
     def _show_current(self, *_: Any) -> None:
         action = self._actions.get(self.current_id() or -1)
-        self.details.setHtml(preview_html(action) if action else "<p>Nothing is waiting.</p>")
-        for button in (self.approve_button, self.edit_button, self.reject_button):
-            button.setEnabled(action is not None)
+        nothing = not self._actions
+        self.empty.setVisible(nothing)
+        self.list.setVisible(not nothing)
+        self.card_scroll.setVisible(action is not None)
+        if action is not None and (
+            self.card.action is None
+            or self.card.action.id != action.id
+            or self.card.action.state not in WAITING
+            or (self.card.action.arguments, self.card.action.preview)
+            != (action.arguments, action.preview)
+        ):
+            self.card.show_action(action)
 
     def approve_current(self) -> None:
-        """Run the selected action and say what happened."""
-        action_id = self.current_id()
-        if action_id is None:
-            return
-        try:
-            action = self.bridge.approve(action_id)
-        except ConnectorError as exc:
-            self._say(str(exc))
-            return
-        from app.decisions import outcome_text
-
-        self._say(outcome_text(action))
-        self.decided.emit(action_id, action.state.value)
+        """Approve the selected action (the card checks it was not edited elsewhere first)."""
+        if self.current_id() is not None:
+            self.card.approve()
 
     def reject_current(self) -> None:
         """Reject the selected action; nothing runs."""
-        action_id = self.current_id()
-        if action_id is None:
-            return
-        try:
-            self.bridge.reject(action_id)
-        except ConnectorError as exc:
-            self._say(str(exc))
-            return
-        self._say(f"Rejected #{action_id}: nothing was changed.")
-        self.decided.emit(action_id, "rejected")
+        if self.current_id() is not None:
+            self.card.reject()
 
     def edit_current(self) -> EditDialog | None:
         """Open the edit form for the selected action (returns the dialog, for tests)."""
-        action = self._actions.get(self.current_id() or -1)
-        if action is None:
+        if self.current_id() is None:
             return None
-        dialog = EditDialog(self.bridge, action, self)
-        dialog.finished.connect(lambda _r: self._edited(dialog))
-        dialog.open()
-        return dialog
+        dialog = self.card.edit()
+        return dialog if isinstance(dialog, EditDialog) else None
 
-    def _edited(self, dialog: EditDialog) -> None:
-        if dialog.result_action is not None:
-            self._say(f"Edited #{dialog.result_action.id}; check it and approve.")
-            self.decided.emit(dialog.result_action.id, "edited")
-            self.select(dialog.result_action.id)
+    def _card_decided(self, action_id: int, state: str) -> None:
+        self.decided.emit(action_id, state)
+        if state == "edited":
+            self.select(action_id)
 
     def undo_current(self) -> None:
         """Undo the selected done action (the newest if none is selected)."""
@@ -273,3 +279,10 @@ class ApprovalsPanel(QWidget):
     def _say(self, text: str) -> None:
         self.outcome.setText(text)
         self.message.emit(text)
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Repaint the card when the system switches light/dark (it has a style sheet, so it
+        gets no palette change of its own)."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.card.repaint_theme()

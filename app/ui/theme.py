@@ -9,7 +9,8 @@ the views redraw on a palette change, so switching the desktop's scheme needs no
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication, QWidget
 
 _LIGHT = {
     "pending": "#fff4d6",
@@ -19,6 +20,8 @@ _LIGHT = {
     "rejected": "#eeeeee",
     "undone": "#eeeeee",
     "called": "#eef3fc",
+    "user": "#e8f0fe",
+    "question": "#f3e8fd",
     "border": "#c8d3e6",
     "warning": "#8a4b00",
     "problem": "#b00020",
@@ -31,6 +34,8 @@ _DARK = {
     "rejected": "#333333",
     "undone": "#333333",
     "called": "#1f2c44",
+    "user": "#263449",
+    "question": "#3a2d4a",
     "border": "#4a5770",
     "warning": "#ffb74d",
     "problem": "#ff8a80",
@@ -52,3 +57,75 @@ def colour(name: str) -> str:
     """The colour ``name`` (a card state, ``border``, ``warning`` or ``problem``) now."""
     table = _DARK if is_dark() else _LIGHT
     return table.get(name, table["called"])
+
+
+def apply_scheme(app: QApplication, name: str) -> None:
+    """Force a light or dark scheme (screenshots and tests; the app itself follows the system).
+
+    Fusion draws every standard widget from the palette alone, so a dark palette gives a dark
+    window on any platform, including Qt's offscreen one.
+    """
+    if name not in ("light", "dark"):
+        raise ValueError(f"unknown theme {name!r}; use light or dark")
+    app.setStyle("Fusion")
+    if name == "light":
+        palette = QPalette()
+        roles = _LIGHT_PALETTE
+    else:
+        palette = QPalette()
+        roles = _DARK_PALETTE
+    for role, value in roles.items():
+        palette.setColor(role, QColor(value))
+    for role, value in _DISABLED.get(name, {}).items():
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(value))
+    app.setPalette(palette)
+    hints = QGuiApplication.styleHints()
+    if hasattr(hints, "setColorScheme"):
+        hints.setColorScheme(Qt.ColorScheme.Dark if name == "dark" else Qt.ColorScheme.Light)
+
+
+_R = QPalette.ColorRole
+_LIGHT_PALETTE = {
+    _R.Window: "#f3f3f3",
+    _R.WindowText: "#1f1f1f",
+    _R.Base: "#ffffff",
+    _R.AlternateBase: "#f5f5f5",
+    _R.Text: "#1f1f1f",
+    _R.Button: "#ececec",
+    _R.ButtonText: "#1f1f1f",
+    _R.Highlight: "#2a6fdb",
+    _R.HighlightedText: "#ffffff",
+    _R.ToolTipBase: "#ffffdc",
+    _R.ToolTipText: "#1f1f1f",
+    _R.PlaceholderText: "#707070",
+    _R.Link: "#1a57b8",
+}
+_DARK_PALETTE = {
+    _R.Window: "#202124",
+    _R.WindowText: "#e8eaed",
+    _R.Base: "#17181a",
+    _R.AlternateBase: "#26272b",
+    _R.Text: "#e8eaed",
+    _R.Button: "#2d2f33",
+    _R.ButtonText: "#e8eaed",
+    _R.Highlight: "#3d7be0",
+    _R.HighlightedText: "#ffffff",
+    _R.ToolTipBase: "#2d2f33",
+    _R.ToolTipText: "#e8eaed",
+    _R.PlaceholderText: "#9aa0a6",
+    _R.Link: "#8ab4f8",
+}
+_DISABLED = {
+    "light": {_R.WindowText: "#9a9a9a", _R.Text: "#9a9a9a", _R.ButtonText: "#9a9a9a"},
+    "dark": {_R.WindowText: "#6f7378", _R.Text: "#6f7378", _R.ButtonText: "#6f7378"},
+}
+
+
+def restyle(widget: QWidget, sheet: str) -> None:
+    """Set ``widget``'s style sheet only when it changes.
+
+    Setting a style sheet sends the widget a palette change, which is when the cards repaint
+    themselves in the scheme's colours: setting the same sheet again would recurse forever.
+    """
+    if widget.styleSheet() != sheet:
+        widget.setStyleSheet(sheet)

@@ -8,6 +8,7 @@ the settings, and tells the window what to do through plain methods.
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -28,6 +29,7 @@ from app.events import ActionPending, CallProposed, ToolErrorEvent, ToolResultEv
 from app.ui.approvals import ApprovalsPanel
 from app.ui.bridge import AssistantBridge
 from app.ui.chat import Card, ChatPanel, Message, items_from_messages
+from app.ui.first_run import ModelProgressDialog
 from app.ui.icons import app_icon
 from connectors.errors import ConnectorError
 
@@ -50,11 +52,13 @@ class MainWindow(QMainWindow):
         quickRequested(): open the quick command popup.
         settingsRequested(): open the settings dialog.
         quitRequested(): leave the app (not just hide the window).
+        unlockRequested(): ask again for the store's passphrase (after a cancelled dialog).
     """
 
     quickRequested = Signal()
     settingsRequested = Signal()
     quitRequested = Signal()
+    unlockRequested = Signal()
 
     def __init__(self, bridge: AssistantBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -76,7 +80,7 @@ class MainWindow(QMainWindow):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(new_button)
         left_layout.addWidget(self.conversations, 1)
-        self.chat = ChatPanel()
+        self.chat = ChatPanel(bridge)
         splitter = QSplitter()
         splitter.addWidget(left)
         splitter.addWidget(self.chat)
@@ -90,6 +94,7 @@ class MainWindow(QMainWindow):
         self.approvals_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.approvals_dock)
         self.resizeDocks([self.approvals_dock], [340], Qt.Orientation.Horizontal)
+        self._turn_started: float | None = None
 
         self.model_status = QLabel("Loading the model…")
         self.model_status.setAccessibleName("Model status")
@@ -100,6 +105,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.model_status, 1)
         self.statusBar().addPermanentWidget(self.progress)
         self._progress_start: tuple[float, int] | None = None
+        self.model_dialog: ModelProgressDialog | None = None
 
         self._build_menu()
         self.chat.sendRequested.connect(self.send)
@@ -107,6 +113,8 @@ class MainWindow(QMainWindow):
         self.conversations.currentItemChanged.connect(self._open_selected)
         self.approvals.decided.connect(self._decided)
         self.approvals.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.chat.view.decided.connect(self._decided_in_chat)
+        self.chat.view.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         bridge.modelProgress.connect(self._on_progress)
         bridge.modelReady.connect(self._on_ready)
         bridge.modelFailed.connect(self._on_failed_model)
@@ -131,6 +139,7 @@ class MainWindow(QMainWindow):
             ("&Message box", "Ctrl+L", self.chat.input.setFocus),
             ("&Stop answer", "Esc", self.bridge.stop),
             ("S&ettings…", "Ctrl+,", self.settingsRequested.emit),
+            ("&Unlock the store…", "", self.unlockRequested.emit),
             ("&Quit", "Ctrl+Q", self.quitRequested.emit),
         ]
         for text, keys, slot in entries:
@@ -161,10 +170,13 @@ class MainWindow(QMainWindow):
         self.conversations.blockSignals(False)
 
     def open_conversation(self, conversation_id: int | None) -> None:
-        """Show a stored conversation (None: a new, empty one)."""
+        """Show a stored conversation (None: a new, empty one, with the welcome)."""
         self.conversation_id = conversation_id
-        messages = self.bridge.messages(conversation_id) if conversation_id is not None else []
-        self.chat.view.set_items(items_from_messages(messages))
+        messages, times = (
+            self.bridge.timed_messages(conversation_id) if conversation_id is not None else ([], [])
+        )
+        self.chat.view.set_items(items_from_messages(messages, times))
+        self.chat.refresh_prompt()
 
     @Slot()
     def new_conversation(self) -> None:
@@ -202,9 +214,10 @@ class MainWindow(QMainWindow):
         if not self.bridge.send(self.conversation_id, text, owner=self):
             return False
         self.chat.input.clear()
-        self.chat.view.add(Message("user", text))
+        self.chat.view.add(Message("user", text, datetime.now().astimezone()))
+        self._turn_started = time.monotonic()
         if not self.bridge.model_loaded:
-            self.chat.status.setText("Waiting for the model to load…")
+            self.chat.set_busy_text("Waiting for the model to load…")
         return True
 
     def _mine(self) -> bool:
@@ -242,6 +255,7 @@ class MainWindow(QMainWindow):
             card = self.chat.view.card_for(event.name)
             if card is not None:
                 card.state, card.detail = "done", event.summary
+                card.action_id = event.action_id  # a change run by an "always" policy: Undo
                 self.chat.view.schedule()
 
     @Slot(object)
@@ -256,6 +270,11 @@ class MainWindow(QMainWindow):
     def _on_done(self, event: TurnDone) -> None:
         if self._mine():
             self.conversation_id = event.conversation_id
+            if self._turn_started is not None:
+                answer = self.chat.view.items[-1] if self.chat.view.items else None
+                if isinstance(answer, Message) and answer.role == "assistant":
+                    answer.seconds = time.monotonic() - self._turn_started
+                self._turn_started = None
             self.chat.view.render_now()
 
     @Slot(str)
@@ -264,10 +283,11 @@ class MainWindow(QMainWindow):
             self.chat.view.add(Message("assistant", f"*{problem}*"))
 
     def _decided(self, action_id: int, state: str) -> None:
-        if self.conversation_id is not None and not self.bridge.busy:
-            self.open_conversation(self.conversation_id)  # shows the outcome the core wrote
-        else:
-            self.chat.view.set_action_state(action_id, state)
+        """An action decided in the panel or the popup: its card in the chat follows."""
+        self.chat.view.set_action_state(action_id, "pending" if state == "edited" else state)
+
+    def _decided_in_chat(self, _action_id: int, _state: str) -> None:
+        self.approvals.refresh()
 
     # -- model ---------------------------------------------------------------------------------
 
@@ -279,21 +299,39 @@ class MainWindow(QMainWindow):
         started, first = self._progress_start
         speed = (done - first) / (now - started) if now > started else 0.0
         self.progress.setRange(0, 1000)
-        self.progress.setValue(int(1000 * done / total) if total else 0)
+        permille = int(1000 * done / total) if total else 0
+        self.progress.setValue(permille)
         rate = f" at {human_bytes(speed)}/s" if speed else ""
-        self.model_status.setText(
-            f"Preparing the model: {human_bytes(done)} of {human_bytes(total)}{rate}"
-        )
+        left = ""
+        if speed and total > done:
+            left = f", about {max(1, round((total - done) / speed))} s left"
+        text = f"Preparing the model: {human_bytes(done)} of {human_bytes(total)}{rate}{left}"
+        self.model_status.setText(text)
+        if self.model_dialog is None and done < total:
+            self.model_dialog = ModelProgressDialog(self)
+            self.model_dialog.show()
+        if self.model_dialog is not None:
+            self.model_dialog.report(
+                text + "\n\nThis happens once; the window can be used meanwhile.", permille
+            )
+
+    def _close_model_dialog(self) -> None:
+        if self.model_dialog is not None:
+            self.model_dialog.close()
+            self.model_dialog.deleteLater()
+            self.model_dialog = None
 
     @Slot()
     def _on_ready(self) -> None:
+        self._close_model_dialog()
         self.progress.hide()
-        self.model_status.setText("Model ready.")
-        if self.chat.status.text().startswith("Waiting for the model"):
-            self.chat.status.setText("Thinking…")
+        where = self.bridge.model_where
+        self.model_status.setText(f"Model ready: {where}." if where else "Model ready.")
+        self.chat.set_busy_text("Thinking…")
 
     @Slot(str)
     def _on_failed_model(self, message: str) -> None:
+        self._close_model_dialog()
         self.progress.hide()
         self.model_status.setText(f"The model could not be loaded: {message}")
         self.chat.status.setText("Change the model in Settings (Ctrl+,).")

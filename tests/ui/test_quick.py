@@ -19,9 +19,11 @@ NOTE = json.dumps({"name": "notes_create", "arguments": {"title": "Call mum", "b
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_quick_popup_answers_then_approves_with_enter(
+def test_quick_popup_answers_then_approves_only_with_a_deliberate_key(
     qtbot: Any, make_desktop: Any, scripted: Any
 ) -> None:
+    """After the turn the keyboard is back in the line that still holds the request: Enter
+    there must not approve (issue 25, item 4); Ctrl+Enter does, and the card shows the result."""
     desktop = make_desktop(scripted(["It is **sunny**.", NOTE]))
     desktop.start()
     popup = desktop.popup
@@ -40,12 +42,20 @@ def test_quick_popup_answers_then_approves_with_enter(
         qtbot.keyClick(popup.input, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: popup.input.isEnabled())
     assert popup.card.isVisibleTo(popup)
+    assert popup.card.sentence.text() == "Create the note 'Call mum'"
     assert popup.action_id is not None
     action_id = popup.action_id
     assert desktop.window.pending_count == 1
-    qtbot.keyClick(popup.input, Qt.Key.Key_Return)  # Enter approves the card
+    assert popup.input.text() == "make a note: call mum"  # the request is still in the line
+    qtbot.keyClick(popup.input, Qt.Key.Key_Return)  # a stray Enter: nothing runs
+    qtbot.keyClick(popup.input, Qt.Key.Key_Enter)
+    assert desktop.bridge.actions.get(action_id).state is ActionState.PENDING
+    assert not desktop.bridge.busy  # and the request was not sent again either
+    assert "Ctrl+Enter" in popup.hint.text()
+    qtbot.keyClick(popup.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert desktop.bridge.actions.get(action_id).state is ActionState.DONE
-    assert popup.card_text.text().startswith(f"Done #{action_id}")
+    assert popup.card.heading.text() == f"#{action_id} · Done"
+    assert popup.card.undo_button.isVisibleTo(popup)
     assert desktop.window.pending_count == 0
     qtbot.keyClick(popup, Qt.Key.Key_Escape)
     assert not popup.isVisible()

@@ -78,7 +78,7 @@ def test_streamed_markdown_is_rendered_and_copied(
     assert len(deltas) > 3  # streamed word by word
     view = desktop.window.chat.view
     view.render_now()
-    plain = view.toPlainText()
+    plain = view.visible_text()
     assert "Buy fresh milk and eggs today" in plain  # Markdown markup rendered, not shown
     assert "**" not in plain
     desktop.window.chat.copy_answer()
@@ -119,7 +119,8 @@ def test_a_change_shows_a_card_the_badge_and_is_approved_then_undone(
     assert window.approvals_dock.windowTitle() == "Approvals (1)"
     panel = window.approvals
     assert panel.list.count() == 1 and panel.approve_button.isEnabled()
-    assert "Shopping" in panel.details.toPlainText()
+    assert panel.card.sentence.text() == "Create the note 'Shopping'"
+    assert panel.empty.isHidden()
 
     panel.approve_button.click()
     action = desktop.bridge.actions.get(card.action_id)
@@ -130,6 +131,7 @@ def test_a_change_shows_a_card_the_badge_and_is_approved_then_undone(
     assert "Shopping" in json.dumps(listed.data)
     assert window.chat.view.items[1].state == "done"  # the card follows the decision
 
+    assert not panel.empty.isHidden()  # "Nothing is waiting for your approval."
     assert panel.done_list.count() == 1
     panel.undo_button.click()
     assert desktop.bridge.actions.get(card.action_id).state is ActionState.UNDONE
@@ -172,7 +174,7 @@ def test_edit_form_is_validated_by_the_core_then_approved(
     edited = desktop.bridge.actions.get(action_id)
     assert edited.state is ActionState.EDITED
     assert edited.arguments == {"title": "Groceries", "body": "- milk", "tags": ["home", "weekly"]}
-    assert "Groceries" in panel.details.toPlainText()
+    assert panel.card.sentence.text() == "Create the note 'Groceries'"
     panel.approve_button.click()
     assert desktop.bridge.actions.get(action_id).state is ActionState.DONE
 
@@ -197,17 +199,39 @@ def test_conversations_are_listed_and_reopened(
     assert window.chat.view.last_answer() == "First answer."
 
 
-def test_controls_have_accessible_names(make_desktop: Any, scripted: Any) -> None:
-    from PySide6.QtWidgets import QAbstractButton, QListWidget, QPlainTextEdit, QTextBrowser
+def test_controls_have_accessible_names(qtbot: Any, make_desktop: Any, scripted: Any) -> None:
+    """Every control a screen reader reaches has a name: the window's, the approval cards' in
+    the chat and the panel, the popup's, and the first-run dialog's."""
+    from PySide6.QtWidgets import (
+        QAbstractButton,
+        QLineEdit,
+        QListWidget,
+        QPlainTextEdit,
+        QScrollArea,
+        QTextBrowser,
+    )
 
-    desktop = make_desktop(scripted([]))
+    from app.ui.action_card import ActionCard
+    from app.ui.first_run import PassphraseDialog
+
+    desktop = make_desktop(scripted([NOTE]))
+    desktop.start()
+    send_and_wait(qtbot, desktop, "note my shopping")
     window = desktop.window
-    for kind in (QListWidget, QPlainTextEdit, QTextBrowser):
-        for widget in window.findChildren(kind):
-            assert widget.accessibleName(), widget
-    for button in window.findChildren(QAbstractButton):
-        if button.text():
-            assert button.accessibleName() or "&" in button.text(), button.text()
+    window.chat.view.render_now()
+    cards = window.findChildren(ActionCard)
+    assert len(cards) == 2  # the chat's and the panel's
+    dialog = PassphraseDialog("create", parent=window)
+    for root in (window, desktop.popup, dialog):
+        for kind in (QListWidget, QPlainTextEdit, QTextBrowser, QLineEdit, QScrollArea):
+            for widget in root.findChildren(kind):
+                assert widget.accessibleName(), widget
+        for button in root.findChildren(QAbstractButton):
+            if button.text():
+                assert button.accessibleName() or "&" in button.text(), button.text()
+    for card in cards:
+        assert card.accessibleName() == f"Change #{card.action_id}: Create the note 'Shopping'"
+    dialog.deleteLater()
 
 
 def test_a_due_event_reminder_is_shown(qtbot: Any, make_desktop: Any, scripted: Any) -> None:
@@ -247,8 +271,9 @@ def test_cards_follow_a_dark_system_palette(qtbot: Any) -> None:
 
     view = ChatView()
     qtbot.addWidget(view)
-    view.set_items([Card("notes_create", {"title": "Shopping"}, state="pending")])
-    assert "#fff4d6" in view.toHtml()
+    view.set_items([Card("notes_search", {"query": "milk"}, state="pending")])
+    row = view.widgets[0]
+    assert "#fff4d6" in row.styleSheet()
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     light = app.palette()
@@ -257,7 +282,7 @@ def test_cards_follow_a_dark_system_palette(qtbot: Any) -> None:
     dark.setColor(QPalette.ColorRole.WindowText, QColor("#e8eaed"))
     try:
         app.setPalette(dark)
-        qtbot.waitUntil(lambda: "#4a3b12" in view.toHtml())
+        qtbot.waitUntil(lambda: "#4a3b12" in row.styleSheet())
     finally:
         app.setPalette(light)
-    qtbot.waitUntil(lambda: "#fff4d6" in view.toHtml())
+    qtbot.waitUntil(lambda: "#fff4d6" in row.styleSheet())
