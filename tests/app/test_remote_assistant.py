@@ -1,0 +1,66 @@
+"""The assistant through the remote ``openai`` backend: pending, approve, undo.
+
+Everything on the way is real: the assistant's turn loop and decision passes, the remote
+backend and the official ``openai`` client, HTTP on loopback, ``callmemaybe serve`` with its
+grammar check, the real notes connector on a real encrypted store, approvals and undo. Only the
+served model's words are scripted (as in tests/app/test_assistant.py), because a turn that
+ends in one particular pending change needs a model that means it; the tiny random model
+behind the same server is covered in tests/backends/test_remote.py.
+"""
+
+from __future__ import annotations
+
+import json
+
+from app.actions import Actions
+from app.assistant import Assistant, AssistantOptions
+from app.conversations import Conversations
+from app.decisions import Decisions
+from app.events import ActionPending, CallProposed, TurnDone
+from app.records import ActionState
+from app.serve.app import create_app
+from app.serve.run import serving_in_thread as serving
+from backends.remote import RemoteBackend, RemoteSettings
+from connectors.registry import load_registry
+from connectors.tool import ToolContext
+from tests.scripted_backend import ScriptedBackend
+
+
+def note_titles(registry: object, context: ToolContext) -> list[str]:
+    listed = registry.run("notes_list", {}, context)  # type: ignore[attr-defined]
+    return [n["title"] for n in listed.data["notes"]]
+
+
+def test_a_change_through_a_remote_model_waits_runs_when_approved_and_undoes(
+    tool_context: ToolContext,
+) -> None:
+    registry = load_registry()
+    model = ScriptedBackend([json.dumps({"name": "notes_create", "arguments": {"title": "Milk"}})])
+    with serving(create_app(model, model_id="scripted")) as url:
+        remote = RemoteBackend(RemoteSettings(base_url=url + "/v1"))
+        remote.load(None)
+        assistant = Assistant(remote, registry, tool_context, AssistantOptions())
+        events = list(assistant.turn(None, "Make a note called Milk"))
+        remote.close()
+
+    assert model.offered and "notes_create" in model.offered[0]  # the server saw the tools
+    proposed = [e for e in events if isinstance(e, CallProposed)]
+    assert [(p.name, p.arguments) for p in proposed] == [("notes_create", {"title": "Milk"})]
+    pending = [e for e in events if isinstance(e, ActionPending)]
+    assert len(pending) == 1
+    done = events[-1]
+    assert isinstance(done, TurnDone) and done.pending == (pending[0].action_id,)
+    assert "Milk" not in note_titles(registry, tool_context)  # nothing ran yet
+
+    decisions = Decisions(
+        Actions(registry, tool_context),
+        Conversations(tool_context.store, tool_context.current_time),
+    )
+    action = decisions.approve(pending[0].action_id)
+    assert action.state is ActionState.DONE
+    assert "Milk" in note_titles(registry, tool_context)
+
+    undone, said = decisions.undo(action.id)
+    assert undone.state is ActionState.UNDONE
+    assert "Milk" not in note_titles(registry, tool_context)
+    assert said
