@@ -33,7 +33,10 @@ def select_tools(request: str, tools: Sequence[ToolSpec], limit: int) -> list[To
 
 
 def group_of(tool: ToolSpec) -> str:
-    """The connector a tool belongs to: its name up to the first underscore."""
+    """The connector a tool belongs to: its name up to the first underscore, or for a tool
+    from an MCP server (``server.tool``) the server."""
+    if "." in tool.name:
+        return tool.name.split(".", 1)[0]
     return tool.name.split("_", 1)[0]
 
 

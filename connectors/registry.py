@@ -17,7 +17,9 @@ from connectors.errors import ApprovalRequiredError, ConnectorError, UnknownTool
 from connectors.tool import Effect, Tool, ToolContext, ToolResult
 
 ENTRY_POINT_GROUP = "callmemaybe.connectors"
-_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+# Our own tools: ``notes_create``. A tool from an MCP server is named ``server.tool``: the
+# server's name (chosen by the user) and the tool's own, which may be mixed-case or hyphenated.
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}(\.[A-Za-z0-9_][A-Za-z0-9_-]{0,63})?$")
 
 
 class Registry:
@@ -25,6 +27,7 @@ class Registry:
 
     def __init__(self, tools: Iterable[Tool] = ()) -> None:
         self._tools: dict[str, Tool] = {}
+        self.version = 0  # counts changes, so a cached view of the tools knows it is stale
         for item in tools:
             self.add(item)
 
@@ -38,7 +41,16 @@ class Registry:
             raise ValueError(f"tool name {item.name!r} must match {_NAME.pattern}")
         if item.name in self._tools:
             raise ValueError(f"two tools are named {item.name!r}")
-        self._tools[item.name] = item
+        # A new dict rather than an update: tools from MCP servers come and go from another
+        # thread while a turn may be iterating over the old one.
+        self._tools = {**self._tools, item.name: item}
+        self.version += 1
+
+    def remove(self, name: str) -> None:
+        """Remove a tool (one an MCP server no longer offers); unknown names are ignored."""
+        if name in self._tools:
+            self._tools = {k: v for k, v in self._tools.items() if k != name}
+            self.version += 1
 
     def get(self, name: str) -> Tool:
         """The tool called ``name``.

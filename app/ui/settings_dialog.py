@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from app.settings import Settings
 from app.ui import theme
+from app.ui.mcp_servers import McpServersEdit
 from app.ui.ui_settings import UiSettings
 
 POLICIES = ["default", "always", "ask", "never"]
@@ -104,6 +105,7 @@ class SettingsDialog(QDialog):
             self.policies.setCellWidget(row, 1, box)
             self._policy_boxes[name] = box
         self.policies.resizeColumnsToContents()
+        self.mcp_servers = McpServersEdit(settings.mcp_servers)
         self.problem = QLabel()
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet(f"color: {theme.colour('problem')}")
@@ -117,6 +119,7 @@ class SettingsDialog(QDialog):
         form.addRow("Granted &folders", self.folders)
         form.addRow("", folder_buttons)
         form.addRow("Tool &policies", self.policies)
+        form.addRow("MCP ser&vers", self.mcp_servers)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
@@ -158,6 +161,7 @@ class SettingsDialog(QDialog):
                     self.folders.item(i).text() for i in range(self.folders.count())
                 ],
                 "tool_policies": {n: p for n, p in policies.items() if p != "default"},
+                "mcp_servers": self.mcp_servers.servers(),
             }
         )
         settings = Settings.model_validate(settings.model_dump())
