@@ -11,9 +11,10 @@ when the budget cut a call in half.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backends.base import GenerateOptions
 from backends.call_format import CallFormat, starts_call
@@ -22,6 +23,9 @@ from backends.errors import GenerationIncomplete
 from backends.generation import CallDelta, FinishReason, GenerationEvent, TextDelta, Timings
 from backends.output import assemble, byte_to_char_offsets
 from backends.schema import ToolSpec
+
+if TYPE_CHECKING:
+    from backends.speculation import DraftStats
 
 
 class AnswerBuilder:
@@ -103,6 +107,7 @@ class AnswerBuilder:
         *,
         prompt_tokens: int,
         cached_tokens: int,
+        stats: DraftStats | None = None,
     ) -> Iterator[GenerationEvent]:
         """Yield the unstreamed tail and the completion.
 
@@ -126,7 +131,7 @@ class AnswerBuilder:
         if self.out[self._emitted :]:
             tail = bytes(self.out[self._emitted :]).decode("utf-8", "replace")
             yield CallDelta(tail) if self._is_call else TextDelta(tail)
-        yield assemble(
+        completion = assemble(
             raw,
             tools or (),
             self.fmt,
@@ -142,6 +147,14 @@ class AnswerBuilder:
                 total_s=time.perf_counter() - self.started,
             ),
         )
+        if stats is not None:
+            completion = dataclasses.replace(
+                completion,
+                drafted_tokens=stats.drafted,
+                accepted_tokens=stats.accepted,
+                passes=stats.passes,
+            )
+        yield completion
 
 
 def ends_value(piece: bytes) -> bool:

@@ -104,6 +104,10 @@ class Completion:
         cached_tokens: prompt tokens whose KV state was reused rather than recomputed.
         completion_tokens: tokens produced, forced ones included.
         forced_tokens: tokens the grammar forced and that were decoded in a batch.
+        drafted_tokens: copy-speculation draft tokens checked (see :mod:`backends.speculation`).
+        accepted_tokens: draft tokens that became output (each saved a pass over the weights).
+        passes: forward passes while answering, the prompt's last one included
+            (``completion_tokens / passes`` is tokens per pass over the weights).
     """
 
     text: str | None
@@ -115,6 +119,9 @@ class Completion:
     completion_tokens: int = 0
     forced_tokens: int = 0
     timings: Timings = field(default_factory=Timings)
+    drafted_tokens: int = 0
+    accepted_tokens: int = 0
+    passes: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """``{"text": ...}`` or ``{"tool_calls": [...]}``, as the CLI prints it."""

@@ -1,10 +1,13 @@
 """The llama.cpp runtime (llama-cpp-python), with its own constrained decode loop.
 
-llama-cpp-python's sampler chain is bypassed on purpose: the loop here asks the grammar only
-when the model's top token is refused (see :mod:`backends.decoding`) and decodes the tokens the
-grammar forces in one batch. Measured on the bundled model that is faster per token than
-unconstrained decoding, where a ``logits_processor`` costs 1.1x and llama.cpp's own JSON-schema
-GBNF 1.65-1.8x (and the GBNF converter does not enforce integer ranges).
+llama-cpp-python's sampler chain is bypassed on purpose: the shared decode loop
+(:mod:`backends.speculation`) asks the grammar only when the model's top token is refused (see
+:mod:`backends.decoding`), decodes the tokens the grammar forces in one batch, and checks
+copy-speculation drafts in that same batch (this module fills the batch with a logits row per
+draft token and drops a refused draft from the KV cache). Measured on the bundled model that
+is faster per token than unconstrained decoding, where a ``logits_processor`` costs 1.1x and
+llama.cpp's own JSON-schema GBNF 1.65-1.8x (and the GBNF converter does not enforce integer
+ranges).
 
 The KV cache is reused across requests: the longest common token prefix with what is already
 evaluated stays, and the system-and-tools prefix is persisted per (model, prefix) through
@@ -15,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import os
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -26,13 +28,13 @@ import numpy as np
 
 from backends.base import CancelToken, GenerateOptions, Message
 from backends.chat_template import ChatTemplate
+from backends.cpu_threads import idle_threads
 from backends.errors import (
     BackendError,
-    GenerationCancelled,
     ModelFileError,
     RuntimeNotInstalledError,
 )
-from backends.generation import FinishReason, GenerationEvent
+from backends.generation import GenerationEvent
 from backends.ggml_backends import ensure_cpu_backend
 from backends.gguf_check import check_gguf_file
 from backends.local import LocalBackend
@@ -98,18 +100,15 @@ def _without_extra_buffers(llama_cpp: Any) -> Iterator[None]:
         low.llama_model_default_params = default
 
 
-def default_threads() -> int:
-    """Threads for decoding: the physical cores, at most 4 (more rarely helps a 0.5B model)."""
-    return max(1, min(4, os.cpu_count() or 1))
-
-
 @dataclass(frozen=True)
 class LlamaSettings:
     """Runtime settings of the llama.cpp backend.
 
     Attributes:
         n_ctx: context window in tokens (prompt plus answer).
-        n_threads: decoding threads; with other load on a 2-core machine 1 can beat 2.
+        n_threads: decoding threads; ``None`` picks the cores idle when the model loads
+            (:func:`~backends.cpu_threads.idle_threads`): with other load on a 2-core machine
+            1 can beat 2.
         n_batch: prompt tokens evaluated per batch.
         extra_buffers: llama.cpp's AMX and repacked weight buffers; ``None`` uses them except
             on a processor with AMX, where llama.cpp's AMX code crashes.
@@ -135,6 +134,7 @@ class LlamaCppBackend(LocalBackend):
         self.settings = settings or LlamaSettings()
         super().__init__(self.settings.n_ctx, self.settings.cache_dir)
         self._llm: llama_cpp.Llama | None = None
+        self._threads = self.settings.n_threads or 1
         self._model_path: Path | None = None
 
     # -- loading -------------------------------------------------------------------------------
@@ -149,7 +149,7 @@ class LlamaCppBackend(LocalBackend):
         model_path = Path(model_path)
         trained = check_gguf_file(model_path).context_length
         llama_cpp = _import_llama_cpp()
-        threads = self.settings.n_threads or default_threads()
+        threads = self.settings.n_threads or idle_threads()
         # A context longer than the model was trained for only produces garbage past that point.
         self.n_ctx = min(self.settings.n_ctx, trained or self.settings.n_ctx)
         extra = self.settings.extra_buffers
@@ -173,6 +173,7 @@ class LlamaCppBackend(LocalBackend):
         self.close()
         self._llm = llm
         self._model_path = model_path
+        self._threads = threads
         stat = model_path.stat()
         self._model_id = "|".join(
             str(part)
@@ -209,6 +210,7 @@ class LlamaCppBackend(LocalBackend):
             self._lltokenizer = lltokenizer_from_vocab(
                 vocab, n_vocab=n_vocab, eos_token=sorted(self._eog), slices=[]
             )
+        self._restore_latest()
 
     def close(self) -> None:
         """Free the model."""
@@ -226,7 +228,7 @@ class LlamaCppBackend(LocalBackend):
     @property
     def n_threads(self) -> int:
         """Decoding threads in use."""
-        return self.settings.n_threads or default_threads()
+        return self._threads
 
     # -- text ----------------------------------------------------------------------------------
 
@@ -259,7 +261,7 @@ class LlamaCppBackend(LocalBackend):
         buf = (ctypes.c_uint8 * size)()
         written = llama_cpp.llama_state_seq_get_data(ctx, buf, size, 0)
         if written and self._prefix_cache is not None:
-            self._prefix_cache.save(key, len(prefix), memoryview(buf)[:written])
+            self._prefix_cache.save(key, len(prefix), memoryview(buf)[:written], tokens=prefix)
 
     def _restore(self, key: str, prefix: list[int]) -> bool:
         llama_cpp = _import_llama_cpp()
@@ -290,73 +292,46 @@ class LlamaCppBackend(LocalBackend):
         cancel: CancelToken | None,
     ) -> Iterator[GenerationEvent]:
         try:
-            yield from self._generate(messages, tools, tokens, matcher, options, cancel)
+            yield from self._run(messages, tools, tokens, matcher, options, cancel)
         except RuntimeError as exc:  # llama_decode failed (out of memory, corrupt state)
             raise BackendError(f"llama.cpp failed while generating: {exc}") from exc
 
-    def _generate(
-        self,
-        messages: Sequence[Message],
-        tools: Sequence[ToolSpec] | None,
-        tokens: list[int],
-        matcher: Any,
-        options: GenerateOptions,
-        cancel: CancelToken | None,
-    ) -> Iterator[GenerationEvent]:
+    def _n_cached(self) -> int:
+        return self.llm.n_tokens
+
+    def _truncate(self, keep: int) -> None:
         llm = self.llm
-        llama_cpp = _import_llama_cpp()
-        answer, chooser = self._start(matcher, options)
-        cached, reused = self._reuse(messages, tools, tokens)
-        self._evaluate(reused, tokens[reused:])
-        answer.prompt_done()
+        if keep < llm.n_tokens:
+            llama_cpp = _import_llama_cpp()
+            llama_cpp.llama_memory_seq_rm(llama_cpp.llama_get_memory(llm.ctx), -1, keep, -1)
+            llm.n_tokens = keep
 
-        finish: FinishReason = "stop"
-        budget = min(options.max_tokens, self.n_ctx - llm.n_tokens - 1)
-        while True:
-            if cancel is not None and cancel.cancelled:
-                raise GenerationCancelled("generation was cancelled")
-            if answer.produced >= budget:
-                finish = "length"
-                break
-            logits = np.ctypeslib.as_array(
-                llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(llm.n_vocab(),)
-            )
-            step = chooser.step(logits)
-            yield from answer.add(step)
-            if not step.stop and llm.n_tokens + len(step.tokens) >= self.n_ctx:
-                finish = "length"  # the context is full: no room to evaluate these tokens
-                break
-            if answer.forced_value_end(step):
-                answer.model_wanted(step, self._eval_checking_first(step.tokens, stop=step.stop))
-            elif not step.stop:
-                llm.eval(step.tokens)
-            if step.stop:
-                break
-        yield from answer.finish(
-            finish, options, tools, prompt_tokens=len(tokens), cached_tokens=cached
-        )
+    def _forward(self, tokens: Sequence[int], first_row: int) -> list[np.ndarray]:
+        """Evaluate ``tokens`` in batches of ``n_batch``, with logits for ``tokens[first_row:]``.
 
-    def _eval_checking_first(self, tokens: list[int], *, stop: bool) -> int:
-        """Evaluate a chosen token and the tokens forced after it; return the model's own pick
-        for the first forced position.
-
-        Both logits rows come from one batch (the forced tokens cost no extra pass). When the
-        generation stops here, only the chosen token is evaluated, just to read that pick.
+        ``Llama.eval`` keeps only the last position's logits; copy speculation needs one row per
+        draft token from the same pass, so the batch is filled here (the context's own
+        ``llama_batch``: pinned llama-cpp-python 0.3.36 internals, as ``Llama.eval`` uses it).
         """
         llama_cpp = _import_llama_cpp()
         llm = self.llm
-        batch = tokens[:1] if stop or len(tokens) > llm.n_batch else tokens
-        n_past = llm.n_tokens
-        llm._ctx.kv_cache_seq_rm(-1, n_past, -1)  # pinned llama-cpp-python 0.3.36 internals
-        llm._batch.set_batch(batch=batch, n_past=n_past, logits_all=False)
-        llm._batch.batch.logits[0] = True
-        llm._ctx.decode(llm._batch)
-        llm.input_ids[n_past : n_past + len(batch)] = batch
-        llm.n_tokens += len(batch)
-        first = np.ctypeslib.as_array(
-            llama_cpp.llama_get_logits_ith(llm.ctx, 0), shape=(llm.n_vocab(),)
-        )
-        wanted = int(np.argmax(first))
-        if len(batch) < len(tokens) and not stop:
-            llm.eval(tokens[len(batch) :])  # a forced run longer than one batch
-        return wanted
+        n_vocab = llm.n_vocab()
+        rows: list[np.ndarray] = []
+        for start in range(0, len(tokens), llm.n_batch):
+            chunk = list(tokens[start : start + llm.n_batch])
+            n_past = llm.n_tokens
+            llama_cpp.llama_memory_seq_rm(llama_cpp.llama_get_memory(llm.ctx), -1, n_past, -1)
+            llm._batch.set_batch(batch=chunk, n_past=n_past, logits_all=False)
+            low = max(0, first_row - start)
+            for i in range(low, len(chunk)):
+                llm._batch.batch.logits[i] = True
+            llm._ctx.decode(llm._batch)
+            llm.input_ids[n_past : n_past + len(chunk)] = chunk
+            llm.n_tokens += len(chunk)
+            if low < len(chunk):
+                out = np.ctypeslib.as_array(
+                    llama_cpp.llama_get_logits(llm.ctx), shape=(len(chunk) - low, n_vocab)
+                )
+                last = start + len(chunk) >= len(tokens)
+                rows.extend(out if last else out.copy())  # the next batch reuses the buffer
+        return rows

@@ -1,17 +1,17 @@
 """The MLX runtime (mlx-lm): Apple Silicon's native backend, also run for real on Linux CPUs.
 
-Decoding goes through mlx-lm's own ``generate_step`` with a logits processor, so mlx-lm keeps
-the forward passes, the KV cache and the prompt prefill; the grammar decision is the shared
-:class:`~backends.decoding.TokenChooser` (the llama.cpp backend's, with the same fast path,
-call-shape nudges, loop breaker and conflict flags), and the processor applies it to mlx-lm's
-logits with plain mx operations. ``llguidance.mlx`` is not used: its mask kernel needs Metal,
-so it fails on Linux, where CI runs this backend on the CPU (``mlx[cpu]``).
+mlx-lm provides the model, its forward pass and its KV cache; the decode loop is the shared
+one (:func:`backends.speculation.decode`, as for llama.cpp): the grammar decision is the shared
+:class:`~backends.decoding.TokenChooser` on the model's logits turned into numpy rows, the tokens
+the grammar forces are evaluated in one batch, and copy-speculation drafts are checked in the
+same batch, a refused draft cut from the cache with mlx-lm's ``trim_prompt_cache``.
+``llguidance.mlx`` is not used: its mask kernel needs Metal, so it fails on Linux, where CI
+runs this backend on the CPU (``mlx[cpu]``).
 
-Tokens the grammar forces after a choice are fed as one prefill batch through a fresh
-``generate_step`` over the same cache, instead of one forward pass each. The KV cache is
-reused across requests (trimmed to the longest common prefix) and the system-and-tools prefix
-is saved per (model, prefix) through :class:`~backends.prefix_cache.PrefixCache`, as with
-llama.cpp, so a restarted app skips the prompt read.
+The KV cache is reused across requests (trimmed to the longest common prefix) and the
+system-and-tools prefix is saved per (model, prefix) through
+:class:`~backends.prefix_cache.PrefixCache`, as with llama.cpp, so a restarted app skips the
+prompt read.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from __future__ import annotations
 import io
 import json
 import os
-from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,14 +28,12 @@ import numpy as np
 
 from backends.base import CancelToken, GenerateOptions, Message
 from backends.chat_template import ChatTemplate
-from backends.decoding import Step, TokenChooser
 from backends.errors import (
     BackendError,
-    GenerationCancelled,
     ModelFileError,
     RuntimeNotInstalledError,
 )
-from backends.generation import FinishReason, GenerationEvent
+from backends.generation import GenerationEvent
 from backends.local import LocalBackend
 from backends.prefix_cache import PrefixFinder
 from backends.schema import ToolSpec
@@ -160,6 +157,7 @@ class MlxBackend(LocalBackend):
         self._cache = make_prompt_cache(model)
         self._cached = []
         self._prefixes = PrefixFinder(lambda m, t: self.tokenize(self.render(m, t)))
+        self._restore_latest()
 
     def close(self) -> None:
         """Free the model (MLX releases its buffers once nothing refers to them)."""
@@ -235,7 +233,7 @@ class MlxBackend(LocalBackend):
             arrays[f"{i}.values"] = layer.values[..., :n, :]
         buffer = io.BytesIO()
         mx.save_safetensors(buffer, arrays)
-        self._prefix_cache.save(key, n, buffer.getbuffer())
+        self._prefix_cache.save(key, n, buffer.getbuffer(), tokens=prefix)
 
     def _restore(self, key: str, prefix: list[int]) -> bool:
         mx, _ = _import_mlx()
@@ -278,143 +276,37 @@ class MlxBackend(LocalBackend):
         cancel: CancelToken | None,
     ) -> Iterator[GenerationEvent]:
         try:
-            yield from self._generate(messages, tools, tokens, matcher, options, cancel)
+            yield from self._run(messages, tools, tokens, matcher, options, cancel)
         finally:
             self._resync()
 
-    def _generate(
-        self,
-        messages: Sequence[Message],
-        tools: Sequence[ToolSpec] | None,
-        tokens: list[int],
-        matcher: Any,
-        options: GenerateOptions,
-        cancel: CancelToken | None,
-    ) -> Iterator[GenerationEvent]:
+    def _truncate(self, keep: int) -> None:
+        self._trim(keep)
+
+    def _can_truncate(self) -> bool:
+        from mlx_lm.models.cache import can_trim_prompt_cache
+
+        return bool(self._cache) and can_trim_prompt_cache(self._cache)
+
+    def _forward(self, tokens: Sequence[int], first_row: int) -> list[np.ndarray]:
+        """Run the model over ``tokens`` in chunks of ``prefill_step``, keeping the logits of
+        ``tokens[first_row:]`` as float32 numpy rows (the grammar and the chooser work in numpy,
+        as for llama.cpp)."""
         mx, _ = _import_mlx()
-        from mlx_lm.generate import generate_step
-
-        answer, chooser = self._start(matcher, options)
-        processor = _GrammarProcessor(chooser, self._n_vocab, mx)
-        cached, reused = self._reuse(messages, tools, tokens)
-        self._trim(reused)
-        pending = tokens[reused:]  # what mlx-lm's generate_step reads first
-
-        finish: FinishReason = "stop"
-        budget = min(options.max_tokens, self.n_ctx - len(tokens) - 1)
-        forced_left = 0  # forced tokens of the current step that mlx-lm yields one by one
-        while pending:
-            steps = generate_step(
-                mx.array(pending),
-                self.model,
-                max_tokens=-1,
-                sampler=_greedy,
-                logits_processors=[processor],
-                prompt_cache=self._cache,
-                prefill_step_size=self.settings.prefill_step,
-            )
-            self._cached.extend(pending)
-            pending = []
-            try:
-                for token, _ in steps:
-                    # mlx-lm has fed `token` to the model already (it computes one step ahead).
-                    self._cached.append(int(token))
-                    if not answer.prompt_s:
-                        answer.prompt_done()
-                    if forced_left:
-                        forced_left -= 1
-                        continue
-                    if cancel is not None and cancel.cancelled:
-                        raise GenerationCancelled("generation was cancelled")
-                    decided = processor.decided.popleft()
-                    step = decided.step
-                    if step.tokens[0] != token:  # pragma: no cover - a bug, never a wrong answer
-                        raise BackendError("the MLX decode loop lost track of the grammar")
-                    if answer.produced >= budget:
-                        finish = "length"
-                        break
-                    yield from answer.add(step)
-                    if not step.stop and len(tokens) + answer.produced >= self.n_ctx:
-                        finish = "length"  # the context is full: no room for these tokens
-                        break
-                    if answer.forced_value_end(step) and decided.wanted >= 0:
-                        answer.model_wanted(step, decided.wanted)
-                    if step.stop:
-                        break
-                    if step.forced >= FORCED_BATCH_MIN:
-                        pending = processor.take_forced()
-                        break
-                    forced_left = step.forced
-            finally:
-                steps.close()
-        yield from answer.finish(
-            finish, options, tools, prompt_tokens=len(tokens), cached_tokens=cached
-        )
-
-
-@dataclass
-class _Decided:
-    """A step the chooser decided, and the model's own pick at its first forced position."""
-
-    step: Step
-    wanted: int = -1
-
-
-class _GrammarProcessor:
-    """An mlx-lm logits processor that makes mlx-lm's sampler pick the grammar's token.
-
-    At each position it asks the shared :class:`TokenChooser` for the next step (the chosen
-    token plus the tokens the grammar forces after it) and masks every other token out with plain
-    mx operations; forced tokens are then handed out one per position, unless the backend takes
-    them to feed as one batch. It records every decided step for the decode loop, with the model's
-    own top token at the first forced position (for conflict flags).
-    """
-
-    def __init__(self, chooser: TokenChooser, n_vocab: int, mx: Any) -> None:
-        self.chooser = chooser
-        self.decided: deque[_Decided] = deque()
-        self._mx = mx
-        self._ids = mx.arange(n_vocab)
-        self._forced: deque[int] = deque()
-        self._awaiting: _Decided | None = None  # wants the model's pick at the next position
-        self._last = -1  # the token returned last; mlx-lm has not fed it yet
-        self._stopped = False
-
-    def __call__(self, tokens: Any, logits: Any) -> Any:
-        mx = self._mx
-        if self._forced:
-            token = self._forced.popleft()
-            if self._awaiting is not None:
-                self._awaiting.wanted = int(np.argmax(self._row(logits)))
-                self._awaiting = None
-        elif self._stopped:
-            return logits  # mlx-lm's look-ahead past the last token: never used
-        else:
-            step = self.chooser.step(self._row(logits))
-            decided = _Decided(step)
-            self.decided.append(decided)
-            self._forced.extend(step.tokens[1:])
-            self._awaiting = decided if step.forced else None
-            self._stopped = step.stop
-            token = step.tokens[0]
-        self._last = token
-        return mx.where(self._ids[: logits.shape[-1]] == token, logits, -mx.inf)
-
-    def take_forced(self) -> list[int]:
-        """The forced tokens not fed yet (the one just returned included), to feed as a batch."""
-        out = [self._last, *self._forced]
-        self._forced.clear()
-        return out
-
-    def _row(self, logits: Any) -> np.ndarray:
-        return np.array(logits[0].astype(self._mx.float32))
-
-
-def _greedy(logprobs: Any) -> Any:
-    """mlx-lm sampler: the processor left one finite logit, take it."""
-    import mlx.core as mx
-
-    return mx.argmax(logprobs, axis=-1)
+        step = self.settings.prefill_step
+        rows: list[np.ndarray] = []
+        for start in range(0, len(tokens), step):
+            chunk = list(tokens[start : start + step])
+            logits = self.model(mx.array(chunk)[None], cache=self._cache)
+            low = max(0, first_row - start)
+            if low < len(chunk):
+                out = logits[0, low:].astype(mx.float32)
+                mx.eval(out)
+                rows.extend(np.array(out))
+            else:
+                mx.eval([c.state for c in self._cache])
+            self._cached.extend(chunk)
+        return rows
 
 
 def _plain_kv(cache: list[Any]) -> bool:

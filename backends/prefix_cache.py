@@ -76,28 +76,69 @@ class PrefixCache:
         os.utime(path)  # most recently used survives pruning
         return payload
 
-    def save(self, key: str, n_tokens: int, payload: bytes | bytearray | memoryview) -> None:
-        """Store ``payload`` atomically; failures (disk full, read-only) are ignored."""
+    def save(
+        self,
+        key: str,
+        n_tokens: int,
+        payload: bytes | bytearray | memoryview,
+        *,
+        tokens: Sequence[int] | None = None,
+    ) -> None:
+        """Store ``payload`` atomically; failures (disk full, read-only) are ignored.
+
+        With ``tokens`` (the prefix's ids) the state can also be found without knowing the
+        prefix: :meth:`latest`, which a runtime uses to restore its last prefix while loading.
+        """
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             header = _HEADER.pack(_MAGIC, n_tokens, hashlib.sha256(payload).digest())
-            fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(header)
-                    handle.write(payload)
-                os.replace(tmp, self._path(key))
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            if tokens is not None:
+                _write_atomic(self._ids_path(key), struct.pack(f"<{len(tokens)}i", *tokens))
+            _write_atomic(self._path(key), header, payload)
         except OSError:
             return
         self._prune()
+
+    def latest(self, belongs: Callable[[str, list[int]], bool]) -> tuple[str, list[int]] | None:
+        """The most recently used state whose key and tokens ``belongs`` accepts (the key is
+        the model's and the tokens' hash: :func:`prefix_key`), as ``(key, tokens)``."""
+        try:
+            files = sorted(
+                self.directory.glob("*.kv"), key=lambda p: p.stat().st_mtime, reverse=True
+            )
+        except OSError:
+            return None
+        for path in files:
+            try:
+                raw = self._ids_path(path.stem).read_bytes()
+            except OSError:
+                continue
+            tokens = list(struct.unpack(f"<{len(raw) // 4}i", raw[: len(raw) // 4 * 4]))
+            if belongs(path.stem, tokens):
+                return path.stem, tokens
+        return None
+
+    def _ids_path(self, key: str) -> Path:
+        return self.directory / f"{key}.ids"
 
     def _prune(self) -> None:
         files = sorted(self.directory.glob("*.kv"), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in files[self.max_files :]:
             old.unlink(missing_ok=True)
+            self._ids_path(old.stem).unlink(missing_ok=True)
+
+
+def _write_atomic(path: Path, *parts: bytes | bytearray | memoryview) -> None:
+    """Write ``parts`` to ``path`` through a temporary file and a rename."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            for part in parts:
+                handle.write(part)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 class PrefixFinder:

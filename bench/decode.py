@@ -2,9 +2,12 @@
 
 Measures, with the assistant's own tools (bench/assistant_tools.json) and requests:
 
-* ms per token, grammar-constrained and unconstrained, on the same prompts (KV prefix warm, so
-  only decoding is timed); forced tokens count as produced tokens, since producing them in one
-  batch is the point of fast-forwarding.
+* ms per token, grammar-constrained with copy speculation and plain unconstrained (one token
+  per pass, no drafts), on the same prompts (KV prefix warm, so only decoding is timed); forced
+  and accepted draft tokens count as produced tokens, since producing several per pass over the
+  weights is the point of fast-forwarding and speculation.
+* the share of output tokens taken from drafts, tokens per pass over the weights, and whether
+  each answer is the same as constrained decoding without drafts (``same=N/M``).
 * warm end-to-end latency of a tool call (request in, parsed call out) over the requests.
 * time to first token in a fresh process (a restart), with the system-and-tools prefix restored
   from the on-disk cache the first process wrote, restore included.
@@ -14,7 +17,7 @@ Runs in a temporary data directory (``CALLMEMAYBE_HOME``), so the bundled model 
 first (and, with ``--backend mlx``, converted to an MLX folder there: quantized to 8 bits on
 Apple Silicon, bf16 elsewhere). The last line is exactly::
 
-    ratio=R p50_s=X p95_s=Y restored_ttft_s=Z rss_mb=M
+    ratio=R p50_s=X p95_s=Y restored_ttft_s=Z rss_mb=M accepted=A tok_per_pass=T same=N/M
 """
 
 from __future__ import annotations
@@ -76,7 +79,7 @@ def _open(model: Path, threads: int, kind: str):
         from backends.llamacpp import LlamaCppBackend, LlamaSettings
 
         backend = LlamaCppBackend(
-            LlamaSettings(n_ctx=4096, n_threads=threads, cache_dir=cache_dir() / "prefix")
+            LlamaSettings(n_ctx=4096, n_threads=threads or None, cache_dir=cache_dir() / "prefix")
         )
     backend.load(model)
     return backend
@@ -154,7 +157,9 @@ def child_ttft(model: Path, threads: int, kind: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--threads", type=int, default=2, help="0 picks the cores idle when the model loads"
+    )
     parser.add_argument("--model", type=Path, help="a GGUF to use instead of the bundled model")
     parser.add_argument("--backend", choices=["llama.cpp", "mlx"], default="llama.cpp")
     parser.add_argument("--limit", type=int, help="only the first N requests (a quick look)")
@@ -179,7 +184,8 @@ def main() -> None:
         print(f"model ready in {time.perf_counter() - t0:.1f} s: {model.name}")
         t0 = time.perf_counter()
         backend = _open(model, args.threads, args.backend)
-        print(f"loaded in {time.perf_counter() - t0:.2f} s, threads={args.threads}")
+        threads = getattr(backend, "n_threads", args.threads)
+        print(f"loaded in {time.perf_counter() - t0:.2f} s, threads={threads}")
         prompt_tps, decode_tps = raw_speed(backend)
         speed = f"prompt {prompt_tps:.0f} tok/s, decode {decode_tps:.1f} tok/s"
         print(f"raw {args.backend} speed here: {speed}")
@@ -191,6 +197,8 @@ def main() -> None:
         latencies: list[float] = []
         con_time = con_tokens = 0.0
         unc_time = unc_tokens = 0.0
+        plain_time = 0.0
+        accepted = drafted = passes = same = 0
         for request in REQUESTS[: args.limit]:
             started = time.perf_counter()
             c = backend.generate(_messages(request), tools)
@@ -198,20 +206,40 @@ def main() -> None:
             latencies.append(latency)
             con_time += c.timings.total_s - c.timings.prompt_s
             con_tokens += c.completion_tokens
+            accepted += c.accepted_tokens
+            drafted += c.drafted_tokens
+            passes += c.passes
+            p = backend.generate(_messages(request), tools, options=GenerateOptions(draft_tokens=0))
+            plain_time += p.timings.total_s - p.timings.prompt_s
+            same += p.raw == c.raw
             u = backend.generate(
-                _messages(request), tools, options=GenerateOptions(constrained=False)
+                _messages(request),
+                tools,
+                options=GenerateOptions(constrained=False, draft_tokens=0),
             )
             unc_time += u.timings.total_s - u.timings.prompt_s
             unc_tokens += u.completion_tokens
             shown = json.dumps(c.to_json(), ensure_ascii=False)
-            tokens = f"{c.completion_tokens:3d} tok ({c.forced_tokens} forced)"
+            tokens = (
+                f"{c.completion_tokens:3d} tok ({c.forced_tokens} forced, "
+                f"{c.accepted_tokens}/{c.drafted_tokens} drafted, {c.passes} passes)"
+            )
             print(f"{latency:5.2f} s  {tokens}  {shown}")
+            if p.raw != c.raw:
+                print(f"        without drafts: {p.raw}")
         con_ms = 1000 * con_time / max(con_tokens, 1)
         unc_ms = 1000 * unc_time / max(unc_tokens, 1)
         ratio = con_ms / unc_ms
         print(
-            f"constrained {con_ms:.1f} ms/token over {int(con_tokens)} tokens, "
+            f"constrained {con_ms:.1f} ms/token over {int(con_tokens)} tokens "
+            f"({1000 * plain_time / max(con_tokens, 1):.1f} without drafts), "
             f"unconstrained {unc_ms:.1f} ms/token over {int(unc_tokens)} tokens"
+        )
+        share = accepted / max(con_tokens, 1)
+        per_pass = con_tokens / max(passes, 1)
+        print(
+            f"drafts: {accepted} of {drafted} drafted tokens taken, {share:.0%} of the output; "
+            f"{per_pass:.2f} tokens per pass over the weights"
         )
         backend.close()
         rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -237,7 +265,9 @@ def main() -> None:
         p95 = _percentile(latencies, 0.95)
         print(
             f"ratio={ratio:.2f} p50_s={p50:.2f} p95_s={p95:.2f} "
-            f"restored_ttft_s={restart['ttft_s']:.2f} rss_mb={rss_mb:.0f}"
+            f"restored_ttft_s={restart['ttft_s']:.2f} rss_mb={rss_mb:.0f} "
+            f"accepted={share:.2f} tok_per_pass={per_pass:.2f} "
+            f"same={same}/{len(latencies)}"
         )
 
 

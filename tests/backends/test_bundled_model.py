@@ -143,3 +143,35 @@ def test_joined_model_is_the_published_file(bundled: LlamaCppBackend) -> None:
     """What llama.cpp loaded is the bundled file with the published size."""
     assert isinstance(bundled.llm.model_path, str)
     assert Path(bundled.llm.model_path).stat().st_size == BUNDLED_MODEL.size
+
+
+@pytest.mark.parametrize(
+    ("text", "tools"),
+    [
+        (
+            "Create a meeting called Quarterly Planning Review on 2026-12-14 at 15:30 with "
+            "Anna Schmidt, anna.schmidt@example.com",
+            [MEETING, WEATHER],
+        ),
+        ("Set the volume to 120", [VOLUME, WEATHER]),
+        (
+            "Create a meeting called Standup on 2026-12-01 at 09:30 with Ann Lee, ann@example.com",
+            [MEETING, WEATHER],
+        ),
+    ],
+)
+def test_copy_speculation_gives_the_same_answer_in_fewer_passes(
+    bundled: LlamaCppBackend, text: str, tools: list[dict]
+) -> None:
+    """Drafts copied from the request change how many passes over the weights an answer
+    takes, not the answer: calls, conflict flags and raw text are those of one step a pass."""
+    from backends.base import GenerateOptions
+
+    specs = parse_tools(tools)
+    messages = [SYSTEM, {"role": "user", "content": text}]
+    plain = bundled.generate(messages, specs, options=GenerateOptions(draft_tokens=0))
+    drafted = bundled.generate(messages, specs, options=GenerateOptions(draft_tokens=6))
+    assert drafted.raw == plain.raw
+    assert drafted.to_json() == plain.to_json()
+    assert drafted.accepted_tokens > 0
+    assert drafted.passes < plain.passes

@@ -187,3 +187,51 @@ def test_permission_denied_on_write_does_not_raise(
     cache = PrefixCache(tmp_path)
     cache.save("k", 1, b"x")
     assert cache.load("k", 1) is None
+
+
+def test_latest_state_is_found_by_its_tokens(tmp_path: Path) -> None:
+    """The most recently used state that names its tokens, and belongs to the caller, is found;
+    pruning takes its token list with it."""
+    cache = PrefixCache(tmp_path, max_files=2)
+    cache.save("older", 2, b"a", tokens=[1, 2])
+    _set_age(tmp_path / "older.kv", 100)
+    cache.save("newer", 3, b"b", tokens=[1, 2, 3])
+    cache.save("unnamed", 1, b"c")  # saved without its tokens: not a candidate
+    assert cache.latest(lambda key, tokens: True) == ("newer", [1, 2, 3])
+    assert cache.latest(lambda key, tokens: key == "older") is None  # pruned meanwhile
+    assert not (tmp_path / "older.ids").exists()
+    assert PrefixCache(tmp_path / "absent").latest(lambda key, tokens: True) is None
+
+
+def test_a_restarted_backend_has_its_last_prefix_ready_before_the_first_request(
+    tiny_gguf_path: Path, tmp_path: Path
+) -> None:
+    """Loading restores the prefix used last, so the first request after a restart reads only
+    its own words; a different model does not take another model's state."""
+    from backends.schema import parse_tools
+    from tests.backends.test_backend_contract import WEATHER, make_backend
+    from tests.tiny_model import build_tiny_gguf
+
+    tools = parse_tools([WEATHER])
+    messages = [{"role": "system", "content": "You help."}, {"role": "user", "content": "Hi"}]
+    first = make_backend("llama.cpp", tiny_gguf_path, cache_dir=tmp_path / "kv")
+    try:
+        first.warm_prefix(messages, tools)
+        prefix = first.prefix_tokens(messages, tools)
+    finally:
+        first.close()
+
+    second = make_backend("llama.cpp", tiny_gguf_path, cache_dir=tmp_path / "kv")
+    try:
+        assert list(second._cached_tokens()) == prefix  # before any request
+        answer = second.generate(messages, tools)
+        assert answer.cached_tokens >= len(prefix)
+    finally:
+        second.close()
+
+    other = build_tiny_gguf(tmp_path / "other.gguf", seed=1)
+    third = make_backend("llama.cpp", other, cache_dir=tmp_path / "kv")
+    try:
+        assert list(third._cached_tokens()) == []
+    finally:
+        third.close()
