@@ -15,8 +15,9 @@ import dataclasses
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
+from app.action_summary import summarize_action
 from app.actions import Action, Actions
 from app.argument_scope import scoped_tools
 from app.conversations import Conversations
@@ -33,6 +34,7 @@ from app.history_window import fit_to_context
 from app.prompt import INSTRUCTIONS, now_message
 from app.result_answer import answer_from_results, asks_for_more
 from app.tool_choice import respond_stream
+from app.tool_policy import Policy, disposition, tool_policy
 from app.tool_selection import select_groups
 from backends.base import Backend, CancelToken, GenerateOptions
 from backends.generation import Completion, ToolCall
@@ -42,8 +44,19 @@ from connectors.errors import ConnectorError
 from connectors.registry import Registry
 from connectors.tool import Effect, Tool, ToolContext
 
-Policy = Literal["always", "ask", "never"]
 RESULT_CHARS = 1500  # a tool result longer than this is cut before it goes back to the model
+
+
+def unexpected_error(tool: str, exc: Exception) -> str:
+    """The sentence shown when a tool fails with something other than a ConnectorError.
+
+    Such a failure is a bug (or input no check foresaw); turning it into a ToolError event
+    keeps every front end's turn moving instead of leaving it busy until a restart.
+    """
+    return (
+        f"{tool} stopped with an unexpected error ({type(exc).__name__}: {exc}); "
+        "check the result before trying again"
+    )
 
 
 @dataclass(frozen=True)
@@ -83,16 +96,14 @@ class Assistant:
         self.options = options or AssistantOptions()
         self.actions = Actions(registry, context)
         self.conversations = Conversations(context.store, context.current_time)
-        self._specs = {spec.name: spec for spec in parse_tools(registry.definitions())}
+        self._specs: dict[str, ToolSpec] = {}
+        self._specs_version = -1  # the registry's version the specs were read at
 
     # -- policies ------------------------------------------------------------------------------
 
     def policy(self, item: Tool) -> Policy:
-        """What happens when the model calls ``item``."""
-        configured = (self.options.policies or {}).get(item.name)
-        if configured is not None:
-            return configured
-        return "ask" if item.effect is Effect.CHANGES else "always"
+        """What happens when the model calls ``item`` (see :mod:`app.tool_policy`)."""
+        return tool_policy(item, self.options.policies)
 
     # -- the turn ------------------------------------------------------------------------------
 
@@ -247,13 +258,15 @@ class Assistant:
             refuse(message)
             yield ToolErrorEvent(call.name, message)
             return None
-        policy = self.policy(item)
-        if policy == "never":
+        # "ask" holds reads too, and a call carrying a value the grammar substituted waits
+        # for the user whatever the policy (see app.tool_policy).
+        decided = disposition(self.policy(item), conflicts)
+        if decided == "refuse":
             message = f"the user does not allow {call.name}"
             refuse(message)
             yield ToolErrorEvent(call.name, message)
             return None
-        if item.effect is Effect.CHANGES and policy == "ask":
+        if decided == "wait":
             try:
                 action = self.actions.propose(
                     call.name,
@@ -264,6 +277,11 @@ class Assistant:
             except ConnectorError as exc:
                 refuse(str(exc))
                 yield ToolErrorEvent(call.name, str(exc))
+                return None
+            except Exception as exc:  # a tool's bug must not leave a front end waiting
+                message = unexpected_error(call.name, exc)
+                refuse(message)
+                yield ToolErrorEvent(call.name, message)
                 return None
             reply({"status": "waiting for the user's approval", "action": action.id})
             yield ActionPending(
@@ -290,6 +308,11 @@ class Assistant:
             refuse(str(exc))
             yield ToolErrorEvent(call.name, str(exc))
             return None
+        except Exception as exc:  # a tool's bug must not leave a front end waiting
+            message = unexpected_error(call.name, exc)
+            refuse(message)
+            yield ToolErrorEvent(call.name, message)
+            return None
         reply({"result": result})
         ran.append((summary or "", result if isinstance(result, dict) else {}))
         yield ToolResultEvent(call.name, dict(call.arguments), result, summary, action_id)
@@ -297,8 +320,17 @@ class Assistant:
 
     # -- prompt --------------------------------------------------------------------------------
 
+    def _current_specs(self) -> dict[str, ToolSpec]:
+        """The registry's tools as the model sees them, read again when the registry changed
+        (an MCP server's tools join when it connects, which may be after this was built)."""
+        if self._specs_version != self.registry.version:
+            version = self.registry.version
+            self._specs = {spec.name: spec for spec in parse_tools(self.registry.definitions())}
+            self._specs_version = version
+        return self._specs
+
     def _tools_for(self, text: str) -> list[ToolSpec]:
-        specs = list(self._specs.values())
+        specs = list(self._current_specs().values())
         if self.options.tool_limit and len(specs) > self.options.tool_limit:
             return select_groups(text, specs, self.options.tool_limit)
         return specs
@@ -369,7 +401,7 @@ def _pending_text(actions: Sequence[Action]) -> str:
     """The confirmation shown for proposed changes: built from the stored actions only."""
     lines = []
     for action in actions:
-        what = action.summary or f"{action.tool} {json.dumps(action.arguments, ensure_ascii=False)}"
+        what = summarize_action(action).sentence  # future tense: nothing has run yet
         check = f" Check: {'; '.join(action.conflicts)}." if action.conflicts else ""
         lines.append(f"#{action.id} {what}.{check}")
     head = "This needs your approval:" if len(actions) == 1 else "These need your approval:"

@@ -21,8 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from app import __version__
+from app.clock import ClockError
+from app.evaluation import assistant_cli
+from app.evaluation.assistant_cases import CasesError
 from app.evaluation.runner import EvalInputError
 from app.runtime import BACKENDS, model_path, open_backend
+from app.serve import cli as serve_cli
 from app.settings import Settings, SettingsError, load_settings, save_settings
 from app.tool_choice import respond
 from backends.base import CancelToken, GenerateOptions
@@ -31,6 +35,7 @@ from backends.schema import ToolSpec, parse_tools
 from connectors.errors import ConnectorError
 
 EXIT_ERROR = 2
+MCP_WAIT = 30.0  # seconds a command waits for the configured MCP servers to start
 EXIT_INTERRUPTED = 130
 
 
@@ -58,7 +63,7 @@ class _Progress:
             self._bar.close()
 
 
-def _add_model_options(parser: argparse.ArgumentParser) -> None:
+def _add_model_options(parser: argparse.ArgumentParser, *, remote: bool = True) -> None:
     parser.add_argument("--model", help="'bundled', a .gguf path, or hf:OWNER/REPO/FILE.gguf[@REV]")
     parser.add_argument(
         "--backend",
@@ -67,6 +72,16 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--threads", type=int, help="decoding threads (default: settings)")
     parser.add_argument("--max-tokens", type=int, help="longest answer in tokens")
+    if remote:
+        parser.add_argument(
+            "--base-url", help="with --backend openai: the model server's API root (…/v1)"
+        )
+        parser.add_argument(
+            "--api-key",
+            dest="remote_api_key",
+            metavar="KEY",
+            help="with --backend openai: the server's key (default: $CALLMEMAYBE_API_KEY)",
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -137,6 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_model_options(evaluate)
 
+    assistant_cli.add_parser(sub, _add_model_options)
+
     ask = sub.add_parser("ask", help="one request to the assistant (changes wait for approval)")
     ask.add_argument("text", help="what you ask")
     ask.add_argument("--json", action="store_true", help="print the events as JSON lines")
@@ -159,13 +176,33 @@ def build_parser() -> argparse.ArgumentParser:
     run_tool.add_argument("name", help="the tool's name (see `callmemaybe tools`)")
     run_tool.add_argument("arguments", nargs="?", default="{}", help="its arguments as JSON")
     run_tool.add_argument(
-        "--yes", action="store_true", help="approve a tool that changes your data"
+        "--yes",
+        action="store_true",
+        help="approve a tool that changes your data (or is set to 'ask'); it is recorded and "
+        "can be undone like any approved action",
     )
 
     sub.add_parser("gui", help="open the desktop window (the default when there is a display)")
     sub.add_parser("quick", help="open the quick command in the running app (starting it)")
     shot = sub.add_parser("screenshot", help="render the window over a sample conversation")
     shot.add_argument("out", type=Path, help="PNG file to write")
+    shot.add_argument("--size", default="1100x700", help="window size WxH (default 1100x700)")
+    shot.add_argument("--theme", choices=["light", "dark"], help="colour scheme (default: system)")
+    shot.add_argument(
+        "--state",
+        choices=["pending", "result", "question", "welcome", "popup"],
+        default="pending",
+        help="what the sample shows: a change waiting for approval (default), its result after "
+        "approval, a question from the assistant, the first-run welcome, or the quick popup",
+    )
+
+    serve_cli.add_parser(sub, lambda p: _add_model_options(p, remote=False))
+
+    sub.add_parser(
+        "mcp",
+        help="serve the calendar, notes and files tools to an MCP client over stdio "
+        "(changes wait for your approval)",
+    )
 
     folders = sub.add_parser("folders", help="list, grant or revoke the folders files may touch")
     folders.add_argument("action", nargs="?", choices=["list", "add", "remove"], default="list")
@@ -180,6 +217,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         "backend": getattr(args, "backend", None),
         "threads": getattr(args, "threads", None),
         "max_tokens": getattr(args, "max_tokens", None),
+        "base_url": getattr(args, "base_url", None),
+        "api_key": getattr(args, "remote_api_key", None),
     }
     return settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
 
@@ -253,7 +292,7 @@ def _open_assistant(args: argparse.Namespace, stack: contextlib.ExitStack) -> An
     from app.toolbox import open_toolbox
 
     settings = _settings(args)
-    toolbox = open_toolbox(settings)
+    toolbox = open_toolbox(settings, mcp_wait=MCP_WAIT)
     stack.callback(toolbox.close)
     toolbox.context.store()  # open (and migrate) the store before the model loads
     print("Loading the model…", file=sys.stderr)
@@ -262,13 +301,15 @@ def _open_assistant(args: argparse.Namespace, stack: contextlib.ExitStack) -> An
     return Assistant(backend, toolbox.registry, toolbox.context, options)
 
 
-def _decisions(stack: contextlib.ExitStack) -> Any:
+def _decisions(stack: contextlib.ExitStack, *, mcp: bool = False) -> Any:
+    """Approvals over the store; with ``mcp`` the MCP servers start too (approving one of
+    their tools' calls runs it on its server)."""
     from app.actions import Actions
     from app.conversations import Conversations
     from app.decisions import Decisions
     from app.toolbox import open_toolbox
 
-    toolbox = open_toolbox(load_settings())
+    toolbox = open_toolbox(load_settings(), mcp_wait=MCP_WAIT if mcp else None)
     stack.callback(toolbox.close)
     context = toolbox.context
     return Decisions(
@@ -327,11 +368,13 @@ def _cmd_ask(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
 def _cmd_pending(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     decisions = _decisions(stack)
     waiting = decisions.actions.pending()
-    for action in waiting:
-        print(action.describe())
-        for key, value in action.preview.items():
-            if key != "summary":
-                print(f"    {key}: {json.dumps(value, ensure_ascii=False, default=str)}")
+    from app.action_summary import summarize_action
+
+    for action in waiting:  # the same sentence and rows as the window's approval card
+        lines = summarize_action(action).lines()
+        print(f"#{action.id} {action.state.value}: {lines[0]}")
+        for line in lines[1:]:
+            print(line)
     if not waiting:
         print("nothing is waiting for approval", file=sys.stderr)
     return 0
@@ -340,7 +383,7 @@ def _cmd_pending(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
 def _cmd_approve(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     from app.terminal import describe_outcome
 
-    action = _decisions(stack).approve(args.id, edited=args.edit)
+    action = _decisions(stack, mcp=True).approve(args.id, edited=args.edit)
     print(describe_outcome(action))
     return 0 if action.state.value == "done" else EXIT_ERROR
 
@@ -411,6 +454,11 @@ def _cmd_eval(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     return 0
 
 
+def _cmd_eval_assistant(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
+    progress = _Progress("Unpacking the model")
+    return assistant_cli.command(args, stack, _settings(args), open_backend, progress)
+
+
 def _cmd_tools(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     from connectors.registry import load_registry
 
@@ -419,12 +467,21 @@ def _cmd_tools(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
 
 
 def _cmd_tool(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
+    from app.tool_command import printable, run_tool_command
     from app.toolbox import open_toolbox
 
-    toolbox = open_toolbox(load_settings())
+    settings = load_settings()
+    toolbox = open_toolbox(settings, mcp_wait=MCP_WAIT)
     stack.callback(toolbox.close)
-    result = toolbox.registry.run(args.name, args.arguments, toolbox.context, approved=args.yes)
-    print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, default=str))
+    result = run_tool_command(
+        toolbox.registry,
+        toolbox.context,
+        args.name,
+        args.arguments,
+        approved=args.yes,
+        policies=settings.tool_policies,
+    )
+    print(printable(result))
     return 0
 
 
@@ -474,8 +531,19 @@ def _cmd_quick(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
 def _cmd_screenshot(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     from app.ui.app import screenshot
 
-    print(screenshot(args.out))
+    try:
+        width, height = (int(part) for part in args.size.lower().split("x"))
+    except ValueError:
+        print(f"error: --size wants WxH, e.g. 1280x800, not {args.size!r}", file=sys.stderr)
+        return EXIT_ERROR
+    print(screenshot(args.out, (width, height), theme=args.theme, state=args.state))
     return 0
+
+
+def _cmd_mcp(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
+    from app.mcp.server import serve_stdio
+
+    return serve_stdio(load_settings())
 
 
 _COMMANDS = {
@@ -486,6 +554,10 @@ _COMMANDS = {
     "model": _cmd_model,
     "chat": _cmd_chat,
     "eval": _cmd_eval,
+    "eval-assistant": _cmd_eval_assistant,
+    "serve": lambda args, stack: serve_cli.command(
+        args, stack, _settings(args), open_backend, _Progress("Unpacking the model")
+    ),
     "ask": _cmd_ask,
     "pending": _cmd_pending,
     "approve": _cmd_approve,
@@ -495,6 +567,7 @@ _COMMANDS = {
     "tools": _cmd_tools,
     "tool": _cmd_tool,
     "folders": _cmd_folders,
+    "mcp": _cmd_mcp,
 }
 
 
@@ -506,7 +579,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with contextlib.ExitStack() as stack:  # closes the model whatever happens
             return command(args, stack)
-    except (BackendError, SettingsError, EvalInputError, ConnectorError) as exc:
+    except (
+        BackendError,
+        SettingsError,
+        EvalInputError,
+        CasesError,
+        ClockError,
+        ConnectorError,
+    ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

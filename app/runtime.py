@@ -10,6 +10,7 @@ installed, llama.cpp everywhere else.
 from __future__ import annotations
 
 import importlib.util
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -57,6 +58,29 @@ def _mlx(settings: Settings) -> Backend:
     return MlxBackend(MlxSettings(n_ctx=settings.context_tokens, cache_dir=cache_dir() / "prefix"))
 
 
+def _remote(settings: Settings) -> Backend:
+    from backends.remote import RemoteBackend, RemoteSettings
+
+    if not settings.base_url:
+        raise BackendError(
+            "the 'openai' backend needs the model server's address: --base-url URL "
+            "(e.g. http://127.0.0.1:8765/v1) or base_url in the settings"
+        )
+    model = settings.model.strip()
+    return RemoteBackend(
+        RemoteSettings(
+            base_url=settings.base_url,
+            api_key=settings.api_key or os.environ.get("CALLMEMAYBE_API_KEY") or None,
+            model=None if model in ("", "bundled") else model,
+        )
+    )
+
+
+def _resolve_remote(spec: str, models: Path, progress: Progress | None) -> Path:
+    """Nothing to resolve: the model lives on the server (the backend names it)."""
+    return Path(spec)
+
+
 def _resolve_mlx(spec: str, models: Path, progress: Progress | None) -> Path:
     from backends.mlx_models import resolve_mlx_model
 
@@ -66,6 +90,7 @@ def _resolve_mlx(spec: str, models: Path, progress: Progress | None) -> Path:
 BACKENDS: dict[str, BackendKind] = {
     "llama.cpp": BackendKind(_llama_cpp, resolve_model),
     "mlx": BackendKind(_mlx, _resolve_mlx),
+    "openai": BackendKind(_remote, _resolve_remote),
 }
 
 

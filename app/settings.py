@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from app.mcp.config import McpServers
 from app.paths import data_dir
 from connectors.atomic import write_bytes_atomic
 
@@ -38,14 +39,26 @@ class Settings(BaseModel):
     backend: str = Field(
         "auto",
         description="Model runtime: 'auto' (MLX on Apple Silicon when the mlx extra is "
-        "installed, llama.cpp otherwise), 'llama.cpp' or 'mlx'.",
+        "installed, llama.cpp otherwise), 'llama.cpp', 'mlx', or 'openai' (a model server "
+        "elsewhere, at base_url).",
+    )
+    base_url: str | None = Field(
+        None,
+        description="With the 'openai' backend: the model server's OpenAI API root, e.g. "
+        "'http://192.168.1.20:8765/v1' (another `callmemaybe serve`, llama.cpp's server, "
+        "vLLM, Ollama). With it, 'model' names the server's model ('bundled': its first).",
+    )
+    api_key: str | None = Field(
+        None,
+        exclude=True,  # never written to settings.json: --api-key or CALLMEMAYBE_API_KEY
+        description="With the 'openai' backend: the server's API key (sent as a Bearer token).",
     )
     threads: int | None = Field(
         None,
         ge=1,
         le=64,
-        description="Decoding threads; empty picks the core count (at most 4). "
-        "On a busy 2-core machine 1 thread can be faster than 2.",
+        description="Decoding threads; empty picks the cores that are idle when the model "
+        "loads (at most 4): on a busy 2-core machine 1 thread can be faster than 2.",
     )
     context_tokens: int = Field(
         4096, ge=512, le=32768, description="Context window: prompt plus answer, in tokens."
@@ -64,6 +77,14 @@ class Settings(BaseModel):
         False,
         description="Start Call-Me-Maybe when you log in (an XDG autostart file on Linux, a "
         "LaunchAgent on macOS, a Run key value on Windows).",
+    )
+
+    mcp_servers: McpServers = Field(
+        default_factory=dict,
+        validation_alias=AliasChoices("mcp_servers", "mcpServers"),
+        description="Model Context Protocol servers whose tools the assistant may use, as "
+        "Claude Desktop's 'mcpServers' block writes them: a name, then a command (with args "
+        "and env) or a url. Their tools always ask first until you choose otherwise.",
     )
 
     tool_policies: dict[str, Literal["always", "ask", "never"]] = Field(
@@ -112,4 +133,4 @@ def load_settings() -> Settings:
 def save_settings(settings: Settings) -> None:
     """Write the settings atomically (a crash never leaves half a file)."""
     data = settings.model_dump_json(indent=2).encode("utf-8")
-    write_bytes_atomic(settings_path(), data, overwrite=True)
+    write_bytes_atomic(settings_path(), data, overwrite=True, private=True)  # 0600: policies

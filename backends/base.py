@@ -76,6 +76,11 @@ class GenerateOptions:
             bundled model copied "CA" into "Tel Aviv, CA" and "Moscow, CA" with a margin of
             1-4 logits over the region it knows, and kept "San Francisco, CA" by 7.
         example_bias: how strongly; 0 turns the guard off.
+        single_call: at most one call per answer (OpenAI's ``parallel_tool_calls: false``):
+            the grammar drops the list form.
+        response_schema: a JSON Schema the whole answer must match (OpenAI's
+            ``response_format`` of type ``json_schema``), instead of the text-or-call grammar;
+            the answer comes back as text (the JSON).
     """
 
     max_tokens: int = 512
@@ -91,6 +96,9 @@ class GenerateOptions:
     other_numbers: tuple[str, ...] = ()
     unsaid_examples: tuple[str, ...] = ()
     example_bias: float = 5.0
+    draft_tokens: int = 6
+    single_call: bool = False
+    response_schema: dict[str, Any] | None = None
 
 
 class Backend(ABC):

@@ -26,7 +26,7 @@ from llguidance.numpy import allocate_token_bitmask, fill_next_token_bitmask
 
 from backends.call_format import CallFormat
 from backends.errors import BackendError
-from backends.grammar import build_tool_grammar, text_only_grammar
+from backends.grammar import build_tool_grammar, json_schema_grammar, text_only_grammar
 
 if TYPE_CHECKING:
     from backends.base import GenerateOptions
@@ -545,8 +545,12 @@ def make_matcher(
         GrammarError: the tools cannot be turned into a grammar.
         BackendError: the grammar does not start.
     """
-    if options.allow_calls:
-        if options.more_calls is not None and fmt.allow_list:
+    if options.response_schema is not None:
+        grammar = json_schema_grammar(options.response_schema)
+    elif options.allow_calls:
+        if options.single_call:
+            fmt = dataclasses.replace(fmt, allow_list=False, list_only=False)
+        elif options.more_calls is not None and fmt.allow_list:
             fmt = dataclasses.replace(fmt, list_only=True)
         grammar = build_tool_grammar(tools, fmt, allow_text=options.allow_text)
     else:
@@ -568,7 +572,7 @@ def make_chooser(
     """The token chooser for one request, with the family's call-shape nudges and the value
     guards under a grammar (the nudge also follows the JSON, which ends a looping value)."""
     nudge = None
-    if matcher is not None:
+    if matcher is not None and options.response_schema is None:  # the nudges read calls
         nudge = CallShapeNudge(
             piece,
             more_calls=fmt.call_bias,

@@ -113,6 +113,30 @@ def tool_call_lark(tools: Sequence[ToolSpec], fmt: CallFormat, *, allow_text: bo
     return "\n".join(lines) + "\n"
 
 
+def json_schema_grammar(schema: Any) -> str:
+    """The llguidance grammar (serialized) of one JSON value matching ``schema`` (compact, as
+    calls are), for answers that must be a JSON document rather than text or a call.
+
+    Raises:
+        GrammarError: the schema is not an object or cannot be compiled or satisfied; the
+            message repeats llguidance's reason.
+    """
+    if not isinstance(schema, dict):
+        raise GrammarError(f"a response schema must be a JSON object, got {schema!r}")
+    guided = {
+        "x-guidance": {"whitespace_flexible": False, "key_separator": ": ", "item_separator": ", "},
+        **schema,
+    }
+    try:
+        grammar = llguidance.LLMatcher.grammar_from_json_schema(json.dumps(guided))
+    except (TypeError, ValueError) as exc:
+        raise GrammarError(f"the response schema cannot be enforced: {exc}") from exc
+    error = llguidance.LLMatcher.validate_grammar(grammar).strip()
+    if error:
+        raise GrammarError(f"the response schema cannot be enforced: {error}")
+    return grammar
+
+
 def text_only_grammar() -> str:
     """The grammar of a text answer alone: what the tool grammar's text branch allows.
 

@@ -17,15 +17,18 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from backends.answer import AnswerBuilder
 from backends.base import Backend, CancelToken, GenerateOptions, Message
 from backends.call_format import CallFormat, call_format_for
 from backends.chat_template import ChatTemplate
 from backends.decoding import TokenChooser, make_chooser, make_matcher
 from backends.errors import BackendError, ContextOverflowError
-from backends.generation import GenerationEvent
+from backends.generation import FinishReason, GenerationEvent
 from backends.prefix_cache import PrefixCache, PrefixFinder, common_prefix, prefix_key
 from backends.schema import ToolSpec
+from backends.speculation import DraftStats, decode
 
 
 class LocalBackend(Backend):
@@ -70,6 +73,24 @@ class LocalBackend(Backend):
     @abstractmethod
     def _evaluate(self, keep: int, tokens: Sequence[int]) -> None:
         """Keep the first ``keep`` cached tokens, then evaluate ``tokens`` after them."""
+
+    @abstractmethod
+    def _forward(self, tokens: Sequence[int], first_row: int) -> list[np.ndarray]:
+        """Evaluate ``tokens`` after the cached ones; return the logits rows (float32, one per
+        vocabulary entry) of ``tokens[first_row:]``, valid until the next evaluation."""
+
+    @abstractmethod
+    def _truncate(self, keep: int) -> None:
+        """Drop the cached tokens past the first ``keep``."""
+
+    def _n_cached(self) -> int:
+        """How many tokens the KV cache holds."""
+        return len(self._cached_tokens())
+
+    def _can_truncate(self) -> bool:
+        """Whether :meth:`_truncate` keeps the first ``keep`` tokens (copy speculation needs
+        to drop a refused draft without losing the rest)."""
+        return True
 
     @abstractmethod
     def _save(self, key: str, prefix: list[int]) -> None:
@@ -148,7 +169,9 @@ class LocalBackend(Backend):
         cancel: CancelToken | None = None,
     ) -> Iterator[GenerationEvent]:
         options = options or GenerateOptions()
-        constrained = options.constrained and tools is not None
+        constrained = options.constrained and (
+            tools is not None or options.response_schema is not None
+        )
         grammar_tools = options.constrain_to if options.constrain_to is not None else tools
         matcher = (
             make_matcher(self._lltokenizer, grammar_tools or (), self.call_format, options)
@@ -164,6 +187,38 @@ class LocalBackend(Backend):
         with self._lock:
             yield from self._decode(messages, tools, tokens, matcher, options, cancel)
 
+    def _run(
+        self,
+        messages: Sequence[Message],
+        tools: Sequence[ToolSpec] | None,
+        tokens: list[int],
+        matcher: Any,
+        options: GenerateOptions,
+        cancel: CancelToken | None,
+    ) -> Iterator[GenerationEvent]:
+        """One generation through the shared decode loop (:func:`backends.speculation.decode`):
+        the runtime only evaluates tokens and trims its cache (the lock is held)."""
+        answer, chooser = self._start(matcher, options)
+        cached, reused = self._reuse(messages, tools, tokens)
+        self._truncate(reused)
+        stats = DraftStats()
+        finish: FinishReason = yield from decode(
+            _CacheHooks(self),
+            answer,
+            chooser,
+            tokens,
+            reused,
+            conversation=common_prefix(tokens, self.prefix_tokens(messages, tools)),
+            budget=min(options.max_tokens, self.n_ctx - len(tokens) - 1),
+            n_ctx=self.n_ctx,
+            draft_tokens=options.draft_tokens if self._can_truncate() else 0,
+            cancel=cancel,
+            stats=stats,
+        )
+        yield from answer.finish(
+            finish, options, tools, prompt_tokens=len(tokens), cached_tokens=cached, stats=stats
+        )
+
     def _start(self, matcher: Any, options: GenerateOptions) -> tuple[AnswerBuilder, TokenChooser]:
         """The output builder and token chooser of one request."""
         fmt = self.call_format
@@ -171,6 +226,25 @@ class LocalBackend(Backend):
         return answer, make_chooser(
             matcher, fmt, options, self._piece, self._eog, self._tokenize_bytes
         )
+
+    def _restore_latest(self) -> bool:
+        """Restore the prefix this model used last (from the disk cache) into the KV cache.
+
+        Runtimes call this at the end of loading, so after a restart the first request finds
+        its system-and-tools prefix ready in memory: its first token waits only for the user's
+        words to be read, not for the saved state to be read and checked (tens of megabytes).
+        Returns whether a state was restored.
+        """
+        if self._prefix_cache is None:
+            return False
+        found = self._prefix_cache.latest(
+            lambda key, tokens: bool(tokens) and prefix_key(self._model_id, tokens) == key
+        )
+        if found is None:
+            return False
+        key, tokens = found
+        with self._lock:
+            return self._restore(key, tokens)
 
     def _ensure_prefix(self, prefix: list[int]) -> int:
         """Have ``prefix`` in the KV cache, restoring it from disk when possible.
@@ -207,3 +281,20 @@ class LocalBackend(Backend):
             computed = self._ensure_prefix(prefix)
         reused = min(common_prefix(self._cached_tokens(), tokens), len(tokens) - 1)
         return reused - computed, reused
+
+
+class _CacheHooks:
+    """A backend's forward pass and KV cache as the decode loop's
+    :class:`~backends.speculation.Runtime`."""
+
+    def __init__(self, backend: LocalBackend) -> None:
+        self._backend = backend
+
+    def forward(self, tokens: Sequence[int], first_row: int) -> list[np.ndarray]:
+        return self._backend._forward(tokens, first_row)
+
+    def truncate(self, keep: int) -> None:
+        self._backend._truncate(keep)
+
+    def cached(self) -> int:
+        return self._backend._n_cached()

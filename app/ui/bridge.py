@@ -30,6 +30,8 @@ from app.events import (
     ToolResultEvent,
     TurnDone,
 )
+from app.prefix_warmup import PrefixWarmup
+from backends.schema import parse_tools
 from connectors.errors import ConnectorError
 
 # How much the model's threads defer to the GUI (Linux nice, 0-19). Enough for the window to
@@ -117,6 +119,7 @@ class _Worker(QObject):
         self.bridge = bridge
         self.assistant: Assistant | None = None
         self.backend: Backend | None = None
+        self.warmup: PrefixWarmup | None = None
 
     @Slot()
     def load(self) -> None:
@@ -134,6 +137,10 @@ class _Worker(QObject):
             max_tokens=core.settings.max_tokens, policies=core.settings.tool_policies
         )
         self.assistant = Assistant(self.backend, core.registry, core.context, options)
+        self.warmup = PrefixWarmup(
+            self.backend, lambda: parse_tools(core.registry.definitions()), options.tool_limit
+        )
+        self.warmup.start()  # no cold tool prefix in front of the user's first requests
         _spare_the_collector()
         self.loaded.emit(self.backend)
 
@@ -154,10 +161,14 @@ class _Worker(QObject):
             self.finished.emit(f"Error: {exc}")
             return
         self.finished.emit(None)
+        if self.warmup is not None:
+            self.warmup.start()  # warms again only when the tools changed
 
     @Slot()
     def close(self) -> None:
         if self.backend is not None:
+            if self.warmup is not None:
+                self.warmup.stop()
             self.backend.close()
             self.backend = None
 
@@ -207,6 +218,7 @@ class AssistantBridge(QObject):
         self._make_core = None if isinstance(core, Core) else core
         self._decisions: Decisions | None = None
         self.model_loaded = False
+        self.model_where = ""  # where the model runs, when not in this process
         self.model_error: str | None = None
         self._cancel: CancelToken | None = None
         self._turn_conversation: int | None = None
@@ -317,8 +329,10 @@ class AssistantBridge(QObject):
             self._cancel.cancel()
 
     @Slot(object)
-    def _on_loaded(self, _backend: object) -> None:
+    def _on_loaded(self, backend: object) -> None:
         self.model_loaded = True
+        describe = getattr(backend, "describe", None)  # a remote backend names its server
+        self.model_where = describe() if callable(describe) else ""
         self.modelReady.emit()
 
     @Slot(str)
@@ -375,6 +389,28 @@ class AssistantBridge(QObject):
     def messages(self, conversation_id: int) -> list[dict[str, Any]]:
         """A conversation's messages in the OpenAI chat format."""
         return self.conversations.messages(conversation_id)
+
+    def timed_messages(self, conversation_id: int) -> tuple[list[dict[str, Any]], list[Any]]:
+        """A conversation's messages and when each was written (the chat shows each turn's time).
+
+        Times are in the user's zone; stored times are UTC.
+        """
+        from sqlalchemy import select
+
+        from app.records import MessageRecord
+
+        zone = self.core.context.timezone
+        with self.core.context.store().reading() as session:
+            rows = list(
+                session.scalars(
+                    select(MessageRecord)
+                    .where(MessageRecord.conversation_id == conversation_id)
+                    .order_by(MessageRecord.id)
+                )
+            )
+            messages = [row.message() for row in rows]
+            times = [row.created.astimezone(zone) if row.created else None for row in rows]
+        return messages, times
 
     def tool_schema(self, name: str) -> dict[str, Any]:
         """The JSON Schema of a tool's arguments (what the edit form is built from)."""

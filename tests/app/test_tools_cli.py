@@ -28,9 +28,11 @@ def test_tool_runs_reads_and_needs_yes_for_changes(capsys: pytest.CaptureFixture
     args = json.dumps({"title": "Wifi", "body": "password: hunter2"})
     assert main(["tool", "notes_create", args]) == 2
     assert "needs your approval" in capsys.readouterr().err
+    assert main(["pending"]) == 0 and capsys.readouterr().out == ""  # nothing was stored
     assert main(["tool", "notes_create", args, "--yes"]) == 0
     created = json.loads(capsys.readouterr().out)
-    assert created["result"]["title"] == "Wifi" and created["undo"]["tool"] == "notes_purge"
+    assert created["result"]["title"] == "Wifi"
+    assert created["undo"] == f"callmemaybe undo {created['action']}"
     assert main(["tool", "notes_search", '{"query": "hunter2"}']) == 0
     found = json.loads(capsys.readouterr().out)["result"]["results"]
     assert [r["title"] for r in found] == ["Wifi"]
@@ -77,7 +79,9 @@ def test_pending_approve_reject_undo_history_from_the_command_line(
 
     assert main(["pending"]) == 0
     listed = capsys.readouterr().out
-    assert f"#{first.id} pending: Created note 'Groceries'" in listed
+    # The window's card sentence (future tense: nothing ran yet) and the text to be written.
+    assert f"#{first.id} pending: Create the note 'Groceries'" in listed
+    assert "    Text:\n      | milk\n" in listed
     assert f"#{second.id} pending" in listed
     assert main(["approve", str(first.id)]) == 0
     assert capsys.readouterr().out.startswith(f"Done #{first.id}: Created note 'Groceries'")
@@ -89,3 +93,76 @@ def test_pending_approve_reject_undo_history_from_the_command_line(
     assert main(["tool", "notes_read", '{"note": "Groceries"}']) == 2  # really gone
     assert main(["history"]) == 0
     assert "undone" in capsys.readouterr().out
+
+
+def _audit() -> list[tuple[int | None, str, str]]:
+    from app.actions import Actions
+    from app.settings import load_settings
+    from app.toolbox import open_toolbox
+
+    toolbox = open_toolbox(load_settings())
+    try:
+        return [
+            (a.action_id, a.event, a.tool)
+            for a in Actions(toolbox.registry, toolbox.context).audit()
+        ]
+    finally:
+        toolbox.close()
+
+
+def test_tool_yes_is_recorded_audited_and_undoable_like_an_approved_action(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`tool NAME --yes` used to run the tool directly: no action, no audit entry, no undo."""
+    args = json.dumps({"title": "Groceries", "body": "milk"})
+    assert main(["tool", "notes_create", args, "--yes"]) == 0
+    created = json.loads(capsys.readouterr().out)
+    action = created["action"]
+    assert main(["history"]) == 0
+    assert f"#{action} done: Created note 'Groceries'" in capsys.readouterr().out
+    assert (action, "run", "notes_create") in _audit()
+    assert main(["undo"]) == 0
+    assert capsys.readouterr().out.startswith(f"Undid #{action}: Created note 'Groceries'")
+    assert main(["tool", "notes_read", '{"note": "Groceries"}']) == 2  # the undo removed it
+    assert (action, "undo", "notes_purge") in _audit()
+
+
+def test_tool_yes_that_cannot_work_says_why_and_runs_nothing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["tool", "notes_append", '{"note": "Nowhere", "text": "x"}', "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("error: ") == 1 and "Nowhere" in err
+    assert [e for _id, e, _tool in _audit() if e == "run"] == []
+
+
+def test_never_refuses_tool_even_with_yes(capsys: pytest.CaptureFixture[str]) -> None:
+    from app.settings import Settings, save_settings
+
+    save_settings(Settings(tool_policies={"notes_create": "never", "notes_list": "never"}))
+    args = json.dumps({"title": "Groceries", "body": "milk"})
+    assert main(["tool", "notes_create", args, "--yes"]) == 2
+    assert "set to 'never'" in capsys.readouterr().err
+    assert main(["tool", "notes_list"]) == 2  # a read the user never allows does not run either
+    assert "set to 'never'" in capsys.readouterr().err
+    assert _audit() == []
+    save_settings(Settings())
+    assert main(["tool", "notes_list"]) == 0
+    assert json.loads(capsys.readouterr().out)["result"]["notes"] == []  # nothing was created
+
+
+def test_ask_on_a_read_needs_yes_and_is_recorded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.settings import Settings, save_settings
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "a.txt").write_text("hello")
+    save_settings(Settings(granted_folders=[str(shared)], tool_policies={"files_read": "ask"}))
+    assert main(["tool", "files_read", '{"path": "a.txt"}']) == 2
+    assert "is set to 'ask' and needs your approval" in capsys.readouterr().err
+    assert main(["tool", "files_read", '{"path": "a.txt"}', "--yes"]) == 0
+    read = json.loads(capsys.readouterr().out)
+    assert read["result"]["text"] == "hello" and "undo" not in read
+    assert (read["action"], "run", "files_read") in _audit()
