@@ -248,34 +248,39 @@ def _check_action(case: Case, outcome: Outcome, context: Context) -> str:
     return _all_match(case.expect.actions, outcome.pending, ("preview", "arguments"), context)
 
 
+def _acted(outcome: Outcome) -> str:
+    """The first data-changing tool the turn proposed or ran ("" when none)."""
+    acted = (outcome.pending or outcome.changed or [{}])[0]
+    return str(acted.get("tool") or acted.get("name") or "")
+
+
+def _reads_missing(case: Case, outcome: Outcome, context: Context) -> str:
+    """Why one of the case's expected reads did not happen as expected ("" when all did)."""
+    return next(
+        (why for e in case.expect.reads if (why := _read_done(e, outcome.ran, context))), ""
+    )
+
+
 def _check_read(case: Case, outcome: Outcome, context: Context) -> str:
-    if outcome.pending or outcome.changed:
-        acted = (outcome.pending or outcome.changed)[0]
-        return f"{acted.get('tool') or acted.get('name')} was proposed; only a read was asked for"
-    for expected in case.expect.reads:
-        why = _read_done(expected, outcome.ran, context)
-        if why:
-            return why
-    return ""
+    if _acted(outcome):
+        return f"{_acted(outcome)} was proposed; only a read was asked for"
+    return _reads_missing(case, outcome, context)
 
 
 def _check_ask(case: Case, outcome: Outcome, context: Context) -> str:
-    if outcome.pending or outcome.changed:
-        acted = (outcome.pending or outcome.changed)[0]
-        return f"{acted.get('tool') or acted.get('name')} was proposed instead of a question"
+    if _acted(outcome):
+        return f"{_acted(outcome)} was proposed instead of a question"
     if not _is_question(outcome.text):
         return f"no question asked: {' '.join(outcome.text.split())[:100]!r}"
     return ""
 
 
 def _check_answer(case: Case, outcome: Outcome, context: Context) -> str:
-    if outcome.pending or outcome.changed:
-        acted = (outcome.pending or outcome.changed)[0]
-        return f"{acted.get('tool') or acted.get('name')} was proposed; no tool fits"
-    for expected in case.expect.reads:
-        why = _read_done(expected, outcome.ran, context)
-        if why:
-            return why
+    if _acted(outcome):
+        return f"{_acted(outcome)} was proposed; no tool fits"
+    why = _reads_missing(case, outcome, context)
+    if why:
+        return why
     if not case.expect.reads and outcome.calls:
         return f"called {outcome.calls[0]['name']}; no tool fits"
     if not outcome.text.strip():
