@@ -59,6 +59,12 @@ def unexpected_error(tool: str, exc: Exception) -> str:
     )
 
 
+def failure_message(tool: str, exc: Exception) -> str:
+    """What the user and the model are told when a call fails: a connector's own sentence, or
+    :func:`unexpected_error` for anything else."""
+    return str(exc) if isinstance(exc, ConnectorError) else unexpected_error(tool, exc)
+
+
 @dataclass(frozen=True)
 class AssistantOptions:
     """How turns run.
@@ -274,12 +280,8 @@ class Assistant:
                     conversation_id=conversation_id,
                     conflicts=conflicts,
                 )
-            except ConnectorError as exc:
-                refuse(str(exc))
-                yield ToolErrorEvent(call.name, str(exc))
-                return None
-            except Exception as exc:  # a tool's bug must not leave a front end waiting
-                message = unexpected_error(call.name, exc)
+            except Exception as exc:  # a tool's bug must not leave a front end waiting either
+                message = failure_message(call.name, exc)
                 refuse(message)
                 yield ToolErrorEvent(call.name, message)
                 return None
@@ -304,12 +306,8 @@ class Assistant:
             else:
                 output = self.registry.run(call.name, call.arguments, self.context)
                 result, summary, action_id = output.data, output.summary, None
-        except ConnectorError as exc:
-            refuse(str(exc))
-            yield ToolErrorEvent(call.name, str(exc))
-            return None
-        except Exception as exc:  # a tool's bug must not leave a front end waiting
-            message = unexpected_error(call.name, exc)
+        except Exception as exc:  # a tool's bug must not leave a front end waiting either
+            message = failure_message(call.name, exc)
             refuse(message)
             yield ToolErrorEvent(call.name, message)
             return None

@@ -230,8 +230,8 @@ class CaseRunner:
         return self._seeded[name]
 
     @contextlib.contextmanager
-    def _fresh(self, case: Case) -> Iterator[tuple[Assistant, Seeded, Path]]:
-        seeded = self._seeded_for(case.fixture_name)
+    def _fresh(self, fixture_name: str) -> Iterator[tuple[Assistant, Seeded, Path]]:
+        seeded = self._seeded_for(fixture_name)
         folder = self._root / f"case-{secrets.token_hex(4)}"
         shutil.copytree(seeded.folder, folder)
         store = open_store(folder / DATA_FOLDER / "store", key=seeded.key)
@@ -247,17 +247,7 @@ class CaseRunner:
         """Answer a few everyday requests once, untimed, so the prompt prefixes of each group of
         tools are computed before the cases are (a user's app is warm after its first minute)."""
         started = time.perf_counter()
-        case_like = Case.model_validate(
-            {
-                "id": "en-no_tool-warm-up",
-                "lang": "en",
-                "category": "no_tool",
-                "request": "x",
-                "expect": {"kind": "answer"},
-                "fixture_name": fixture_name,
-            }
-        )
-        with self._fresh(case_like) as (assistant, _seeded, _folder):
+        with self._fresh(fixture_name) as (assistant, _seeded, _folder):
             for text in WARM_UP if requests is None else requests:
                 with contextlib.suppress(BackendError, ConnectorError):
                     for _event in assistant.turn(None, text):
@@ -269,7 +259,7 @@ class CaseRunner:
         turns: list[TurnRecord] = []
         outcome = Outcome()
         error = ""
-        with self._fresh(case) as (assistant, seeded, folder):
+        with self._fresh(case.fixture_name) as (assistant, seeded, folder):
             conversation: int | None = None
             messages = case.messages
             for index, text in enumerate(messages):
@@ -395,7 +385,7 @@ def replay_gold(runner: CaseRunner, case: Case) -> tuple[bool, str]:
     read runs. This checks the cases themselves: an expectation the right calls cannot meet is
     a wrong case, not a weak model. A text step ends a turn, so only the last turn's calls make
     the outcome."""
-    with runner._fresh(case) as (assistant, seeded, folder):
+    with runner._fresh(case.fixture_name) as (assistant, seeded, folder):
         outcome = Outcome()
         answered: list[tuple[str, dict[str, Any]]] = []  # reads of the last turn
         for index, step in enumerate(case.gold):
