@@ -30,7 +30,7 @@ from app.events import (
     ToolResultEvent,
     TurnDone,
 )
-from app.prefix_warmup import PrefixWarmup
+from app.prefix_warmup import ModelUse, PrefixWarmup
 from backends.schema import parse_tools
 from connectors.errors import ConnectorError
 
@@ -138,7 +138,10 @@ class _Worker(QObject):
         )
         self.assistant = Assistant(self.backend, core.registry, core.context, options)
         self.warmup = PrefixWarmup(
-            self.backend, lambda: parse_tools(core.registry.definitions()), options.tool_limit
+            self.backend,
+            lambda: parse_tools(core.registry.definitions()),
+            options.tool_limit,
+            use=self.bridge.model_use,  # gives way to the user's turns
         )
         self.warmup.start()  # no cold tool prefix in front of the user's first requests
         _spare_the_collector()
@@ -223,6 +226,7 @@ class AssistantBridge(QObject):
         self._cancel: CancelToken | None = None
         self._turn_conversation: int | None = None
         self.turn_owner: object = None
+        self.model_use = ModelUse()  # from send to finished; background work waits for it
         self._thread = QThread(self)
         self._thread.setObjectName("assistant-worker")
         self._worker = _Worker(self)
@@ -313,7 +317,12 @@ class AssistantBridge(QObject):
         text = text.strip()
         if not text or self.busy:
             return False
-        self.start()
+        self.model_use.begin()  # before the model loads: a queued turn comes first too
+        try:
+            self.start()
+        except BaseException:
+            self.model_use.end()
+            raise
         self.turn_owner = owner
         from backends.base import CancelToken
 
@@ -364,6 +373,7 @@ class AssistantBridge(QObject):
     @Slot(object)
     def _on_finished(self, problem: str | None) -> None:
         self._cancel = None
+        self.model_use.end()
         if problem is not None:
             self.turnFailed.emit(problem)
         self.busyChanged.emit(False)
