@@ -31,7 +31,7 @@ import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 import httpx2
@@ -50,7 +50,9 @@ from huggingface_hub.utils import WeakFileLock, build_hf_headers
 
 from backends.errors import ModelDownloadError, ModelFileError
 from backends.gguf_check import check_gguf_file
-from backends.model_files import Progress
+
+if TYPE_CHECKING:  # model_files imports this module lazily: a runtime import here is a cycle
+    from backends.model_files import Progress
 
 CHUNK_SIZE = 1024 * 1024
 """Bytes per write while downloading (huggingface_hub's default is 10 MiB): a progress report per
