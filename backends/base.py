@@ -81,6 +81,12 @@ class GenerateOptions:
         response_schema: a JSON Schema the whole answer must match (OpenAI's
             ``response_format`` of type ``json_schema``), instead of the text-or-call grammar;
             the answer comes back as text (the JSON).
+        backslashes: a call's free-text values (strings with no enum, const, pattern or
+            format) may hold a backslash. Set it to whether the user (or a tool's result)
+            wrote one (:func:`backends.grammar.said_backslash`): without, the grammar refuses
+            the escape ``\\\\`` and keeps ``\\n``, so a note "with milk and eggs" is not
+            saved as ``- milk\\n- eggs`` on one line; a path the user typed as
+            ``C:\\Users`` can still be written.
     """
 
     max_tokens: int = 512
@@ -99,6 +105,7 @@ class GenerateOptions:
     draft_tokens: int = 6
     single_call: bool = False
     response_schema: dict[str, Any] | None = None
+    backslashes: bool = True
 
 
 class Backend(ABC):

@@ -552,7 +552,9 @@ def make_matcher(
             fmt = dataclasses.replace(fmt, allow_list=False, list_only=False)
         elif options.more_calls is not None and fmt.allow_list:
             fmt = dataclasses.replace(fmt, list_only=True)
-        grammar = build_tool_grammar(tools, fmt, allow_text=options.allow_text)
+        grammar = build_tool_grammar(
+            tools, fmt, allow_text=options.allow_text, backslashes=options.backslashes
+        )
     else:
         grammar = text_only_grammar()
     matcher = llguidance.LLMatcher(lltokenizer, grammar, log_level=0)

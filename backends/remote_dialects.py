@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -72,7 +73,11 @@ class Dialect:
 
 
 class ToolsDialect(Dialect):
-    """The server enforces OpenAI's ``tools``/``tool_choice`` itself (``callmemaybe serve``)."""
+    """The server enforces OpenAI's ``tools``/``tool_choice`` itself (``callmemaybe serve``).
+
+    OpenAI's fields have no way to say ``backslashes``: such a server's grammar lets a call's
+    text hold an escaped backslash, whatever the request said.
+    """
 
     name = "tools"
 
@@ -146,7 +151,10 @@ class LlamaCppDialect(Dialect):
                 fields, {"grammar": f"root ::= answer-text\n{_GBNF_TEXT}\n"}, calls_as_text=True
             )
         schema = _calls_schema(grammar_tools, fmt, many=fmt.allow_list and not options.single_call)
-        calls = _gbnf(schema).replace("\nroot ::=", "\nanswer-calls ::=")
+        calls = _gbnf(schema)
+        if not options.backslashes:
+            calls = _without_backslashes(calls)
+        calls = calls.replace("\nroot ::=", "\nanswer-calls ::=")
         if calls.startswith("root ::="):
             calls = "answer-calls ::=" + calls.removeprefix("root ::=")
         root = (
@@ -199,6 +207,27 @@ def _gbnf(schema: dict[str, Any]) -> str:
         raise GrammarError(f"the schema cannot be written as GBNF: {exc}") from exc
 
 
+# The converter writes every free-text string (no enum, const, pattern or format) with one
+# rule, "char": any character but '"' and the backslash, or an escape. Without backslashes it
+# becomes the same rule less the escapes that write one: \\ and \u005c (in any case).
+# A ``pattern`` would not do here, as it does for llguidance: the converter matches a pattern
+# against the raw JSON text, so ^[^\\]*$ would refuse the escape \n and allow a bare '"'.
+_HEX = "[0-9a-fA-F]"
+_CHAR_WITHOUT_BACKSLASH = (
+    'char ::= [^"\\\\] | "\\\\" (["/bfnrt] | "u" ('
+    f"[1-9a-fA-F] {_HEX} {_HEX} {_HEX}"
+    f' | "0" ([1-9a-fA-F] {_HEX} {_HEX}'
+    f' | "0" ([0-46-9a-fA-F] {_HEX} | "5" [0-9abd-fABD-F]))))'
+)
+_CHAR_RULE = re.compile(r"^char ::= .*$", re.MULTILINE)
+
+
+def _without_backslashes(gbnf: str) -> str:
+    """The converter's GBNF with its free-text strings unable to hold a backslash (see
+    :attr:`backends.base.GenerateOptions.backslashes`)."""
+    return _CHAR_RULE.sub(lambda _: _CHAR_WITHOUT_BACKSLASH, gbnf)
+
+
 @lru_cache(maxsize=64)
 def _converted(schema_json: str, convert: Any) -> str:
     """The converter's output, once per schema (it takes about a second for the assistant's
@@ -232,7 +261,12 @@ class VllmDialect(Dialect):
         else:
             if options.single_call:
                 fmt = dataclasses.replace(fmt, allow_list=False, list_only=False)
-            lark = tool_call_lark(grammar_tools, fmt, allow_text=options.allow_text)
+            lark = tool_call_lark(
+                grammar_tools,
+                fmt,
+                allow_text=options.allow_text,
+                backslashes=options.backslashes,
+            )
         return Ask(fields, {"structured_outputs": {"grammar": lark}}, calls_as_text=True)
 
 

@@ -42,7 +42,7 @@ class CreateArgs(Arguments):
     title: Title
     """The note's title, as the user gave it."""
     body: str = ""
-    """The note's text in Markdown, e.g. '- milk\\n- eggs'."""
+    """The note's text in Markdown; a list has one item per line ('- milk', then '- eggs')."""
     tags: list[Tag] = Field(default_factory=list, max_length=20)
     """Tags, only those the user gave."""
 
