@@ -1,0 +1,239 @@
+"""Tool retrieval: the few tools a request most likely needs, picked before decoding.
+
+A 0.5B model with a 4k-token prompt cannot read 150 tool definitions (100-250 tokens each), and
+it picks worse among many. So before decoding the tools are ranked against the request and only
+the ``k`` best are offered; the grammar then covers those alone.
+
+The ranking reads no word lists of any language. A BM25 index (``bm25s``) over each tool's
+name, description, parameter names, parameter descriptions and enum values takes character
+n-grams inside words as its terms, so a request in any language meets the inflections and the
+cognates of the tools' words ("calendário", "Kalender" and "calendar"; "notas" and "notes").
+(Whole stemmed words as a second index added nothing on the product's requests and lost a
+little on BFCL live_multiple.)
+
+Words that share no letters across languages ("Termin", "ficheiro") are bridged by a tool's
+example requests, when it has them: the product's own tools carry short requests in five
+languages (:mod:`app.policy.exemplars` and :mod:`app.policy.retrieval_examples`); each
+example is a document of a second index, and a tool's score is its text's BM25 score plus its
+best-matching example's.
+
+Tools the conversation already used are always kept: a follow-up ("move it to archive") may
+name nothing of the tool it needs. The index is built once per tool list and cached, so a
+request costs a tokenization and two sparse look-ups (about a millisecond for 150 tools).
+
+Measured (bench/retrieval.py, product ``dev`` split among 150 tools, against an earlier
+version of this ranking that scored 65% recall@5) and left out:
+
+- the bundled model's own embeddings (a second llama.cpp context, mean pooled;
+  ``--embeddings``): 41% alone, 60% fused with BM25, and 0.7 s a request on two busy cores,
+  where the budget is 30 ms;
+- its static token embeddings (rows of ``token_embd``, no decoding): two requests of 120 more,
+  not worth a second reader of the model file;
+- the previous exchange's words added to a follow-up's request: no change at half weight on
+  the 27 follow-ups of both splits, one lost at full weight.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import bm25s
+import numpy as np
+
+from app.policy.exemplars import EXEMPLARS, NO_TOOL
+from app.policy.retrieval_examples import RETRIEVAL_EXAMPLES
+from backends.schema import ToolSpec
+
+NAME_REPEAT = 2  # a tool's name says most about it: its words count twice
+NGRAMS = (3, 4, 5)  # character n-gram lengths, inside words padded with ^ and $
+_SCHEMA_DEPTH = 3  # nested properties read this deep (items, objects in objects)
+
+_WORD = re.compile(r"[^\W_]+")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _examples_by_tool(pairs: Iterable[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
+    grouped: dict[str, list[str]] = {}
+    for text, tool in pairs:
+        if tool != NO_TOOL:
+            grouped.setdefault(tool, []).append(text)
+    return {tool: tuple(texts) for tool, texts in grouped.items()}
+
+
+EXAMPLES: Mapping[str, tuple[str, ...]] = _examples_by_tool(EXEMPLARS + RETRIEVAL_EXAMPLES)
+"""Example requests of the product's tools, by tool name: the decision's exemplars and
+retrieval's own (:mod:`app.policy.retrieval_examples`)."""
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text``, lower case, accents dropped, identifiers split
+    (``files_find`` and ``getCurrentTime`` are two and three words)."""
+    text = _CAMEL.sub(" ", text)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    return _WORD.findall(text)
+
+
+def ngram_tokens(text: str) -> list[str]:
+    """The BM25 terms: character n-grams of each word of two letters or more, padded so a
+    word's start and end are terms of their own."""
+    grams: list[str] = []
+    for word in words(text):
+        if len(word) < 2:
+            continue
+        padded = f"^{word}$"
+        for n in NGRAMS:
+            grams += [padded[i : i + n] for i in range(len(padded) - n + 1)]
+    return grams
+
+
+def _schema_text(schema: Any, depth: int = 0) -> list[str]:
+    """Parameter names, descriptions and enum values of a JSON Schema, nested ones too."""
+    if not isinstance(schema, Mapping) or depth > _SCHEMA_DEPTH:
+        return []
+    parts: list[str] = []
+    if isinstance(schema.get("description"), str) and depth:
+        parts.append(schema["description"])
+    enum = schema.get("enum")
+    if isinstance(enum, list):
+        parts += [str(value) for value in enum if isinstance(value, str | int | float)]
+    properties = schema.get("properties")
+    if isinstance(properties, Mapping):
+        for name, sub in properties.items():
+            parts.append(str(name))
+            parts += _schema_text(sub, depth + 1)
+    parts += _schema_text(schema.get("items"), depth + 1)
+    for key in ("anyOf", "oneOf", "allOf"):
+        for sub in schema.get(key) or ():
+            parts += _schema_text(sub, depth + 1)
+    return parts
+
+
+def tool_text(tool: ToolSpec) -> str:
+    """What a tool is indexed by: its name (twice), description and parameters."""
+    parts = [tool.name] * NAME_REPEAT + [tool.description]
+    parts += _schema_text(tool.parameters)
+    return "\n".join(parts)
+
+
+@dataclass(frozen=True)
+class _View:
+    """One BM25 index over the tools, or over their example requests (``owners`` then says
+    which tool each example belongs to; a tool scores its best example)."""
+
+    index: bm25s.BM25
+    owners: np.ndarray | None = None
+
+    def scores(self, terms: list[str], size: int) -> np.ndarray:
+        ids = self.index.get_tokens_ids(terms)
+        if not ids:
+            return np.zeros(size)
+        found = self.index.get_scores_from_ids(ids).astype(np.float64)
+        if self.owners is None:
+            return found
+        best = np.zeros(size)
+        np.maximum.at(best, self.owners, found)
+        return best
+
+
+@dataclass(frozen=True)
+class ToolIndex:
+    """The BM25 indexes of one tool list, in the list's order."""
+
+    size: int
+    views: tuple[_View, ...]
+
+    def scores(self, text: str) -> np.ndarray:
+        """Each tool's score for ``text``: its text's BM25 score plus its best example's.
+
+        The raw scores are added, not each divided by its best: divided, the best example of
+        a request no example fits (a BFCL request among the product's tools) still counted in
+        full, and product tools crowded out the right one (registry BFCL requests 0.93 -> 0.89
+        recall@5, with the product's unchanged)."""
+        terms = ngram_tokens(text)
+        total = np.zeros(self.size)
+        for view in self.views:
+            total += view.scores(terms, self.size)
+        return total
+
+
+def _bm25(documents: list[list[str]]) -> bm25s.BM25:
+    index = bm25s.BM25()
+    # bm25s divides by the mean document length: tools with no words at all would make it 0.
+    index.index([doc or ["\x00"] for doc in documents], show_progress=False)
+    return index
+
+
+def build_index(
+    tools: Sequence[ToolSpec], examples: Mapping[str, Sequence[str]] = EXAMPLES
+) -> ToolIndex:
+    """The index of ``tools``: n-grams of each tool's text, and of each example request of
+    the tools that have some."""
+    views = [_View(_bm25([ngram_tokens(tool_text(tool)) for tool in tools]))]
+    owners = [i for i, tool in enumerate(tools) for _ in examples.get(tool.name, ())]
+    said = [text for tool in tools for text in examples.get(tool.name, ())]
+    if said:
+        views.append(_View(_bm25([ngram_tokens(text) for text in said]), np.asarray(owners)))
+    return ToolIndex(len(tools), tuple(views))
+
+
+_INDEXES: dict[tuple[tuple[str, str], ...], ToolIndex] = {}
+_MAX_INDEXES = 64  # an evaluation offers a new list per BFCL entry; keep memory bounded
+_INDEXES_LOCK = threading.Lock()
+
+
+def index_for(tools: Sequence[ToolSpec]) -> ToolIndex:
+    """The index of ``tools``, built on first use and cached by the tools' names and
+    descriptions (a registry that changes, e.g. an MCP server that comes or goes, gets a new
+    one)."""
+    key = tuple((tool.name, tool.description) for tool in tools)
+    with _INDEXES_LOCK:  # the UI runs turns in worker threads
+        found = _INDEXES.get(key)
+        if found is None:
+            found = build_index(tools)
+            if len(_INDEXES) >= _MAX_INDEXES:
+                _INDEXES.pop(next(iter(_INDEXES)))
+            _INDEXES[key] = found
+    return found
+
+
+def scores(request: str, tools: Sequence[ToolSpec]) -> np.ndarray:
+    """Each tool's score for ``request`` (higher is better; 0 matches nothing)."""
+    return index_for(tools).scores(request)
+
+
+def rank(request: str, tools: Sequence[ToolSpec]) -> list[int]:
+    """Indexes of ``tools``, best match first (ties: the earlier tool)."""
+    found = scores(request, tools)
+    return [int(i) for i in np.argsort(-found, kind="stable")]
+
+
+def retrieve(
+    request: str,
+    tools: Sequence[ToolSpec],
+    k: int,
+    *,
+    keep: Collection[str] = (),
+) -> list[ToolSpec]:
+    """The ``k`` tools ``request`` most likely needs, in their original order.
+
+    Args:
+        request: the user's message.
+        tools: every tool on offer.
+        k: how many to offer (the prompt budget decides); all of them when there are no more.
+        keep: names of tools the conversation already used: always offered, on top of ``k``
+            if they must be.
+    """
+    if k >= len(tools):
+        return list(tools)
+    chosen = {i for i, tool in enumerate(tools) if tool.name in keep}
+    for i in rank(request, tools):
+        if len(chosen) >= max(k, 1):
+            break
+        chosen.add(i)
+    return [tools[i] for i in sorted(chosen)]
