@@ -25,6 +25,8 @@ from app.clock import ClockError
 from app.evaluation import assistant_cli
 from app.evaluation.assistant_cases import CasesError
 from app.evaluation.runner import EvalInputError
+from app.policy import pipeline
+from app.policy.pipeline import UnknownPassError, add_without_option, parse_without
 from app.runtime import BACKENDS, model_path, open_backend
 from app.serve import cli as serve_cli
 from app.settings import Settings, SettingsError, load_settings, save_settings
@@ -134,6 +136,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--limit", type=int, help="only the first N entries")
     evaluate.add_argument(
+        "--from",
+        dest="start",
+        type=int,
+        default=0,
+        metavar="N",
+        help="skip the first N entries (BFCL's first 100 were used to write rules: 100 and "
+        "later are held out)",
+    )
+    add_without_option(evaluate)
+    evaluate.add_argument(
         "--unconstrained", action="store_true", help="turn the grammar off (for comparison)"
     )
     evaluate.add_argument("--report", type=Path, help="write every entry's details as JSON")
@@ -220,7 +232,13 @@ def _settings(args: argparse.Namespace) -> Settings:
         "base_url": getattr(args, "base_url", None),
         "api_key": getattr(args, "remote_api_key", None),
     }
-    return settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    without = getattr(args, "without", None)
+    try:
+        pipeline.set_without(parse_without(without) | frozenset(settings.policy_without))
+    except UnknownPassError as exc:
+        raise SettingsError(str(exc)) from exc
+    return settings
 
 
 def read_tools_file(path: Path) -> list[ToolSpec]:
@@ -415,7 +433,7 @@ def _cmd_eval(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     from app.evaluation import runner
 
     answers = args.answers or runner.default_answers_path(args.questions)
-    entries = runner.load_entries(args.questions, answers, args.limit)
+    entries = runner.load_entries(args.questions, answers, args.limit, start=args.start)
     settings = _settings(args)
     backend = stack.enter_context(closing(open_backend(settings, _Progress("Unpacking the model"))))
     options = GenerateOptions(max_tokens=settings.max_tokens, constrained=not args.unconstrained)
@@ -445,6 +463,8 @@ def _cmd_eval(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
                 "model": settings.model,
                 "constrained": not args.unconstrained,
                 "limit": args.limit,
+                "from": args.start,
+                "without": sorted(pipeline.disabled()),
                 "select": args.select,
                 "scope": not args.all_arguments,
             },

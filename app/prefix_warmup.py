@@ -29,7 +29,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 
-from app.prompt import INSTRUCTIONS
+from app.policy import pipeline
+from app.policy.decision import routing_prompt
+from app.prompt import system_prompt
 from app.tool_selection import group_of
 from backends.base import Backend
 from backends.schema import ToolSpec
@@ -121,13 +123,15 @@ def warm_prefixes(
     backend: Backend,
     sets: Sequence[Sequence[ToolSpec]],
     *,
-    system: str = INSTRUCTIONS,
+    system: str | None = None,
     stop: threading.Event | None = None,
     ready: Callable[[], bool] | None = None,
 ) -> int:
     """Compute (or find on disk) the prefix of each tool list; returns how many were done.
 
     Args:
+        system: the first system message (default: the assistant's own for each tool list,
+            :func:`app.prompt.system_prompt`).
         stop: set to stop before the next prefix.
         ready: called before each prefix; may wait (for the user to leave the model alone);
             False stops.
@@ -140,7 +144,8 @@ def warm_prefixes(
             break
         names = ", ".join(t.name for t in tools)
         _log.debug("computing the tool prefix for %s", names)
-        seconds = backend.warm_prefix([{"role": "system", "content": system}], tools)
+        text = system if system is not None else system_prompt(t.name for t in tools)
+        seconds = backend.warm_prefix([{"role": "system", "content": text}], tools)
         _log.debug("tool prefix for %s ready in %.2f s", names, seconds)
         done += 1
     return done
@@ -181,7 +186,7 @@ class PrefixWarmup:
         specs: Callable[[], Sequence[ToolSpec]],
         limit: int,
         *,
-        system: str = INSTRUCTIONS,
+        system: str | None = None,
         delay_s: float | None = None,
         use: ModelUse | None = None,
         quiet_s: float | None = None,
@@ -245,6 +250,12 @@ class PrefixWarmup:
             )
             if done == len(sets):
                 self._warmed = names
+                specs = list(self.specs())
+                ready = self.use.wait_idle(self.quiet_s, stop)
+                if specs and ready and pipeline.enabled("route") and self.system is None:
+                    # the route pass's prompt (app.policy.decision): every request reads it
+                    routing = [{"role": "system", "content": routing_prompt(specs)}]
+                    self.backend.warm_prefix(routing, None)
         except Exception:  # a cache warm-up must never take the app down
             _log.warning("tool prefix warm-up failed", exc_info=True)
         finally:

@@ -92,6 +92,19 @@ class Settings(BaseModel):
         description="Per tool: 'always' run, 'ask' first (default for changes), or 'never'.",
     )
 
+    policy_without: list[str] = Field(
+        default_factory=list,
+        description="Passes of the tool-choice policy to switch off, by name (see "
+        "app/policy/pipeline.py); for measuring what each is worth.",
+    )
+
+    @field_validator("policy_without")
+    @classmethod
+    def _known_passes(cls, value: list[str]) -> list[str]:
+        from app.policy.pipeline import parse_without
+
+        return sorted(parse_without(value))
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str | None) -> str | None:

@@ -26,6 +26,7 @@ import functools
 import itertools
 import json
 import re
+import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 
 import snowballstemmer
@@ -55,6 +56,7 @@ from app.hemispheres import with_hemisphere_signs
 from app.measure_units import misreads_measures
 from app.operation_words import with_operation_synonyms
 from app.place_names import with_whole_places
+from app.policy import pipeline
 from app.refused_names import (
     refused_name,
     renamed,
@@ -70,6 +72,7 @@ from app.whole_request import read_from_whole_request
 from backends.base import Backend, CancelToken, GenerateOptions, Message
 from backends.errors import GenerationIncomplete
 from backends.generation import Completion, TextDelta, ToolCall
+from backends.grammar import said_backslash
 from backends.schema import ToolSpec
 
 _GENERIC_WORDS = (
@@ -836,6 +839,7 @@ def respond_stream(
     cancel: CancelToken | None = None,
     lookups: Collection[str] | None = None,
     finish: bool = True,
+    routed: bool = False,
 ) -> Iterator[TextDelta | Completion]:
     """Like :func:`respond`, yielding a text answer's pieces as they are decoded.
 
@@ -859,12 +863,15 @@ def respond_stream(
     """
     options = options or GenerateOptions()
     request = _last_user_text(messages)
-    if tools and options.constrained and not options.numbers:
+    on = pipeline.enabled
+    if options.backslashes and not said_backslash(messages) and on("no_unsaid_backslash"):
+        options = dataclasses.replace(options, backslashes=False)
+    if tools and options.constrained and not options.numbers and on("number_guard"):
         options = dataclasses.replace(
             options, numbers=number_texts(request), other_numbers=_json_numbers(request)
         )
     context = _conversation_text(messages)
-    if tools and options.constrained and not options.unsaid_examples:
+    if tools and options.constrained and not options.unsaid_examples and on("unsaid_examples"):
         starts = example_starts(unsaid_examples(tools, context), context)
         options = dataclasses.replace(options, unsaid_examples=starts)
     completion: Completion | None = None
@@ -874,46 +881,60 @@ def respond_stream(
         elif isinstance(event, Completion):
             completion = event
     assert completion is not None  # a backend's stream always ends with its completion
-    if finish and tools and options.constrained and options.allow_calls and completion.text:
+    if (
+        finish
+        and tools
+        and options.constrained
+        and options.allow_calls
+        and completion.text
+        and on("calls_in_text")
+    ):
         completion = _with_calls_in_text(completion, tools, options, request, context)
     if not completion.tool_calls or not tools or not options.constrained:
         yield completion
         return
     by_name = {tool.name: tool for tool in tools}
-    grounded = _as_given(
-        [
-            c
-            for c in completion.tool_calls
-            if c.name in by_name
-            and not invents_numbers(c, by_name[c.name], context)
-            and not misreads_measures(c, context)
-        ],
-        by_name,
-        context,
-    )
+    kept_calls = [
+        c
+        for c in completion.tool_calls
+        if c.name in by_name
+        and not (on("invented_numbers") and invents_numbers(c, by_name[c.name], context))
+        and not (on("misread_measures") and misreads_measures(c, context))
+    ]
+    grounded = _as_given(kept_calls, by_name, context) if on("as_given") else kept_calls
     if grounded != list(completion.tool_calls):
         completion = dataclasses.replace(completion, tool_calls=tuple(grounded))
     called = [by_name[c.name] for c in grounded]
-    if any(request_mentions_tool(request, tool) for tool in called):
+    if (
+        (routed and called)
+        or not pipeline.enabled("topic_gate")
+        or any(request_mentions_tool(request, tool) for tool in called)
+    ):
         first = {completion.tool_calls[0].name} if completion.tool_calls else set()
-        named = named_tools(request, tools, first, lookups)
-        kept = trim_calls(completion.tool_calls, request, tools, named)
-        if len(kept) != len(completion.tool_calls):
-            completion = dataclasses.replace(completion, tool_calls=tuple(kept))
+        if on("trim_calls"):
+            named = named_tools(request, tools, first, lookups)
+            kept = trim_calls(completion.tool_calls, request, tools, named)
+            if len(kept) != len(completion.tool_calls):
+                completion = dataclasses.replace(completion, tool_calls=tuple(kept))
         if options.more_calls is None and options.allow_calls:
-            turn = _Turn(backend, messages, tools, options, cancel, request, lookups)
+            budget = ReaskBudget()
+            turn = _Turn(backend, messages, tools, options, cancel, request, lookups, budget)
             steps = (
-                _with_asked_lookups,
-                _with_missing_calls,
-                _with_meant_tool,
-                _with_named_calls,
-                _by_parts,
+                ("asked_lookups", _with_asked_lookups),
+                ("missing_calls", _with_missing_calls),
+                ("meant_tool", _with_meant_tool),
+                ("named_calls", _with_named_calls),
+                ("by_parts", _by_parts),
             )
-            for step in steps:
-                completion = step(turn, completion)
-            listed = with_list_items(completion.tool_calls, tools, request)
-            listed = without_borrowed_numbers(listed, by_name, request)
-            if finish:
+            for name, step in steps:
+                if on(name) and budget.left():
+                    completion = step(turn, completion)
+            listed = list(completion.tool_calls)
+            if on("list_items"):
+                listed = with_list_items(listed, tools, request)
+            if on("borrowed_numbers"):
+                listed = without_borrowed_numbers(listed, by_name, request)
+            if finish and on("whole_request"):
                 listed = _finished(listed, by_name, request, context)
             if listed != list(completion.tool_calls):
                 completion = dataclasses.replace(completion, tool_calls=tuple(listed))
@@ -933,16 +954,22 @@ def respond_stream(
         else:
             yield event
     assert answer is not None  # a backend's stream always ends with its completion
-    if finish and options.allow_calls and answer.text:
+    if finish and options.allow_calls and answer.text and on("calls_in_text"):
         # The text that replaces a call to an unrelated tool may write out the call to the
         # related one ("you can use the `currency_conversion` function: {...}").
         answer = _with_calls_in_text(answer, tools, options, request, context)
         if answer.tool_calls:
-            calls = _as_given(answer.tool_calls, by_name, context)
-            answer = dataclasses.replace(
-                answer, tool_calls=tuple(_finished(calls, by_name, request, context))
-            )
+            calls = list(answer.tool_calls)
+            if on("as_given"):
+                calls = _as_given(calls, by_name, context)
+            if on("whole_request"):
+                calls = _finished(calls, by_name, request, context)
+            answer = dataclasses.replace(answer, tool_calls=tuple(calls))
     yield answer
+
+
+REASK_PASSES = 3  # extra model passes per answer for the re-ask passes, at most
+REASK_SECONDS = 4.0  # and the seconds they may take together (checked before each pass)
 
 
 def _with_calls_in_text(
@@ -968,6 +995,27 @@ def _with_calls_in_text(
     return dataclasses.replace(completion, text=None, tool_calls=tuple(written))
 
 
+@dataclasses.dataclass
+class ReaskBudget:
+    """How many extra model passes the re-ask passes may still make in one answer, and for
+    how long: a pass that finds the budget spent is skipped (the answer so far stands), so a
+    chain of re-asks cannot turn a request into a minute of decoding."""
+
+    passes: int = REASK_PASSES
+    seconds: float = REASK_SECONDS
+    spent_passes: int = 0
+    spent_seconds: float = 0.0
+
+    def left(self) -> bool:
+        """Whether another re-ask may run."""
+        return self.spent_passes < self.passes and self.spent_seconds < self.seconds
+
+    def spend(self, seconds: float) -> None:
+        """Count one model pass that took ``seconds``."""
+        self.spent_passes += 1
+        self.spent_seconds += seconds
+
+
 @dataclasses.dataclass(frozen=True)
 class _Turn:
     """The request a pass after the first answer asks again, and how (each pass below
@@ -980,10 +1028,19 @@ class _Turn:
     cancel: CancelToken | None
     request: str
     lookups: Collection[str] | None = None
+    budget: ReaskBudget | None = None
 
     def ask(self, options: GenerateOptions) -> Completion:
-        """The model's answer to the same messages with other ``options``."""
-        return self.backend.generate(self.messages, self.tools, options=options, cancel=self.cancel)
+        """The model's answer to the same messages with other ``options`` (counted against
+        the turn's :class:`ReaskBudget`)."""
+        started = time.perf_counter()
+        try:
+            return self.backend.generate(
+                self.messages, self.tools, options=options, cancel=self.cancel
+            )
+        finally:
+            if self.budget is not None:
+                self.budget.spend(time.perf_counter() - started)
 
     @functools.cached_property
     def by_name(self) -> dict[str, ToolSpec]:

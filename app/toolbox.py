@@ -21,6 +21,7 @@ from app.clock import clock, local_timezone
 from app.passphrase_prompt import TRIES as PASSPHRASE_TRIES
 from app.passphrase_prompt import Ask, default_ask
 from app.paths import data_dir
+from app.policy import pipeline
 from app.settings import Settings
 from backends.schema import ToolSpec, parse_tools
 from connectors.errors import WrongKeyError
@@ -88,6 +89,8 @@ def open_toolbox(
             return opened[0]
 
     zone = local_timezone(settings.timezone)
+    # the settings' switched-off passes join those a command line named (app.policy.pipeline)
+    pipeline.set_without(pipeline.disabled() | frozenset(settings.policy_without))
     tools = registry or load_registry()
     context = ToolContext(
         open_store=store,

@@ -8,6 +8,7 @@ model drives the end-to-end tests (tests/app/test_assistant_e2e.py).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -21,12 +22,19 @@ from backends.schema import ToolSpec
 
 
 class ScriptedBackend(Backend):
-    """Replies with ``replies`` in order (a JSON call or text each)."""
+    """Replies with ``replies`` in order (a JSON call or text each).
+
+    The assistant's route pass (app.policy.decision) asks the model for a tool name under a
+    response schema; those questions are answered from ``routes`` in order, and with "none"
+    (the model abstains: the request's words pick the tools) once the list is used up.
+    """
 
     name = "scripted"
 
-    def __init__(self, replies: Sequence[str]) -> None:
+    def __init__(self, replies: Sequence[str], routes: Sequence[str] = ()) -> None:
         self.replies = list(replies)
+        self.routes = list(routes)
+        self.routed: list[str] = []  # the requests the route pass asked about
         self.prompts: list[list[dict[str, Any]]] = []
         self.offered: list[list[str]] = []
         self.options: list[GenerateOptions] = []
@@ -65,6 +73,12 @@ class ScriptedBackend(Backend):
         options: GenerateOptions | None = None,
         cancel: CancelToken | None = None,
     ) -> Iterator[GenerationEvent]:
+        schema = (options.response_schema if options else None) or {}
+        if tools is None and "none" in schema.get("enum", ()):
+            self.routed.append(str(messages[-1].get("content")))
+            choice = self.routes.pop(0) if self.routes else "none"
+            yield assemble(json.dumps(choice), (), self.call_format)
+            return
         self.prompts.append([dict(m) for m in messages])
         self.offered.append([t.name for t in tools or ()])
         self.options.append(options or GenerateOptions())

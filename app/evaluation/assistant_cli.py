@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from app.evaluation.assistant_cases import SPLITS, CasesError, load_cases
+from app.policy import pipeline
+from app.policy.pipeline import add_without_option
 
 
 def add_parser(sub: Any, add_model_options: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -31,6 +33,7 @@ def add_parser(sub: Any, add_model_options: Callable[[argparse.ArgumentParser], 
     )
     parser.add_argument("--limit", type=int, help="only the first N cases of the split")
     parser.add_argument("--report", type=Path, help="write every case's events and verdict (JSON)")
+    add_without_option(parser)
     add_model_options(parser)
 
 
@@ -70,6 +73,7 @@ def command(
             "limit": args.limit,
             "model": settings.model,
             "threads": settings.threads,
+            "without": sorted(pipeline.disabled()),
         }
         try:
             assistant_runner.write_report(args.report, results, meta)

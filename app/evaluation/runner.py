@@ -78,9 +78,9 @@ def default_answers_path(questions: Path) -> Path:
 
 
 def load_entries(
-    questions: Path, answers: Path | None = None, limit: int | None = None
+    questions: Path, answers: Path | None = None, limit: int | None = None, *, start: int = 0
 ) -> list[Entry]:
-    """Read up to ``limit`` entries with their ground truth.
+    """Read up to ``limit`` entries with their ground truth, after skipping ``start``.
 
     Raises:
         EvalInputError: unreadable files, malformed lines, or an entry whose category needs
@@ -91,9 +91,11 @@ def load_entries(
         for _, row in _read_jsonl(answers):
             truth[row["id"]] = row["ground_truth"]
     entries = []
-    for number, row in _read_jsonl(questions):
+    for index, (number, row) in enumerate(_read_jsonl(questions)):
         if limit is not None and len(entries) >= limit:
             break
+        if index < start:
+            continue
         try:
             entry_id = row["id"]
             category = category_of(entry_id)
