@@ -99,7 +99,9 @@ def resolve(
     iso = _iso(cleaned, zone)
     if iso is not None:
         return iso
-    found = _parse(cleaned, zone, base)
+    found = _with_clock_time(cleaned, zone, base)
+    if found is None:
+        found = _parse(cleaned, zone, base)
     if found is None:
         found = _relative_day_with_date(cleaned, zone, base, field, tool)
     if found is None:
@@ -140,6 +142,37 @@ def _parse(text: str, zone: tzinfo, base: datetime) -> tuple[datetime, str] | No
     if found.date_obj is None:
         return None
     return found.date_obj, str(found.period)
+
+
+# A clock time with its minutes or its unit ("15 Uhr", "11h", "18h30", "9:15"), maybe after "um",
+# "at", "à", "às", "a las", "alle" ("2 heures", "2 horas" are durations as often as times).
+# dateparser reads "morgen um 15 Uhr" as a day (the time is lost: an all-day event) and "sexta
+# às 11h" as the 11th; so a clock time is taken out and read here, and the rest is the day.
+_CLOCK = re.compile(
+    r"(?:\b(?:um|at|à|às|as|a las|a la|alle|om|vers|gegen)\s+)?"
+    r"\b(?P<hour>[01]?\d|2[0-3])"
+    r"(?:(?::|h|\.)(?P<minute>[0-5]\d)|\s*(?P<unit>uhr|h)\b(?:\s*(?P<after>[0-5]\d)\b)?)",
+    re.IGNORECASE,
+)
+
+
+def _with_clock_time(text: str, zone: tzinfo, base: datetime) -> tuple[datetime, str] | None:
+    """``text`` with one clock time (see ``_CLOCK``) read as that time on the day the rest of
+    the text names (today's next such time when the rest is empty), or ``None`` to leave the
+    text to dateparser (no such time, or a rest that is not a day)."""
+    matches = list(_CLOCK.finditer(text))
+    if len(matches) != 1:
+        return None
+    match = matches[0]
+    hour = int(match["hour"])
+    minute = int(match["minute"] or match["after"] or 0)
+    rest = " ".join((text[: match.start()] + " " + text[match.end() :]).split()).strip(" ,")
+    if not rest:
+        return None  # a time alone: the caller's rules (next occurrence, the event's day)
+    day = _parse(rest, zone, base)
+    if day is None:
+        return None
+    return datetime.combine(day[0].date(), time(hour, minute)), "time"
 
 
 _RELATIVE_DAY = re.compile(
