@@ -166,6 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     assistant_cli.add_parser(sub, _add_model_options)
 
+    sub.add_parser(
+        "policy", help="list the passes of the tool-choice policy, in the order they run"
+    )
+
     ask = sub.add_parser("ask", help="one request to the assistant (changes wait for approval)")
     ask.add_argument("text", help="what you ask")
     ask.add_argument("--json", action="store_true", help="print the events as JSON lines")
@@ -474,6 +478,15 @@ def _cmd_eval(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     return 0
 
 
+def _cmd_policy() -> int:
+    """Print the decision pipeline (app.policy.pipeline), one pass a line; switched-off passes
+    (the ``policy_without`` setting) are marked."""
+    off = frozenset(load_settings().policy_without)
+    for line, item in zip(pipeline.table(), pipeline.PIPELINE, strict=True):
+        print(line + ("  [off]" if item.name in off else ""))
+    return 0
+
+
 def _cmd_eval_assistant(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     progress = _Progress("Unpacking the model")
     return assistant_cli.command(args, stack, _settings(args), open_backend, progress)
@@ -575,6 +588,7 @@ _COMMANDS = {
     "chat": _cmd_chat,
     "eval": _cmd_eval,
     "eval-assistant": _cmd_eval_assistant,
+    "policy": lambda args, stack: _cmd_policy(),
     "serve": lambda args, stack: serve_cli.command(
         args, stack, _settings(args), open_backend, _Progress("Unpacking the model")
     ),

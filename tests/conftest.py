@@ -30,6 +30,16 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+@pytest.fixture(autouse=True)
+def _every_policy_pass_on() -> Iterator[None]:
+    """A command run with ``--without`` switches passes off for its whole process
+    (app.policy.pipeline); the next test starts with all of them on again."""
+    from app.policy import pipeline
+
+    yield
+    pipeline.set_without(frozenset())
+
+
 @pytest.fixture(scope="session")
 def tiny_gguf_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny Qwen2-format GGUF (seed 0, default sizes), built once per test session.

@@ -117,3 +117,21 @@ def test_smoke_bundled_model_on_bfcl(
     match = LAST_LINE.match(out.strip().splitlines()[-1])
     assert match and match.group(3) == "10"
     assert match.group(2) == "1.000"  # every emitted call is valid under the grammar
+
+
+def test_from_skips_the_entries_rules_were_written_on_and_the_report_says_so(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_gguf_path: Path
+) -> None:
+    """``--from N`` scores only the held-out entries (BFCL's first 100 wrote the rules), and
+    ``--without`` switches passes off for the run; the report keeps both."""
+    questions = _write_jsonl(tmp_path / "mine.json", QUESTIONS)
+    _write_jsonl(tmp_path / "possible_answer" / "mine.json", ANSWERS)
+    report = tmp_path / "report.json"
+    args = ["eval", str(questions), "--model", str(tiny_gguf_path), "--max-tokens", "32"]
+    code = main([*args, "--from", "1", "--without", "topic_gate", "--report", str(report)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert LAST_LINE.match(out.strip().splitlines()[-1]).group(3) == "1"  # type: ignore[union-attr]
+    saved = json.loads(report.read_text())
+    assert [e["id"] for e in saved["entries"]] == ["mine_irrelevance_1"]
+    assert saved["settings"]["from"] == 1 and saved["settings"]["without"] == ["topic_gate"]

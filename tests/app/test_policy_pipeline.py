@@ -183,3 +183,21 @@ def test_the_reask_budget_ends_after_its_passes_or_its_seconds() -> None:
     slow = ReaskBudget(passes=5, seconds=3.0)
     slow.spend(3.5)
     assert not slow.left()
+
+
+def test_the_policy_command_lists_the_passes_in_order_and_marks_those_switched_off(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from app.cli import main
+    from app.settings import load_settings, save_settings
+
+    settings = load_settings().model_copy(update={"policy_without": ["topic_gate"]})
+    save_settings(settings)
+    assert main(["policy"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(". ", 1)[1].split(" ", 1)[0] for line in lines] == [
+        p.name for p in pipeline.PIPELINE
+    ]
+    assert [line for line in lines if line.endswith("[off]")] == [
+        line for line in lines if " topic_gate " in line
+    ]
