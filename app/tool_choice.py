@@ -969,7 +969,7 @@ def respond_stream(
 
 
 REASK_PASSES = 3  # extra model passes per answer for the re-ask passes, at most
-REASK_SECONDS = 4.0  # and the seconds they may take together (checked before each pass)
+REASK_SECONDS = 8.0  # and the seconds they may take together (checked before each pass)
 
 
 def _with_calls_in_text(

@@ -394,9 +394,7 @@ def _hidden(name: str) -> bool:
     return name.startswith(".")
 
 
-def _walk(
-    context: ToolContext, start: Path, *, include_hidden: bool
-) -> Iterator[tuple[Path, str]]:
+def _walk(context: ToolContext, start: Path, *, include_hidden: bool) -> Iterator[tuple[Path, str]]:
     """Every entry under ``start``, a folder's entries before its subfolders', by name.
 
     Links are reported as links and never followed: one may lead outside the granted folders
