@@ -33,6 +33,8 @@ Message = Mapping[str, Any]
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 _DESCRIPTION_CHARS = 110  # a tool's line: its first sentence, at most this long
 _EARLIER_CHARS = 240  # what the decision sees of the assistant's previous answer
+_REQUEST_CHARS = 600  # and of the request: its start says what it is for; a pasted text
+# of thousands of words must not overflow the context (the main prompt cuts it its own way)
 
 ROUTING = (
     "You route a user's request to the tool that does it. Answer with the name of the one "
@@ -84,7 +86,7 @@ def routing_messages(
         content = message.get("content")
         if message.get("role") in ("user", "assistant") and isinstance(content, str) and content:
             messages.append({"role": message["role"], "content": content[:_EARLIER_CHARS]})
-    messages.append({"role": "user", "content": request})
+    messages.append({"role": "user", "content": request[:_REQUEST_CHARS]})
     return messages
 
 

@@ -27,8 +27,13 @@ pytestmark = pytest.mark.bundled_model
 
 
 @pytest.fixture(scope="module")
-def model(bundled_model_path: Path) -> Iterator[LlamaCppBackend]:
-    backend = LlamaCppBackend(LlamaSettings(n_ctx=4096, n_threads=2))
+def model(
+    bundled_model_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LlamaCppBackend]:
+    # a prefix cache, as the app has: the route's prompt and the main prompt alternate, and
+    # without one each request would compute both prefixes again
+    prefixes = tmp_path_factory.mktemp("prefixes")
+    backend = LlamaCppBackend(LlamaSettings(n_ctx=4096, n_threads=2, cache_dir=prefixes))
     backend.load(bundled_model_path)
     yield backend
     backend.close()

@@ -16,6 +16,7 @@ import pytest
 from app.assistant import Assistant, AssistantOptions
 from app.events import Event, TurnDone
 from app.history_window import fit_to_context
+from app.policy import pipeline
 from app.prompt import INSTRUCTIONS
 from backends.base import GenerateOptions
 from backends.llamacpp import LlamaCppBackend, LlamaSettings
@@ -46,6 +47,10 @@ class Recording(LlamaCppBackend):
     ) -> Iterator[Any]:
         tokens = self.tokenize(self.render(messages, tools))
         prefix = self.prefix_tokens(messages, tools)
+        if tools is None:  # the route pass's short prompt (app.policy.decision): not a turn's
+            self.routed = getattr(self, "routed", 0) + 1
+            yield from super().stream(messages, tools, options=options, cancel=cancel)
+            return
         self.prompts.append(
             {
                 "tokens": len(tokens),
@@ -85,15 +90,20 @@ def test_a_conversation_longer_than_the_context_keeps_working(
     )
     conversation: int | None = None
     stored = 0
-    for i in range(14):
-        text = f"message {i}: " + f"please remember item {i} of my long shopping list. " * 30
-        conversation = _turn(assistant, conversation, text).conversation_id
-        stored += len(text)
+    # The tiny model's tokenizer spends about a token per byte: the exemplar calls in five
+    # languages (app.policy.exemplar_calls) and 24 tools would fill its whole context, which
+    # the bundled model's tokenizer does not; this test is about the history, so they are off.
+    with pipeline.without(["exemplar_calls"]):
+        for i in range(14):
+            text = f"message {i}: " + f"please remember item {i} of my long shopping list. " * 30
+            conversation = _turn(assistant, conversation, text).conversation_id
+            stored += len(text)
     assert stored > 3 * CONTEXT  # the conversation is several contexts long
     assert model.prompts, "the model was called"
     for prompt in model.prompts:
         assert prompt["tokens"] + MAX_TOKENS <= CONTEXT
-        assert prompt["first"] == {"role": "system", "content": INSTRUCTIONS}
+        assert prompt["first"]["role"] == "system"
+        assert prompt["first"]["content"].startswith(INSTRUCTIONS)
         assert prompt["prefix_kept"], "the cached prefix (instructions and tools) is intact"
     assert model.prompts[-1]["last_user"].startswith("message 13:")
     assert len(assistant.conversations.messages(conversation)) >= 28  # nothing was deleted
@@ -106,7 +116,8 @@ def test_one_message_larger_than_the_context_is_cut_not_refused(
         model, load_registry(), tool_context, AssistantOptions(max_tokens=MAX_TOKENS, max_steps=1)
     )
     text = "Summarise this: " + "lorem ipsum dolor sit amet " * 2000 + " THE END"
-    _turn(assistant, None, text)
+    with pipeline.without(["exemplar_calls"]):  # see the test above
+        _turn(assistant, None, text)
     last = model.prompts[-1]
     assert last["tokens"] + MAX_TOKENS <= CONTEXT
     assert last["last_user"].startswith("Summarise this:")
