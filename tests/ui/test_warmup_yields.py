@@ -37,4 +37,7 @@ def test_a_turn_sent_while_loading_runs_before_any_background_prefix(
 
     assert starts() == []  # nothing was computed in the background during the turn
     qtbot.waitUntil(lambda: "ready in" in caplog.text, timeout=120_000)
-    assert min(starts()) >= ended + 0.9  # only after the model rested for QUIET_S
+    # only after the model rested for QUIET_S (1 s); ``ended`` is seen when the window is no
+    # longer busy, a few hundred ms after the bridge marked the model free (measured 0.74 s
+    # after it on a loaded machine), so the margin is half of QUIET_S
+    assert min(starts()) >= ended + 0.5
