@@ -32,14 +32,16 @@ from app.events import (
 )
 from app.history_window import fit_to_context
 from app.policy import pipeline
-from app.policy.decision import decide, last_exchange
+from app.policy.clarify import question
+from app.policy.decision import call_is_decided, decide, last_exchange
+from app.policy.said_values import Said, missing, with_said
 from app.prompt import now_message, system_prompt
 from app.result_answer import answer_from_results, asks_for_more
 from app.tool_choice import respond_stream
 from app.tool_policy import Policy, disposition, tool_policy
 from app.tool_selection import group_of, select_groups
 from backends.base import Backend, CancelToken, GenerateOptions
-from backends.generation import Completion, ToolCall
+from backends.generation import Completion, Conflict, ToolCall
 from backends.generation import TextDelta as ModelText
 from backends.schema import ToolSpec, parse_tools
 from connectors.errors import ConnectorError
@@ -129,12 +131,23 @@ class Assistant:
         self.conversations.append(conversation_id, {"role": "user", "content": text})
         routed = self._route(conversation_id, text, cancel)
         tools = self._tools_for(text, routed)
+        said = self._said(conversation_id, text, tools)
+        ask = self._clarify(text, routed, said, cancel)
+        if ask is not None:
+            # The routed tool needs a value the request does not give: ask, invent nothing.
+            yield TextDelta(ask)
+            self.conversations.append(conversation_id, {"role": "assistant", "content": ask})
+            yield TurnDone(conversation_id, ask, ())
+            return
         seen: set[str] = set()
         pending: list[Action] = []
         shown: list[str] = []
+        grammar_tools = self._grammar_tools(text, tools, said)
+        chosen = self._chosen_arguments(grammar_tools)
         options = GenerateOptions(
             max_tokens=self.options.max_tokens,
-            constrain_to=self._grammar_tools(text, tools),
+            constrain_to=grammar_tools,
+            allow_calls=bool(grammar_tools),
         )
         lookups = {t.name for t in tools if self.registry.get(t.name).effect is Effect.READS}
         failed: dict[str, str] = {}  # call -> why it failed, for the calls that did
@@ -146,11 +159,14 @@ class Assistant:
             messages = fit_to_context(self.backend, messages, tools, reserve=options.max_tokens)
             completion: Completion | None = None
             streamed: list[str] = []
+            step_options = options
+            if step == 0 and call_is_decided(routed, grammar_tools):
+                step_options = dataclasses.replace(options, allow_text=False)
             for event in respond_stream(
                 self.backend,
                 messages,
                 tools,
-                options=options,
+                options=step_options,
                 cancel=cancel,
                 lookups=lookups,
                 routed=routed is not None and step == 0,
@@ -189,12 +205,20 @@ class Assistant:
                 # Ask for the answer in text, from those results, instead of failing the turn.
                 options = dataclasses.replace(options, allow_calls=False)
                 continue
+            ask = self._clarify_wanted(text, completion.tool_calls, tools, said, cancel)
+            if ask is not None:
+                yield TextDelta(ask)
+                shown.append(ask)
+                self.conversations.append(conversation_id, {"role": "assistant", "content": ask})
+                break
             self._record_calls(conversation_id, completion.tool_calls)
             ran: list[tuple[str, dict[str, Any]]] = []  # (summary, result) of the calls that ran
             for call, key in zip(completion.tool_calls, keys, strict=True):
                 called.append(call.name)
                 conflicts = tuple(
-                    c.describe() for c in call.conflicts if not _said_by_user(c.got, text)
+                    c.describe()
+                    for c in call.conflicts
+                    if not _said_by_user(c.got, text) and not _chosen(c, call.name, chosen)
                 )
                 yield CallProposed(call.name, dict(call.arguments), conflicts)
                 repeated = key in seen
@@ -369,15 +393,100 @@ class Assistant:
             return select_groups(text, specs, self.options.tool_limit)
         return specs
 
-    def _grammar_tools(self, text: str, tools: Sequence[ToolSpec]) -> tuple[ToolSpec, ...]:
+    def _grammar_tools(
+        self, text: str, tools: Sequence[ToolSpec], said: Mapping[str, Said] | None = None
+    ) -> tuple[ToolSpec, ...]:
         """What the grammar allows: the offered tools (the routed tool's whole connector:
         allowing the routed tool alone measured worse, 18 against 21 of 70 dev cases, because
         the route is wrong more often than the main pass within a connector), with optional
-        arguments scoped to the request (the ``argument_scope`` pass)."""
+        arguments scoped to the request (the ``argument_scope`` pass), and the arguments the
+        request gives values for limited to those values (the ``said_values`` pass): a tool
+        that requires a value the request does not give is left out."""
         allowed = list(tools)
+        if pipeline.enabled("argument_scope"):
+            scoped = scoped_tools(text, allowed, self._choices(allowed))
+        else:
+            scoped = tuple(allowed)
+        if not said:
+            return scoped
+        kept = (
+            with_said(s, full, said.get(full.name, {}))
+            for s, full in zip(scoped, allowed, strict=True)
+        )
+        return tuple(t for t in kept if t is not None)
+
+    def _said(self, conversation_id: int, text: str, tools: Sequence[ToolSpec]) -> dict[str, Said]:
+        """The values the request gives each offered tool's arguments (see Tool.said). After
+        the assistant asked a question, the message before the answer counts too: "Set up a
+        call with the bank" then "Tuesday at 11" is one request."""
+        if not pipeline.enabled("said_values"):
+            return {}
+        history = self.conversations.messages(conversation_id, limit=4)
+        users = [m for m in history if m.get("role") == "user"]
+        asked = len(history) >= 2 and history[-2].get("role") == "assistant"
+        asked = asked and str(history[-2].get("content", "")).rstrip().endswith(("?", "？"))
+        words = [text]
+        if asked and len(users) >= 2:
+            words.append(str(users[-2].get("content", "")))
+        found: dict[str, Said] = {}
+        for spec in tools:
+            try:
+                reader = self.registry.get(spec.name).said
+                if reader is None:
+                    continue
+                readings = [reader(self.context, part) for part in words]
+            except ConnectorError:
+                continue
+            merged: dict[str, list[str]] = {}
+            for reading in readings:
+                for name, values in reading.items():
+                    merged.setdefault(name, []).extend(v for v in values if v not in merged[name])
+            found[spec.name] = merged
+        return found
+
+    def _chosen_arguments(self, grammar_tools: Sequence[ToolSpec]) -> set[tuple[str, str]]:
+        """The (tool, argument) pairs the grammar limits to the user's things (Tool.choices)."""
         if not pipeline.enabled("argument_scope"):
-            return tuple(allowed)
-        return scoped_tools(text, allowed, self._choices(allowed))
+            return set()
+        return {
+            (name, arg) for name, found in self._choices(grammar_tools).items() for arg in found
+        }
+
+    def _clarify_wanted(
+        self,
+        text: str,
+        calls: Sequence[ToolCall],
+        tools: Sequence[ToolSpec],
+        said: Mapping[str, Said],
+        cancel: CancelToken | None,
+    ) -> str | None:
+        """A question when the model wanted a tool the grammar left out because the request
+        lacks a value it requires (it wanted calendar_create for "remind me to call grandma"
+        and the grammar made it another tool): the ``clarify`` pass, after the main pass."""
+        if not pipeline.enabled("clarify"):
+            return None
+        for call in calls:
+            for conflict in call.conflicts:
+                if conflict.path != "name" or len(conflict.wanted) < 3:
+                    continue
+                for spec in tools:
+                    lacking = missing(spec, said.get(spec.name, {}))
+                    if lacking and spec.name.startswith(conflict.wanted):
+                        return question(self.backend, text, spec, lacking, cancel=cancel)
+        return None
+
+    def _clarify(
+        self, text: str, routed: str | None, said: Mapping[str, Said], cancel: CancelToken | None
+    ) -> str | None:
+        """A question for the value the routed tool requires and the request does not give
+        (the ``clarify`` pass), or ``None``."""
+        if routed is None or not pipeline.enabled("clarify"):
+            return None
+        spec = self._current_specs().get(routed)
+        lacking = missing(spec, said.get(routed, {})) if spec is not None else []
+        if spec is None or not lacking:
+            return None
+        return question(self.backend, text, spec, lacking, cancel=cancel)
 
     def _choices(self, tools: Sequence[ToolSpec]) -> dict[str, Mapping[str, Sequence[str]]]:
         """The current values of arguments that name the user's things (see Tool.choices)."""
@@ -437,6 +546,16 @@ def _said_by_user(value: object, request: str) -> bool:
     """Whether the grammar's value is one the user said: then overriding the model (which
     wanted to write something else) followed the user, and there is nothing to flag."""
     return isinstance(value, str) and len(value) >= 2 and value.casefold() in request.casefold()
+
+
+def _chosen(conflict: Conflict, tool: str, chosen: set[tuple[str, str]]) -> bool:
+    """Whether the grammar's value is one of the user's things the argument is limited to (a
+    note's title): the model's own scores picked it among them, so it is its choice, and a
+    change still waits for approval. Flagging it made the call fail: asked to show "a receita
+    das panquecas", the model began "Lista", the grammar gave "Pancake recipe", the right
+    note, and the flag refused the call."""
+    head, _, argument = conflict.path.partition(".")
+    return head == "arguments" and (tool, argument) in chosen
 
 
 def _call_key(call: ToolCall) -> str:

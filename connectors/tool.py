@@ -145,6 +145,12 @@ class Tool:
         choices: ``choices(context) -> {argument: values}``, the values an argument can
             currently take (the titles of the user's notes), so decoding can keep a small model
             to them; an empty mapping (or ``None``) leaves the arguments free.
+        said: ``said(context, request) -> {argument: values}``, the values the request itself
+            gives an argument, read by the tool's own reader (the dates a request says, for
+            the calendar): decoding keeps the model to them, so it copies what the user said
+            instead of writing a value of its own. An empty list means the request gives
+            none: the argument is left out, or, if it is required, the tool cannot be called
+            yet and the user is asked. ``None`` leaves the arguments free.
         in_store: every effect goes through ``context.store().transaction()`` and nothing
             else (notes, events; not files): the action log then runs the change and its own
             record in one transaction (:meth:`connectors.store.database.Store.joined`), so a
@@ -160,6 +166,7 @@ class Tool:
     preview: Callable[[ToolContext, Any], dict[str, Any]] | None = None
     choices: Callable[[ToolContext], Mapping[str, Sequence[str]]] | None = None
     in_store: bool = False
+    said: Callable[[ToolContext, str], Mapping[str, Sequence[str]]] | None = None
 
     def parameters(self) -> dict[str, Any]:
         """The JSON Schema of the arguments as the model sees it.
@@ -234,6 +241,7 @@ def tool(
     preview: Callable[[ToolContext, Any], dict[str, Any]] | None = None,
     choices: Callable[[ToolContext], Mapping[str, Sequence[str]]] | None = None,
     in_store: bool = False,
+    said: Callable[[ToolContext, str], Mapping[str, Sequence[str]]] | None = None,
 ) -> Callable[[ToolFunction], Tool]:
     """Make a :class:`Tool` of a function; its description is the docstring's first paragraph."""
 
@@ -249,6 +257,7 @@ def tool(
             preview=preview,
             choices=choices,
             in_store=in_store,
+            said=said,
         )
 
     return wrap

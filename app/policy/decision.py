@@ -146,3 +146,15 @@ def last_exchange(messages: Sequence[Message]) -> list[Message]:
     if answers:
         out.append(answers[-1])
     return out
+
+
+def call_is_decided(routed: str | None, grammar_tools: Sequence[ToolSpec]) -> bool:
+    """Whether the main pass must call a tool (the ``routed_call`` pass): the route chose a
+    call over a text answer, and the bundled model, left to choose again, answered in prose
+    ("Now: Monday 10:00", "Here's a response: {...}") where the route was right (dev split:
+    50 of 140 right with it, 44 without)."""
+    return (
+        routed is not None
+        and pipeline.enabled("routed_call")
+        and any(t.name == routed for t in grammar_tools)
+    )

@@ -81,6 +81,30 @@ PIPELINE: tuple[Pass, ...] = (
         "app.argument_scope.scoped_tools",
     ),
     Pass(
+        "said_values",
+        Kind.BEFORE,
+        "any",
+        "an argument the tool can read from the request (a date, by dateparser in the "
+        "user's language) may only be a stretch of the request that reads as one",
+        "app.policy.said_values.with_said",
+    ),
+    Pass(
+        "routed_call",
+        Kind.BEFORE,
+        "any",
+        "a request the route gave a tool is answered with a call: the route already chose "
+        "between a call and a text answer",
+        "app.policy.decision.call_is_decided",
+    ),
+    Pass(
+        "clarify",
+        Kind.BEFORE,
+        "any",
+        "when the routed tool requires a value the request does not give, the model asks "
+        "for it in the user's language instead of inventing one",
+        "app.policy.clarify.question",
+    ),
+    Pass(
         "no_unsaid_backslash",
         Kind.BEFORE,
         "any",

@@ -36,10 +36,13 @@ class Moment:
     Attributes:
         value: aware, in the zone it was resolved in (midnight when no time was said).
         has_time: the text named a time of day ("3pm", "in 2 hours", an ISO time).
+        period: how long a stretch the text named: "next week" is a week, "April" a month,
+            "Friday" a day, "Friday 3pm" a time. A listing of "next week" covers the week.
     """
 
     value: datetime
     has_time: bool
+    period: str = "day"  # what the text named: "time", "day", "week", "month" or "year"
 
     @property
     def day(self) -> date:
@@ -120,8 +123,9 @@ def resolve(
     if on_day is not None and period == "time" and is_time_only(cleaned):
         value = datetime.combine(on_day, value.time(), tzinfo=zone)
     if period == "time":
-        return Moment(_normalise(value, zone), has_time=True)
-    return Moment(at_midnight(value.date(), zone), has_time=False)
+        return Moment(_normalise(value, zone), has_time=True, period="time")
+    stretch = period if period in ("week", "month", "year") else "day"
+    return Moment(at_midnight(value.date(), zone), has_time=False, period=stretch)
 
 
 def _parse(text: str, zone: tzinfo, base: datetime) -> tuple[datetime, str] | None:
@@ -149,18 +153,26 @@ def _parse(text: str, zone: tzinfo, base: datetime) -> tuple[datetime, str] | No
 # dateparser reads "morgen um 15 Uhr" as a day (the time is lost: an all-day event) and "sexta
 # às 11h" as the 11th; so a clock time is taken out and read here, and the rest is the day.
 _CLOCK = re.compile(
-    r"(?:\b(?:um|at|à|às|as|a las|a la|alle|om|vers|gegen)\s+)?"
+    r"(?:\b(?P<at>um|at|à|às|as|a las|a la|alle|om|vers|gegen)\s+)?"
     r"\b(?P<hour>[01]?\d|2[0-3])"
-    r"(?:(?::|h|\.)(?P<minute>[0-5]\d)|\s*(?P<unit>uhr|h)\b(?:\s*(?P<after>[0-5]\d)\b)?)",
+    r"(?:(?::|h|\.)(?P<minute>[0-5]\d)|\s*(?P<unit>uhr|h)\b(?:\s*(?P<after>[0-5]\d)\b)?"
+    r"|(?P<bare>(?=\s*$|\s*[,;!?]|\s+(?!am\b|pm\b|a\.m|p\.m|[:.\d]))))",
     re.IGNORECASE,
 )
+
+
+def _clock_times(text: str) -> list[re.Match[str]]:
+    """The clock times in ``text``: an hour with its minutes or unit, or a bare hour after
+    a word that introduces a time ("at 11", "um 8", "a las 7"; dateparser read "Tuesday at
+    11" as November)."""
+    return [m for m in _CLOCK.finditer(text) if m["bare"] is None or m["at"] is not None]
 
 
 def _with_clock_time(text: str, zone: tzinfo, base: datetime) -> tuple[datetime, str] | None:
     """``text`` with one clock time (see ``_CLOCK``) read as that time on the day the rest of
     the text names (today's next such time when the rest is empty), or ``None`` to leave the
     text to dateparser (no such time, or a rest that is not a day)."""
-    matches = list(_CLOCK.finditer(text))
+    matches = _clock_times(text)
     if len(matches) != 1:
         return None
     match = matches[0]
@@ -172,6 +184,8 @@ def _with_clock_time(text: str, zone: tzinfo, base: datetime) -> tuple[datetime,
     day = _parse(rest, zone, base)
     if day is None:
         return None
+    if day[1] == "part_of_day" and day[0].hour >= 12 and hour < 12:
+        hour += 12  # "tonight at 8", "ce soir à 8h": the evening's eight
     return datetime.combine(day[0].date(), time(hour, minute)), "time"
 
 
@@ -224,12 +238,13 @@ def _iso(text: str, zone: tzinfo) -> Moment | None:
     try:
         if len(candidate) == 10:
             return Moment(at_midnight(date.fromisoformat(candidate), zone), has_time=False)
+        # (a date alone: the default period, a day)
         value = datetime.fromisoformat(candidate)
     except ValueError:
         return None
     if value.tzinfo is None:
-        return Moment(_normalise(value.replace(tzinfo=zone), zone), has_time=True)
-    return Moment(value.astimezone(zone), has_time=True)
+        return Moment(_normalise(value.replace(tzinfo=zone), zone), has_time=True, period="time")
+    return Moment(value.astimezone(zone), has_time=True, period="time")
 
 
 def _normalise(value: datetime, zone: tzinfo) -> datetime:

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connectors.atomic import write_bytes_atomic
-from connectors.calendar import dates, ics, service
+from connectors.calendar import dates, ics, said_dates, service
 from connectors.calendar.models import CalendarEvent, CalendarImport, CalendarVersion
 from connectors.errors import ConnectorError, InvalidArgumentsError, NotFoundError
 from connectors.granted import checked_opener, folder_guard, resolve_granted
@@ -490,12 +490,50 @@ def _create_preview(context: ToolContext, args: CreateArgs) -> dict[str, Any]:
     }
 
 
+# ---------------------------------------------------------------------------------------------
+# What decoding may write: the dates the request says, the events that exist
+# ---------------------------------------------------------------------------------------------
+
+MAX_CHOICES = 200  # above this many events, an event's name is left free while decoding
+
+
+def _spans(context: ToolContext, text: str) -> list[str]:
+    env = Env.of(context, "calendar")
+    return said_dates.date_spans(text, env.zone, env.now)
+
+
+def _said(start: str, *ends: str) -> Callable[[ToolContext, str], dict[str, list[str]]]:
+    """The request's dates for ``start``; for ``ends``, those after the first ("from Monday
+    to Wednesday"), none when it says one date (a start, not an end)."""
+
+    def said(context: ToolContext, text: str) -> dict[str, list[str]]:
+        spans = _spans(context, text)
+        return {start: spans, **{end: spans[1:] for end in ends}}
+
+    return said
+
+
+def _event_titles(context: ToolContext) -> dict[str, list[str]]:
+    """The titles an ``event`` argument can take now, so the model names an event that exists
+    (it invented ids and titles: "Almoço com a Marta" for "Lunch with Marta")."""
+    with context.store().reading() as session:
+        rows = session.execute(
+            select(CalendarEvent.title)
+            .where(CalendarEvent.cancelled.is_(False))
+            .order_by(CalendarEvent.first_start.desc())
+            .limit(MAX_CHOICES + 1)
+        ).scalars()
+        titles = list(dict.fromkeys(t for t in rows if t))
+    return {"event": titles} if 0 < len(titles) <= MAX_CHOICES else {}
+
+
 @tool(
     "calendar_create",
     effect=Effect.CHANGES,
     in_store=True,
     arguments=CreateArgs,
     preview=_create_preview,
+    said=_said("start", "end", "repeat_until"),
 )
 def create(context: ToolContext, args: CreateArgs) -> ToolResult:
     """Create a calendar event. Times may be ISO 8601 or what the user said, like 'tomorrow 3pm'."""
@@ -841,6 +879,8 @@ def _save_edit(session: Session, edit: Edit, env: Env) -> CalendarVersion:
     in_store=True,
     arguments=UpdateArgs,
     preview=_update_preview,
+    choices=_event_titles,
+    said=_said("start", "end"),
 )
 def update(context: ToolContext, args: UpdateArgs) -> ToolResult:
     """Change an event's title, time, place, notes, attendees or reminder; one occurrence or all."""
@@ -886,6 +926,8 @@ def _cancel_preview(context: ToolContext, args: EventArgs) -> dict[str, Any]:
     in_store=True,
     arguments=EventArgs,
     preview=_cancel_preview,
+    choices=_event_titles,
+    said=_said("occurrence"),
 )
 def cancel(context: ToolContext, args: EventArgs) -> ToolResult:
     """Cancel an event: one occurrence of a repeating event, or all of it."""
@@ -918,9 +960,30 @@ def cancel(context: ToolContext, args: EventArgs) -> ToolResult:
 # ---------------------------------------------------------------------------------------------
 
 
+def _stretch(env: Env, moment: dates.Moment) -> tuple[datetime, datetime] | None:
+    """The whole week, month or year a text named ("next week", "im April", "próximo mês"),
+    from today on when it has begun; ``None`` for a day or a time."""
+    day = moment.day
+    if moment.period == "week":
+        first = day - timedelta(days=day.weekday())
+        after = first + timedelta(days=7)
+    elif moment.period == "month":
+        first = day.replace(day=1)
+        after = (first + timedelta(days=32)).replace(day=1)
+    elif moment.period == "year":
+        first, after = date(day.year, 1, 1), date(day.year + 1, 1, 1)
+    else:
+        return None
+    first = max(first, env.now.date())
+    return dates.at_midnight(first, env.zone), dates.at_midnight(after, env.zone)
+
+
 def _range(env: Env, start_text: str, end_text: str, default: Callable[[datetime], datetime]):
     begin = env.resolve(start_text, "start")
     start = begin.value
+    stretch = _stretch(env, begin) if not end_text else None
+    if stretch is not None:
+        return stretch
     if end_text:
         finish = env.resolve(end_text, "end", base=max(start, env.now))
         end = (
@@ -945,7 +1008,7 @@ def _refresh(context: ToolContext, now: datetime) -> None:
             service.refresh_windows(session, now)
 
 
-@tool("calendar_list", effect=Effect.READS, arguments=ListArgs)
+@tool("calendar_list", effect=Effect.READS, arguments=ListArgs, said=_said("start", "end"))
 def list_events(context: ToolContext, args: ListArgs) -> ToolResult:
     """List calendar events between two dates, repeating events included."""
     env = Env.of(context, "calendar_list")
@@ -978,7 +1041,7 @@ def _span(start: datetime, end: datetime) -> str:
     return dates.human(start, end, all_day=False)
 
 
-@tool("calendar_free_time", effect=Effect.READS, arguments=FreeTimeArgs)
+@tool("calendar_free_time", effect=Effect.READS, arguments=FreeTimeArgs, said=_said("start", "end"))
 def free_time(context: ToolContext, args: FreeTimeArgs) -> ToolResult:
     """Find free slots of a given length in the calendar, within working hours."""
     env = Env.of(context, "calendar_free_time")

@@ -1,0 +1,62 @@
+"""The values a request itself gives an argument, as the only values decoding may write there.
+
+A tool that can read a kind of value from the request says which stretches of it are such
+values (``Tool.said``: the dates a request says, for the calendar, read by dateparser in the
+user's language). The grammar then offers those stretches alone, so the bundled 0.5B model
+copies "tomorrow at 12:30" instead of writing a date of its own (it wrote "2026-12-14 12:30":
+the month of an example in a description, the day of the clock line), and the tool resolves
+the words against the user's clock.
+
+An argument the request gives no value for is left out of the grammar; if the tool requires it,
+the tool cannot be called yet, and the user is asked for it (:mod:`app.policy.clarify`) rather
+than given an invented value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from backends.schema import ToolSpec
+
+Said = Mapping[str, Sequence[str]]
+
+
+def missing(tool: ToolSpec, said: Said) -> list[str]:
+    """The required arguments of ``tool`` the request gives no value for."""
+    required = tool.parameters.get("required") or ()
+    return [name for name in required if name in said and not said[name]]
+
+
+def _enum_of(schema: Any, values: Sequence[str]) -> dict[str, Any]:
+    """The argument's schema with its values limited to ``values`` (a nullable one stays so)."""
+    description = schema.get("description") if isinstance(schema, dict) else None
+    narrowed: dict[str, Any] = {"type": "string", "enum": list(dict.fromkeys(values))}
+    if description:
+        narrowed["description"] = description
+    return narrowed
+
+
+def with_said(scoped: ToolSpec, full: ToolSpec, said: Said) -> ToolSpec | None:
+    """``scoped`` (the grammar's tool, maybe narrowed already) with every argument in ``said``
+    limited to its values; an argument with no values is left out. The first argument of
+    ``said`` (the one the request's values are for first: a listing's start) is taken back
+    from ``full`` when the narrowing had left it out, as its English words missed "amanhã";
+    the others stay out (offered an end or a last repetition, the model filled them with
+    the start's words).
+    ``None`` when a required argument has none: the tool cannot be called yet."""
+    if not said:
+        return scoped
+    if missing(full, said):
+        return None
+    properties = dict(scoped.parameters.get("properties") or {})
+    every = full.parameters.get("properties") or {}
+    for position, (name, values) in enumerate(said.items()):
+        if name not in every:
+            continue
+        if not values:
+            properties.pop(name, None)
+        elif name in properties or position == 0:
+            properties[name] = _enum_of(every[name], values)
+    return dataclasses.replace(scoped, parameters={**scoped.parameters, "properties": properties})

@@ -1,0 +1,95 @@
+"""Arguments the request gives values for are limited to them; a tool that requires a value the
+request does not give is asked about, in the user's language, not called with an invented one.
+
+The registry, store, tool specs and the assistant's turn are real; the model's words are
+scripted (tests/scripted_backend.py). The bundled model's own behaviour is measured by the
+product evaluation (docs/EVALUATION.md).
+"""
+
+from __future__ import annotations
+
+import json
+
+from app.assistant import Assistant, AssistantOptions
+from app.events import ActionPending, TextDelta, TurnDone
+from app.policy import pipeline
+from app.policy.clarify import need
+from app.policy.said_values import missing, with_said
+from backends.schema import parse_tools
+from connectors.registry import load_registry
+from connectors.tool import ToolContext
+from tests.scripted_backend import ScriptedBackend
+
+
+def call(name: str, **arguments: object) -> str:
+    return json.dumps({"name": name, "arguments": arguments}, ensure_ascii=False)
+
+
+def spec(name: str):
+    return next(s for s in parse_tools(load_registry().definitions()) if s.name == name)
+
+
+def test_a_said_argument_becomes_a_choice_of_the_request_stretches() -> None:
+    create = spec("calendar_create")
+    narrowed = with_said(create, create, {"start": ["tomorrow at 12:30"], "end": []})
+    assert narrowed is not None
+    assert narrowed.parameters["properties"]["start"]["enum"] == ["tomorrow at 12:30"]
+    assert "end" not in narrowed.parameters["properties"]  # no second date: no end
+
+
+def test_a_required_argument_without_a_value_leaves_the_tool_out() -> None:
+    create = spec("calendar_create")
+    assert missing(create, {"start": []}) == ["start"]
+    assert with_said(create, create, {"start": []}) is None
+    assert need(create, ["start"]) == "when it starts"
+
+
+def test_the_first_said_argument_comes_back_when_the_scope_left_it_out() -> None:
+    listing = spec("calendar_list")
+    bare = parse_tools([{**load_registry().get("calendar_list").definition()}])[0]
+    scoped = type(bare)(bare.name, bare.description, {**bare.parameters, "properties": {}})
+    narrowed = with_said(scoped, listing, {"start": ["amanhã"], "end": []})
+    assert narrowed is not None
+    assert narrowed.parameters["properties"]["start"]["enum"] == ["amanhã"]
+
+
+def test_a_request_without_a_time_is_answered_with_a_question_and_nothing_waits(
+    tool_context: ToolContext,
+) -> None:
+    backend = ScriptedBackend(["Wann ist das Treffen mit Lena?"], routes=["calendar_create"])
+    assistant = Assistant(backend, load_registry(), tool_context, AssistantOptions())
+    events = list(assistant.turn(None, "Trag ein Treffen mit Lena ein"))
+    assert not [e for e in events if isinstance(e, ActionPending)]
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == (
+        "Wann ist das Treffen mit Lena?"
+    )
+    assert isinstance(events[-1], TurnDone) and events[-1].pending == ()
+    asked = backend.prompts[0]
+    assert "Missing: when it starts" in asked[-1]["content"]  # the question names what is missing
+    assert not backend.replies  # the main pass never ran: no call could be invented
+
+
+def test_the_answer_to_the_question_completes_the_request(tool_context: ToolContext) -> None:
+    reply = call("calendar_create", title="Treffen mit Lena", start="Dienstag um 11")
+    backend = ScriptedBackend(
+        ["Wann ist das Treffen mit Lena?", reply, f"[{reply}]", reply],
+        routes=["calendar_create", "calendar_create"],
+    )
+    assistant = Assistant(backend, load_registry(), tool_context, AssistantOptions())
+    first = list(assistant.turn(None, "Trag ein Treffen mit Lena ein"))
+    events = list(assistant.turn(first[-1].conversation_id, "Dienstag um 11"))
+    pending = [e for e in events if isinstance(e, ActionPending)]
+    assert [p.tool for p in pending] == ["calendar_create"]
+    assert pending[0].preview["start"].startswith("2026-12-01T11:00")  # the next Tuesday
+    grammar = backend.options[1].constrain_to
+    create = next(t for t in grammar if t.name == "calendar_create")
+    assert create.parameters["properties"]["start"]["enum"] == ["Dienstag um 11"]
+
+
+def test_without_the_pass_the_tool_is_offered_with_free_dates(tool_context: ToolContext) -> None:
+    reply = call("calendar_create", title="Treffen mit Lena", start="2026-11-26 10:00")
+    backend = ScriptedBackend([reply, f"[{reply}]", reply], routes=["calendar_create"])
+    assistant = Assistant(backend, load_registry(), tool_context, AssistantOptions())
+    with pipeline.without(["said_values"]):
+        events = list(assistant.turn(None, "Trag ein Treffen mit Lena ein"))
+    assert [e.tool for e in events if isinstance(e, ActionPending)] == ["calendar_create"]
