@@ -22,6 +22,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from app.policy import pipeline
+from app.policy.retrieval import closest_values
 from app.request_words import content_words, same_stem
 from app.tool_choice import _WRITTEN_TEXT
 from backends.schema import ToolSpec
@@ -139,14 +141,21 @@ def named_in(request: str, values: Sequence[str]) -> list[str]:
 
     When the user names the note ("append ... to my Wifi note") there is nothing left to
     choose: measured on the bundled model, given every title it still picked the wrong one
-    where it wanted to write the text to append.
+    where it wanted to write the text to append. When the request names none word for word
+    (the ``close_choices`` pass), the values whose character n-grams it shares most
+    (:func:`app.policy.retrieval.closest_values`): "o almoço com a Marta" keeps "Lunch with
+    Marta", where the model, writing Portuguese, began "Al" and the grammar gave "Dentist".
     """
     named = [
         v
         for v in values
         if v.strip() and re.search(rf"(?<!\w){re.escape(v.strip())}(?!\w)", request, re.I)
     ]
-    return named or list(values)
+    if named:
+        return named
+    if pipeline.enabled("close_choices"):
+        return closest_values(request, values)
+    return list(values)
 
 
 def scoped_tools(

@@ -24,7 +24,7 @@ from typing import Any
 
 from app.policy import pipeline
 from app.policy.exemplars import EXEMPLARS, NO_TOOL
-from app.policy.retrieval import retrieve
+from app.policy.retrieval import nearest_examples, retrieve
 from backends.base import Backend, CancelToken, GenerateOptions
 from backends.schema import ToolSpec
 
@@ -82,6 +82,10 @@ def routing_messages(
     """The routing conversation: the system message, the previous exchange when there is one
     (a follow-up such as "move them to archive" names its things there), and the request."""
     messages: list[dict[str, Any]] = [{"role": "system", "content": routing_prompt(tools)}]
+    if pipeline.enabled("nearest_examples"):
+        for text, name in nearest_examples(request, tools, NEAREST):
+            messages.append({"role": "user", "content": text})
+            messages.append({"role": "assistant", "content": json.dumps(name)})
     for message in earlier:
         content = message.get("content")
         if message.get("role") in ("user", "assistant") and isinstance(content, str) and content:
@@ -90,6 +94,11 @@ def routing_messages(
     return messages
 
 
+# The example requests most like the request, as earlier turns after the cached system message
+# (a few dozen tokens): the routing prompt's examples are far from the request, these are near.
+# Route alone on the dev split (140 requests): 77 right without them, 101 with 2 (route p50
+# 0.75 s), 102 with 4 (1.15 s), 104 with 6 (1.6 s).
+NEAREST = 2
 CANDIDATES = 5  # the grammar lets the route choose among this many retrieved tools (and none)
 
 

@@ -59,6 +59,14 @@ PIPELINE: tuple[Pass, ...] = (
         "app.policy.retrieval.retrieve",
     ),
     Pass(
+        "nearest_examples",
+        Kind.BEFORE,
+        "any",
+        "the route reads the two example requests nearest the request (character n-gram "
+        "BM25), with their tools, as turns just before it",
+        "app.policy.retrieval.nearest_examples",
+    ),
+    Pass(
         "exemplar_calls",
         Kind.BEFORE,
         "any",
@@ -79,6 +87,14 @@ PIPELINE: tuple[Pass, ...] = (
         "en",
         "optional arguments the request never mentions are left out of the grammar",
         "app.argument_scope.scoped_tools",
+    ),
+    Pass(
+        "close_choices",
+        Kind.BEFORE,
+        "any",
+        "an argument limited to the user's things (note and event titles) is limited to "
+        "those whose character n-grams the request shares most, when it names none",
+        "app.policy.retrieval.closest_values",
     ),
     Pass(
         "said_values",

@@ -237,3 +237,58 @@ def retrieve(
             break
         chosen.add(i)
     return [tools[i] for i in sorted(chosen)]
+
+
+_EXAMPLE_INDEXES: dict[tuple[str, ...], tuple[bm25s.BM25, tuple[tuple[str, str], ...]]] = {}
+
+
+def nearest_examples(request: str, tools: Sequence[ToolSpec], k: int) -> list[tuple[str, str]]:
+    """The ``k`` example requests (the exemplars and retrieval examples, with their tools)
+    closest to ``request`` by the same character n-gram BM25, among those of ``tools`` and
+    of no tool; closest last, so it sits next to the request in a prompt."""
+    names = tuple(sorted(tool.name for tool in tools))
+    with _INDEXES_LOCK:
+        found = _EXAMPLE_INDEXES.get(names)
+        if found is None:
+            pool = tuple(
+                dict.fromkeys(
+                    (text, name)
+                    for text, name in (*EXEMPLARS, *RETRIEVAL_EXAMPLES)
+                    if name in names or name == NO_TOOL
+                )
+            )
+            found = (_bm25([ngram_tokens(text) for text, _ in pool]), pool)
+            if len(_EXAMPLE_INDEXES) >= _MAX_INDEXES:
+                _EXAMPLE_INDEXES.pop(next(iter(_EXAMPLE_INDEXES)))
+            _EXAMPLE_INDEXES[names] = found
+    index, pool = found
+    if not pool or k <= 0:
+        return []
+    ids = index.get_tokens_ids(ngram_tokens(request))
+    if not ids:
+        return []
+    scored = index.get_scores_from_ids(ids)
+    best = [int(i) for i in np.argsort(-scored, kind="stable")[:k] if scored[i] > 0]
+    return [pool[i] for i in reversed(best)]
+
+
+CLOSE_SHARE = 0.5  # a value is close when it scores at least this share of the best one
+
+
+def closest_values(request: str, values: Sequence[str]) -> list[str]:
+    """The values (the titles of the user's notes or events) whose character n-grams the
+    request shares most, by the same BM25: "o almoço com a Marta" is close to "Lunch with
+    Marta", "la lista de la compra" to "Shopping list", "le club de lecture" to "Book club".
+    Every value when none shares anything."""
+    texts = [v for v in values if v.strip()]
+    if len(texts) < 2:
+        return list(values)
+    index = _bm25([ngram_tokens(text) for text in texts])
+    ids = index.get_tokens_ids(ngram_tokens(request))
+    if not ids:
+        return list(values)
+    scored = index.get_scores_from_ids(ids)
+    best = float(scored.max())
+    if best <= 0:
+        return list(values)
+    return [text for text, score in zip(texts, scored, strict=True) if score >= CLOSE_SHARE * best]

@@ -69,8 +69,16 @@ def named_zone(name: str, tool: str, field: str = "timezone") -> ZoneInfo:
 
 
 def is_time_only(text: str) -> bool:
-    """Whether ``text`` names only a time of day ("13:30", "3pm", "noon"), no day."""
-    return bool(_TIME_ONLY.match(" ".join(text.split())))
+    """Whether ``text`` names only a time of day ("13:30", "3pm", "noon", "às 20h", "um 8"),
+    no day."""
+    cleaned = " ".join(text.split())
+    if _TIME_ONLY.match(cleaned):
+        return True
+    matches = _clock_times(cleaned)
+    if len(matches) != 1:
+        return False
+    rest = cleaned[: matches[0].start()] + cleaned[matches[0].end() :]
+    return not rest.strip(" ,")
 
 
 def resolve(
@@ -180,7 +188,11 @@ def _with_clock_time(text: str, zone: tzinfo, base: datetime) -> tuple[datetime,
     minute = int(match["minute"] or match["after"] or 0)
     rest = " ".join((text[: match.start()] + " " + text[match.end() :]).split()).strip(" ,")
     if not rest:
-        return None  # a time alone: the caller's rules (next occurrence, the event's day)
+        # A time alone ("18h", "um 20"): its next occurrence; the caller may move it to the
+        # event's day. dateparser read "18h" as eighteen hours from now.
+        local = base.astimezone(zone).replace(tzinfo=None)
+        moment = datetime.combine(local.date(), time(hour, minute))
+        return (moment if moment > local else moment + timedelta(days=1)), "time"
     day = _parse(rest, zone, base)
     if day is None:
         return None

@@ -92,3 +92,13 @@ def test_the_calendar_tools_say_which_arguments_take_the_request_dates(
     assert said["start"] == ["Monday from 14:00", "15:30"]
     assert said["end"] == ["15:30"]  # an end is never the first date said
     assert create(tool_context, "Set up the kickoff")["start"] == []
+
+
+def test_a_clock_time_alone_is_its_next_occurrence_not_hours_from_now() -> None:
+    def at(text: str) -> str:
+        return dates.iso(dates.resolve(text, field="start", tool="t", zone=ZONE, base=NOW).value)
+
+    assert at("18h") == "2026-03-14T18:00+00:00"  # dateparser alone: 18 hours from now
+    assert at("9h") == "2026-03-15T09:00+00:00"  # 9:00 has passed today
+    assert dates.is_time_only("às 20h") and dates.is_time_only("um 8")
+    assert not dates.is_time_only("Freitag um 8")

@@ -1,0 +1,135 @@
+"""Choosing among the user's things and routing by the examples nearest the request: both by
+character n-grams, so a request in another language than the titles and examples still meets
+them ("o almoço com a Marta" and "Lunch with Marta")."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from app.argument_scope import scoped_tools
+from app.assistant import Assistant, AssistantOptions
+from app.events import ActionPending, ToolErrorEvent
+from app.policy import pipeline
+from app.policy.decision import routing_messages
+from app.policy.retrieval import closest_values, nearest_examples
+from backends.generation import Completion, Conflict, ToolCall
+from backends.schema import parse_tools
+from connectors.registry import Registry, load_registry
+from connectors.tool import ToolContext
+from tests.scripted_backend import ScriptedBackend
+
+EVENTS = ["Dentist", "Team sync", "Yoga", "Lunch with Marta", "Book club", "Flight to Berlin"]
+
+
+@pytest.mark.parametrize(
+    ("request_text", "close"),
+    [
+        ("Cancela o almoço com a Marta", ["Lunch with Marta"]),
+        ("Sag das Mittagessen mit Marta ab", ["Lunch with Marta"]),
+        ("O clube do livro passa para as 20h", ["Book club"]),
+        ("Anula el vuelo a Berlín", ["Flight to Berlin"]),
+    ],
+)
+def test_the_titles_a_request_shares_letters_with_are_kept(
+    request_text: str, close: list[str]
+) -> None:
+    assert closest_values(request_text, EVENTS) == close
+
+
+def test_a_request_sharing_nothing_keeps_every_title() -> None:
+    assert closest_values("xyz", EVENTS) == EVENTS
+
+
+def test_the_grammar_offers_the_close_titles_and_all_without_the_pass() -> None:
+    specs = {s.name: s for s in parse_tools(load_registry().definitions())}
+    choices = {"calendar_cancel": {"event": EVENTS}}
+    (narrowed,) = scoped_tools("Cancela o almoço com a Marta", [specs["calendar_cancel"]], choices)
+    assert narrowed.parameters["properties"]["event"]["enum"] == ["Lunch with Marta"]
+    with pipeline.without(["close_choices"]):
+        (free,) = scoped_tools("Cancela o almoço com a Marta", [specs["calendar_cancel"]], choices)
+    assert free.parameters["properties"]["event"]["enum"] == EVENTS
+
+
+def test_the_route_reads_the_nearest_examples_just_before_the_request() -> None:
+    specs = parse_tools(load_registry().definitions())
+    near = nearest_examples("Setz Milch auf die Einkaufsliste", specs, 2)
+    assert len(near) == 2 and near[-1] == ("Füge Milch zur Einkaufsliste hinzu", "notes_append")
+    messages = routing_messages(specs, "Setz Milch auf die Einkaufsliste")
+    assert [m["role"] for m in messages] == [
+        "system",
+        "user",
+        "assistant",
+        "user",
+        "assistant",
+        "user",
+    ]
+    assert json.loads(messages[-2]["content"]) == near[-1][1]
+    with pipeline.without(["nearest_examples"]):
+        assert len(routing_messages(specs, "Setz Milch auf die Einkaufsliste")) == 2
+
+
+class _Substituting(ScriptedBackend):
+    """A scripted model whose call carries a conflict: the grammar gave a value the model did
+    not begin (as llama.cpp reports it when the model's token was not allowed)."""
+
+    def __init__(self, call: ToolCall, replies: list[str], routes: list[str]) -> None:
+        super().__init__(replies, routes=routes)
+        self.call = call
+
+    def stream(self, messages, tools=None, *, options=None, cancel=None):
+        events = list(super().stream(messages, tools, options=options, cancel=cancel))
+        last = events[-1]
+        if isinstance(last, Completion) and last.tool_calls and self.call is not None:
+            events[-1] = dataclasses.replace(last, tool_calls=(self.call,))
+            self.call = None
+        yield from events
+
+
+@pytest.fixture
+def registry_with_lunch(tool_context: ToolContext) -> Registry:
+    registry = load_registry()
+    registry.run(
+        "calendar_create",
+        {"title": "Lunch with Marta", "start": "2026-11-27T13:00"},
+        tool_context,
+        approved=True,
+    )
+    return registry
+
+
+def test_a_title_the_grammar_chose_among_the_user_s_things_waits_for_approval(
+    registry_with_lunch: Registry, tool_context: ToolContext
+) -> None:
+    call = ToolCall(
+        name="calendar_cancel",
+        arguments={"event": "Lunch with Marta"},
+        conflicts=(Conflict("arguments.event", "Al", "Lunch with Marta"),),
+    )
+    raw = json.dumps({"name": "calendar_cancel", "arguments": {"event": "Lunch with Marta"}})
+    backend = _Substituting(call, [raw, f"[{raw}]", raw], routes=["calendar_cancel"])
+    assistant = Assistant(backend, registry_with_lunch, tool_context, AssistantOptions())
+    events = list(assistant.turn(None, "Cancela o almoço com a Marta"))
+    assert [e.tool for e in events if isinstance(e, ActionPending)] == ["calendar_cancel"]
+    assert not [e for e in events if isinstance(e, ToolErrorEvent)]
+
+
+def test_a_call_to_a_tool_left_out_for_a_missing_date_becomes_a_question(
+    registry_with_lunch: Registry, tool_context: ToolContext
+) -> None:
+    """Routed elsewhere, the model still began calendar_create, which the grammar had left out
+    (the request says no time); it gets a question, not the tool the grammar gave instead."""
+    call = ToolCall(
+        name="calendar_free_time",
+        arguments={},
+        conflicts=(Conflict("name", "calendar_create", "calendar_free_time"),),
+    )
+    raw = json.dumps({"name": "calendar_free_time", "arguments": {}})
+    backend = _Substituting(call, [raw, "Quando devo ligar à avó?"], routes=["calendar_free_time"])
+    assistant = Assistant(backend, registry_with_lunch, tool_context, AssistantOptions())
+    events = list(assistant.turn(None, "Lembra-me de ligar à avó"))
+    assert events[-1].text == "Quando devo ligar à avó?"
+    assert not [e for e in events if isinstance(e, ActionPending)]
+    assert "Missing: when it starts" in backend.prompts[-1][-1]["content"]
