@@ -33,7 +33,7 @@ from app.events import (
 from app.history_window import fit_to_context
 from app.policy import pipeline
 from app.policy.clarify import question
-from app.policy.decision import call_is_decided, decide, last_exchange
+from app.policy.decision import decide, last_exchange
 from app.policy.said_values import Said, missing, with_said
 from app.prompt import now_message, system_prompt
 from app.result_answer import answer_from_results, asks_for_more
@@ -159,14 +159,11 @@ class Assistant:
             messages = fit_to_context(self.backend, messages, tools, reserve=options.max_tokens)
             completion: Completion | None = None
             streamed: list[str] = []
-            step_options = options
-            if step == 0 and call_is_decided(routed, grammar_tools):
-                step_options = dataclasses.replace(options, allow_text=False)
             for event in respond_stream(
                 self.backend,
                 messages,
                 tools,
-                options=step_options,
+                options=options,
                 cancel=cancel,
                 lookups=lookups,
                 routed=routed is not None and step == 0,
@@ -215,10 +212,12 @@ class Assistant:
             ran: list[tuple[str, dict[str, Any]]] = []  # (summary, result) of the calls that ran
             for call, key in zip(completion.tool_calls, keys, strict=True):
                 called.append(call.name)
+                changes = call.name in self._change_tools(tools)
                 conflicts = tuple(
                     c.describe()
                     for c in call.conflicts
-                    if not _said_by_user(c.got, text) and not _chosen(c, call.name, chosen)
+                    if not _said_by_user(c.got, text)
+                    and (changes or not _chosen(c, call.name, chosen))
                 )
                 yield CallProposed(call.name, dict(call.arguments), conflicts)
                 repeated = key in seen
@@ -550,10 +549,10 @@ def _said_by_user(value: object, request: str) -> bool:
 
 def _chosen(conflict: Conflict, tool: str, chosen: set[tuple[str, str]]) -> bool:
     """Whether the grammar's value is one of the user's things the argument is limited to (a
-    note's title): the model's own scores picked it among them, so it is its choice, and a
-    change still waits for approval. Flagging it made the call fail: asked to show "a receita
-    das panquecas", the model began "Lista", the grammar gave "Pancake recipe", the right
-    note, and the flag refused the call."""
+    note's title): the model's own scores picked it among them, so for a read it is its
+    choice (a change carrying it is still flagged and sent back to the model). Flagged, a
+    read failed: asked to show "a receita das panquecas", the model began "Lista", the
+    grammar gave "Pancake recipe", the right note, and the flag refused the call."""
     head, _, argument = conflict.path.partition(".")
     return head == "arguments" and (tool, argument) in chosen
 

@@ -77,13 +77,17 @@ def routing_prompt(
 
 
 def routing_messages(
-    tools: Sequence[ToolSpec], request: str, earlier: Sequence[Message] = ()
+    tools: Sequence[ToolSpec],
+    request: str,
+    earlier: Sequence[Message] = (),
+    candidates: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
     """The routing conversation: the system message, the previous exchange when there is one
     (a follow-up such as "move them to archive" names its things there), and the request."""
     messages: list[dict[str, Any]] = [{"role": "system", "content": routing_prompt(tools)}]
     if pipeline.enabled("nearest_examples"):
-        for text, name in nearest_examples(request, tools, NEAREST):
+        among = None if candidates is None else {*candidates, NO_TOOL}
+        for text, name in nearest_examples(request, tools, NEAREST, among=among):
             messages.append({"role": "user", "content": text})
             messages.append({"role": "assistant", "content": json.dumps(name)})
     for message in earlier:
@@ -94,11 +98,14 @@ def routing_messages(
     return messages
 
 
-# The example requests most like the request, as earlier turns after the cached system message
-# (a few dozen tokens): the routing prompt's examples are far from the request, these are near.
-# Route alone on the dev split (140 requests): 77 right without them, 101 with 2 (route p50
-# 0.75 s), 102 with 4 (1.15 s), 104 with 6 (1.6 s).
-NEAREST = 2
+# Example requests near the request, as earlier turns after the cached system message (a few
+# dozen tokens): the routing prompt's examples are far from the request, these are near. One
+# per tool the route may choose (and none), the nearest of each: route alone on the dev split
+# (140 requests) 101 right, p50 1.63 s; 77 without examples. The NEAREST nearest of any tool
+# scored 101 with 2 (p50 0.75 s), 102 with 4, 104 with 6, but showed only tools the request
+# shares words with: "Add a dentist appointment tomorrow at 12:30" saw a free-time and a
+# cancel example and was routed to notes_search.
+NEAREST = 2  # without candidates (a caller outside the route)
 CANDIDATES = 5  # the grammar lets the route choose among this many retrieved tools (and none)
 
 
@@ -130,7 +137,7 @@ def decide(
         max_tokens=24, response_schema={"type": "string", "enum": [*names, NO_TOOL]}
     )
     completion = backend.generate(
-        routing_messages(tools, request, earlier), None, options=options, cancel=cancel
+        routing_messages(tools, request, earlier, names), None, options=options, cancel=cancel
     )
     try:
         chosen = json.loads(completion.text or '""')
@@ -155,15 +162,3 @@ def last_exchange(messages: Sequence[Message]) -> list[Message]:
     if answers:
         out.append(answers[-1])
     return out
-
-
-def call_is_decided(routed: str | None, grammar_tools: Sequence[ToolSpec]) -> bool:
-    """Whether the main pass must call a tool (the ``routed_call`` pass): the route chose a
-    call over a text answer, and the bundled model, left to choose again, answered in prose
-    ("Now: Monday 10:00", "Here's a response: {...}") where the route was right (dev split:
-    50 of 140 right with it, 44 without)."""
-    return (
-        routed is not None
-        and pipeline.enabled("routed_call")
-        and any(t.name == routed for t in grammar_tools)
-    )

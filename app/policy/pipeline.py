@@ -62,8 +62,8 @@ PIPELINE: tuple[Pass, ...] = (
         "nearest_examples",
         Kind.BEFORE,
         "any",
-        "the route reads the two example requests nearest the request (character n-gram "
-        "BM25), with their tools, as turns just before it",
+        "the route reads, for each tool it may choose (and none), that tool's example request "
+        "nearest the request (character n-gram BM25), as turns just before it",
         "app.policy.retrieval.nearest_examples",
     ),
     Pass(
@@ -103,14 +103,6 @@ PIPELINE: tuple[Pass, ...] = (
         "an argument the tool can read from the request (a date, by dateparser in the "
         "user's language) may only be a stretch of the request that reads as one",
         "app.policy.said_values.with_said",
-    ),
-    Pass(
-        "routed_call",
-        Kind.BEFORE,
-        "any",
-        "a request the route gave a tool is answered with a call: the route already chose "
-        "between a call and a text answer",
-        "app.policy.decision.call_is_decided",
     ),
     Pass(
         "clarify",

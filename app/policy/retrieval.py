@@ -242,10 +242,13 @@ def retrieve(
 _EXAMPLE_INDEXES: dict[tuple[str, ...], tuple[bm25s.BM25, tuple[tuple[str, str], ...]]] = {}
 
 
-def nearest_examples(request: str, tools: Sequence[ToolSpec], k: int) -> list[tuple[str, str]]:
-    """The ``k`` example requests (the exemplars and retrieval examples, with their tools)
-    closest to ``request`` by the same character n-gram BM25, among those of ``tools`` and
-    of no tool; closest last, so it sits next to the request in a prompt."""
+def nearest_examples(
+    request: str, tools: Sequence[ToolSpec], k: int, *, among: Collection[str] | None = None
+) -> list[tuple[str, str]]:
+    """Example requests (the exemplars and retrieval examples, with their tools) near
+    ``request`` by the same character n-gram BM25: with ``among`` (the tools the route may
+    choose, and ``none``), the nearest example of each of them, so the model sees one of
+    every choice; else the ``k`` nearest. Closest last, so it sits next to the request."""
     names = tuple(sorted(tool.name for tool in tools))
     with _INDEXES_LOCK:
         found = _EXAMPLE_INDEXES.get(names)
@@ -268,7 +271,16 @@ def nearest_examples(request: str, tools: Sequence[ToolSpec], k: int) -> list[tu
     if not ids:
         return []
     scored = index.get_scores_from_ids(ids)
-    best = [int(i) for i in np.argsort(-scored, kind="stable")[:k] if scored[i] > 0]
+    order = [int(i) for i in np.argsort(-scored, kind="stable") if scored[i] > 0]
+    if among is None:
+        best = order[:k]
+    else:
+        best, seen = [], set()
+        for i in order:
+            name = pool[i][1]
+            if name in among and name not in seen:
+                seen.add(name)
+                best.append(i)
     return [pool[i] for i in reversed(best)]
 
 
@@ -282,6 +294,11 @@ def closest_values(request: str, values: Sequence[str]) -> list[str]:
     Every value when none shares anything."""
     texts = [v for v in values if v.strip()]
     if len(texts) < 2:
+        return list(values)
+    said = {gram for gram in ngram_tokens(request) if len(gram) == max(NGRAMS)}
+    if not any(said & set(ngram_tokens(text)) for text in texts):
+        # No title shares a five-letter piece with the request ("cancel that lunch", whose
+        # event the previous answer named): a few shared letters are not evidence.
         return list(values)
     index = _bm25([ngram_tokens(text) for text in texts])
     ids = index.get_tokens_ids(ngram_tokens(request))

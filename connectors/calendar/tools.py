@@ -13,6 +13,7 @@ still what was written (``calendar_delete_export``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 from collections.abc import Callable
@@ -499,7 +500,14 @@ MAX_CHOICES = 200  # above this many events, an event's name is left free while 
 
 def _spans(context: ToolContext, text: str) -> list[str]:
     env = Env.of(context, "calendar")
-    return said_dates.date_spans(text, env.zone, env.now)
+    return list(_cached_spans(text, env.zone, env.now.replace(second=0, microsecond=0)))
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_spans(text: str, zone: tzinfo, now: datetime) -> tuple[str, ...]:
+    """The request's dates, read once per request and minute for all five calendar tools (a
+    request of twenty words costs dateparser a few hundred readings)."""
+    return tuple(said_dates.date_spans(text, zone, now))
 
 
 def _said(start: str, *ends: str) -> Callable[[ToolContext, str], dict[str, list[str]]]:
