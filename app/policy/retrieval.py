@@ -35,6 +35,7 @@ version of this ranking that scored 65% recall@5) and left out:
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import unicodedata
@@ -292,20 +293,29 @@ def closest_values(request: str, values: Sequence[str]) -> list[str]:
     request shares most, by the same BM25: "o almoço com a Marta" is close to "Lunch with
     Marta", "la lista de la compra" to "Shopping list", "le club de lecture" to "Book club".
     Every value when none shares anything."""
+    return list(_closest(request, tuple(values)))
+
+
+@functools.lru_cache(maxsize=64)
+def _closest(request: str, values: tuple[str, ...]) -> tuple[str, ...]:
+    """:func:`closest_values`, once per request and list: a connector's tools share one list
+    of titles (seven notes tools), which the grammar narrows for each of them."""
     texts = [v for v in values if v.strip()]
     if len(texts) < 2:
-        return list(values)
+        return values
     said = {gram for gram in ngram_tokens(request) if len(gram) == max(NGRAMS)}
     if not any(said & set(ngram_tokens(text)) for text in texts):
         # No title shares a five-letter piece with the request ("cancel that lunch", whose
         # event the previous answer named): a few shared letters are not evidence.
-        return list(values)
+        return values
     index = _bm25([ngram_tokens(text) for text in texts])
     ids = index.get_tokens_ids(ngram_tokens(request))
     if not ids:
-        return list(values)
+        return values
     scored = index.get_scores_from_ids(ids)
     best = float(scored.max())
     if best <= 0:
-        return list(values)
-    return [text for text, score in zip(texts, scored, strict=True) if score >= CLOSE_SHARE * best]
+        return values
+    return tuple(
+        text for text, score in zip(texts, scored, strict=True) if score >= CLOSE_SHARE * best
+    )
