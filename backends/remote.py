@@ -119,7 +119,9 @@ def to_openai_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
                 )
                 unanswered.append((call_id, str(function.get("name"))))
             item["tool_calls"] = calls
-            item["content"] = message.get("content") or None
+            # "" rather than null: llama-cpp-python's server refuses a null content (a 500
+            # from its request model), and OpenAI and vLLM take either.
+            item["content"] = message.get("content") or ""
         if message.get("role") == "tool":
             name = message.get("name")
             match = next(

@@ -192,6 +192,24 @@ def test_through_llama_cpp_server_calls_are_valid(llama_server: str) -> None:
     assert text.text and not text.tool_calls and text.text[0] not in "{[`"
 
 
+def test_through_llama_cpp_server_a_conversation_with_an_earlier_call_is_answered(
+    llama_server: str,
+) -> None:
+    """A follow-up after a call: llama-cpp-python's server answered 500 to an earlier call
+    sent with a null content, so every second step of a turn failed through it."""
+    backend = connect(llama_server)
+    call = {"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Oslo"}}}
+    conversation = [
+        *ASK,
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "name": "get_weather", "content": "sunny"},
+    ]
+    answer = backend.generate(
+        conversation, TOOLS, options=GenerateOptions(max_tokens=12, allow_calls=False)
+    )
+    assert answer.text and not answer.tool_calls
+
+
 def test_a_call_the_server_cannot_enforce_is_retried_once_then_refused(llama_server: str) -> None:
     # llama-cpp-python's GBNF converter drops minimum/maximum: the server lets any integer
     # through, the backend's schema check does not.
@@ -299,7 +317,7 @@ def test_conversation_calls_get_ids_their_results_point_at() -> None:
     )
     calls = messages[1]["tool_calls"]
     assert [c["function"]["arguments"] for c in calls] == ['{"city": "Paris"}', '{"city": "Oslo"}']
-    assert messages[1]["content"] is None
+    assert messages[1]["content"] == ""
     assert messages[2]["tool_call_id"] == calls[1]["id"]
     assert messages[3]["tool_call_id"] == calls[0]["id"]
 
