@@ -136,7 +136,16 @@ def with_choices(tool: ToolSpec, choices: Mapping[str, Sequence[str]]) -> ToolSp
     return dataclasses.replace(tool, parameters={**tool.parameters, "properties": narrowed})
 
 
-def named_in(request: str, values: Sequence[str]) -> list[str]:
+def _named(text: str, values: Sequence[str]) -> list[str]:
+    """The values ``text`` names word for word (whole words, any case)."""
+    return [
+        v
+        for v in values
+        if v.strip() and re.search(rf"(?<!\w){re.escape(v.strip())}(?!\w)", text, re.I)
+    ]
+
+
+def named_in(request: str, values: Sequence[str], earlier: str = "") -> list[str]:
     """The values the request names (whole words, any case), or all of them if it names none.
 
     When the user names the note ("append ... to my Wifi note") there is nothing left to
@@ -145,16 +154,21 @@ def named_in(request: str, values: Sequence[str]) -> list[str]:
     (the ``close_choices`` pass), the values whose character n-grams it shares most
     (:func:`app.policy.retrieval.closest_values`): "o almoço com a Marta" keeps "Lunch with
     Marta", where the model, writing Portuguese, began "Al" and the grammar gave "Dentist".
+    When it shares none either (the ``earlier_things`` pass), those the previous answer
+    showed (``earlier``: the last turn's tool results and text): "append it there" after a
+    search that found one note means that note, in any language.
     """
-    named = [
-        v
-        for v in values
-        if v.strip() and re.search(rf"(?<!\w){re.escape(v.strip())}(?!\w)", request, re.I)
-    ]
+    named = _named(request, values)
     if named:
         return named
     if pipeline.enabled("close_choices"):
-        return closest_values(request, values)
+        close = closest_values(request, values)
+        if len(close) < len([v for v in values if v.strip()]):
+            return close
+    if earlier and pipeline.enabled("earlier_things"):
+        shown = _named(earlier, values)
+        if shown:
+            return shown
     return list(values)
 
 
@@ -162,12 +176,14 @@ def scoped_tools(
     request: str,
     tools: Sequence[ToolSpec],
     choices: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+    earlier: str = "",
 ) -> tuple[ToolSpec, ...]:
     """Every tool narrowed to the optional arguments ``request`` mentions, and to the values
-    ``choices[tool name]`` allows for its arguments (those the request names, if any)."""
+    ``choices[tool name]`` allows for its arguments (those the request names, or else those
+    the previous answer, ``earlier``, showed; see :func:`named_in`)."""
     narrowed = []
     for tool in tools:
         allowed = (choices or {}).get(tool.name, {})
-        named = {name: named_in(request, values) for name, values in allowed.items()}
+        named = {name: named_in(request, values, earlier) for name, values in allowed.items()}
         narrowed.append(with_choices(scoped_tool(request, tool), named))
     return tuple(narrowed)

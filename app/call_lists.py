@@ -35,7 +35,7 @@ from collections.abc import Sequence
 
 from app.call_values import leaf_values, typed_arguments, with_arguments
 from app.enumerations import list_siblings
-from app.request_words import word_places
+from app.request_words import QUOTED, word_places
 from app.value_owners import (
     with_values_after_tools,
     with_values_in_place,
@@ -352,12 +352,9 @@ def _listed_choices(request: str, choice: str, choices: list[str]) -> list[str]:
     return []
 
 
-_QUOTED_EXAMPLE = re.compile(r"'([^']+)'|\"([^\"]+)\"")
-
-
 def quoted_examples(schema: dict[str, object]) -> list[str]:
     """The values a parameter's description quotes as examples, when it quotes two or more."""
-    found = [a or b for a, b in _QUOTED_EXAMPLE.findall(str(schema.get("description", "")))]
+    found = [a or b for a, b in QUOTED.findall(str(schema.get("description", "")))]
     return found if len(found) >= 2 else []
 
 

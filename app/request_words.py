@@ -20,6 +20,8 @@ FILLER = frozenset(_FILLER_WORDS.split())
 WORD = re.compile(r"[a-z0-9]+")
 # A number as the user writes it in digits: "1,500", "0.5", "42".
 NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
+# Text in single or double quotes: a value written as the user wants it (group 1 or 2).
+QUOTED = re.compile(r"'([^']+)'|\"([^\"]+)\"")
 
 
 def name_words(name: str) -> list[str]:
@@ -44,6 +46,15 @@ def same_stem(a: str, b: str) -> bool:
         return False
     stem = min(len(a), len(b), max(4, min(len(a), len(b)) - 2))
     return a[:stem] == b[:stem]
+
+
+_LONGER_FORM = 4  # letters a form of a word may add ("meet", "meeting"; not "chess", "Chesapeake")
+
+
+def same_word(a: str, b: str) -> bool:
+    """Whether a value's word is one the user wrote, in another form at most: ``same_stem``,
+    without a much longer word that merely starts alike."""
+    return same_stem(a, b) and abs(len(a) - len(b)) <= _LONGER_FORM
 
 
 def word_places(text: str, phrase: str) -> list[int]:

@@ -65,7 +65,15 @@ from app.refused_names import (
     tool_the_model_picks,
 )
 from app.request_parts import request_parts
-from app.request_words import FILLER, NUMBER, WORD, content_words, same_stem
+from app.request_words import (
+    FILLER,
+    NUMBER,
+    QUOTED,
+    WORD,
+    content_words,
+    same_stem,
+    same_word,
+)
 from app.text_calls import calls_in_text
 from app.value_owners import without_borrowed_numbers
 from app.whole_request import read_from_whole_request
@@ -168,16 +176,7 @@ def value_in_request(value: object, request: str) -> bool:
     if not words:
         return True
     asked = content_words(request)
-    return any(_same_word(w, a) for w in words for a in asked)
-
-
-_LONGER_FORM = 4  # letters a form of a word may add ("meet", "meeting"; not "chess", "Chesapeake")
-
-
-def _same_word(a: str, b: str) -> bool:
-    """Whether a value's word is one the user wrote, in another form at most: ``same_stem``,
-    without a much longer word that merely starts alike."""
-    return same_stem(a, b) and abs(len(a) - len(b)) <= _LONGER_FORM
+    return any(same_word(w, a) for w in words for a in asked)
 
 
 def _number_forms(value: float) -> set[float]:
@@ -357,7 +356,6 @@ _NUMBER_WORDS = {
         )
     )
 }
-_QUOTED = re.compile(r"'([^']+)'|\"([^\"]+)\"")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+)([A-Za-z]+)")
 
 
@@ -414,7 +412,7 @@ def request_values(request: str) -> tuple[set[float], set[str]]:
         if not _written_plain(round(fraction * 100, 9), request):
             numbers.discard(round(fraction * 100, 9))
     words: set[str] = set()
-    for match in _QUOTED.finditer(request):
+    for match in QUOTED.finditer(request):
         words |= content_words(match.group(1) or match.group(2))
     openers = {m.group(1) for m in _SENTENCE_START.finditer(request)}
     for word in re.findall(r"\b[A-Z][A-Za-z]+\b", request):
@@ -460,7 +458,7 @@ def call_planner(request: str) -> Callable[[str], float]:
 def request_phrases(request: str) -> list[str]:
     """The request's text values as the user wrote them: quoted text and runs of capitalised
     words that do not open a sentence (``'New York'``, ``Taylor Swift``)."""
-    phrases = [m.group(1) or m.group(2) for m in _QUOTED.finditer(request)]
+    phrases = [m.group(1) or m.group(2) for m in QUOTED.finditer(request)]
     openers = {m.start(1) for m in _SENTENCE_START.finditer(request)}
     for match in _NAME_RUN.finditer(request):
         words = match.group(0).split()

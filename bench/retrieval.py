@@ -6,8 +6,10 @@ Two measures:
   of them); the right tools are the ground truth's function names.
 * A registry of about 150 tools: the product's 24, the ``mcp-server-time`` server's (started
   for real over stdio; ``--no-time-server`` leaves them out) and BFCL functions (from
-  BFCL_v4_multiple and live_simple, a seeded sample) to make up the rest; the requests are the
-  product evaluation's (tests/assistant_cases), the right tools those of each case's gold calls.
+  BFCL_v4_multiple and live_simple, a seeded sample) to make up the rest (built by
+  ``app.evaluation.extra_tools``, as ``eval-assistant --registry-tools`` builds it); the
+  requests are the product evaluation's (tests/assistant_cases), the right tools those of each
+  case's gold calls.
   The BFCL requests whose functions are in the registry are measured on it too
   (``registry_bfcl_requests``), so the product's tools are not favoured unnoticed.
   A conversation case is ranked at its last message, with the tools of the earlier calls as
@@ -35,9 +37,7 @@ Usage: python bench/retrieval.py [--bfcl ../shared/bfcl] [--k 5] [--embeddings G
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import random
 import statistics
 import sys
 import tempfile
@@ -48,9 +48,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-REGISTRY_SIZE = 150
-SEED = 20261206
 
 
 @dataclass
@@ -96,67 +93,26 @@ def live_multiple(bfcl: Path) -> list[Query]:
     return queries
 
 
-def time_server_tools() -> list:
-    """The tools of a real ``mcp-server-time`` (as ``time.get_current_time`` ...)."""
-    from app.mcp.config import McpServer
-    from app.mcp.log import McpLog
-    from app.mcp.supervisor import McpSupervisor
-    from backends.schema import parse_tools
-    from connectors.registry import Registry
-
-    registry = Registry()
-    server = McpServer(
-        command=sys.executable, args=["-m", "mcp_server_time", "--local-timezone", "UTC"]
-    )
-    log = McpLog(Path(os.environ["CALLMEMAYBE_HOME"]) / "mcp.log")
-    supervisor = McpSupervisor({"time": server}, registry, log)
-    supervisor.start(wait=60)
-    try:
-        return parse_tools(registry.definitions())
-    finally:
-        supervisor.stop()
-
-
-def bfcl_functions(bfcl: Path, taken: set[str], count: int) -> list:
-    """``count`` distinct BFCL functions (multiple and live_simple), a seeded sample."""
-    from backends.schema import parse_tools
-
-    found: dict[str, dict] = {}
-    for name in ("BFCL_v4_multiple.json", "BFCL_v4_live_simple.json"):
-        with (bfcl / name).open(encoding="utf-8") as handle:
-            for line in handle:
-                for function in json.loads(line).get("function") or []:
-                    if function["name"] not in taken:
-                        found.setdefault(function["name"], function)
-    names = sorted(found)
-    random.Random(SEED).shuffle(names)
-    return parse_tools([found[n] for n in names[:count]])
-
-
 def registry_tools(bfcl: Path, with_time: bool) -> tuple[list, list[str]]:
-    """The ~150-tool registry and a line saying what it is made of."""
-    from backends.schema import parse_tools
-    from connectors.registry import load_registry
+    """The ~150-tool registry (:mod:`app.evaluation.extra_tools`, which eval-assistant's
+    ``--registry-tools`` registers too) and a line saying what it is made of."""
+    from app.evaluation.extra_tools import REGISTRY_SIZE
+    from app.evaluation.extra_tools import registry_tools as build
 
-    product = parse_tools(load_registry().definitions())
-    timed = time_server_tools() if with_time else []
-    taken = {t.name for t in product + timed}
-    others = bfcl_functions(bfcl, taken, REGISTRY_SIZE - len(taken))
-    tools = product + timed + others
-    return tools, [
-        f"registry: {len(tools)} tools = product {len(product)} + time server {len(timed)} "
-        f"({', '.join(t.name for t in timed) or 'left out'}) + BFCL {len(others)}"
-    ]
+    log = Path(os.environ["CALLMEMAYBE_HOME"]) / "mcp.log" if with_time else None
+    tools, made_of = build(bfcl, size=REGISTRY_SIZE, time_server_log=log)
+    return tools, [made_of]
 
 
 def bfcl_registry_queries(bfcl: Path, tools: Sequence) -> list[Query]:
     """BFCL requests (multiple and live_simple) whose right functions are all in the registry:
     so the registry's other tools are measured too, not only the product's."""
+    from app.evaluation.extra_tools import BFCL_FILES
     from app.evaluation.runner import default_answers_path, load_entries
 
     offered = {t.name for t in tools}
     queries = []
-    for name in ("BFCL_v4_multiple.json", "BFCL_v4_live_simple.json"):
+    for name in BFCL_FILES:
         questions = bfcl / name
         for entry in load_entries(questions, default_answers_path(questions)):
             gold = frozenset(n for call in entry.ground_truth or [] for n in call)

@@ -16,6 +16,7 @@ descriptor again, and then work relative to it.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -280,3 +281,16 @@ def open_folder_checked(context: ToolContext, folder: Path) -> int:
 def folder_guard(context: ToolContext) -> Callable[[Path], int]:
     """:func:`open_folder_checked` for ``context``, as the file operations take it."""
     return lambda folder: open_folder_checked(context, folder)
+
+
+_FILE_NAME = re.compile(r"(?<![\w/.~-])[~\w./-]*\w\.[A-Za-z][A-Za-z0-9]{1,7}(?![\w/])")
+
+
+def file_names(text: str) -> list[str]:
+    """The file names ``text`` gives: words with an extension or paths ("sauvegarde.ics",
+    "~/Notes/todo.md"), in any language, as the values a new file's path may take.
+
+    Measured on the bundled model: asked to "exporte tout mon agenda dans sauvegarde.ics" it
+    wrote "agenda.ics"; offered only the names the user gave, it cannot invent one, and a
+    request that gives none gets a question instead (the assistant's ``clarify`` pass)."""
+    return list(dict.fromkeys(m.group(0).rstrip(".") for m in _FILE_NAME.finditer(text)))

@@ -35,6 +35,7 @@ class ScriptedBackend(Backend):
         self.replies = list(replies)
         self.routes = list(routes)
         self.routed: list[str] = []  # the requests the route pass asked about
+        self.route_prompts: list[list[dict[str, Any]]] = []  # and the prompts it read
         self.prompts: list[list[dict[str, Any]]] = []
         self.offered: list[list[str]] = []
         self.options: list[GenerateOptions] = []
@@ -76,6 +77,7 @@ class ScriptedBackend(Backend):
         schema = (options.response_schema if options else None) or {}
         if tools is None and "none" in schema.get("enum", ()):
             self.routed.append(str(messages[-1].get("content")))
+            self.route_prompts.append([dict(m) for m in messages])
             choice = self.routes.pop(0) if self.routes else "none"
             yield assemble(json.dumps(choice), (), self.call_format)
             return

@@ -14,11 +14,14 @@ import sys
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.evaluation.assistant_cases import SPLITS, CasesError, load_cases
 from app.policy import pipeline
 from app.policy.pipeline import add_without_option
+
+if TYPE_CHECKING:
+    from connectors.registry import Registry
 
 
 def add_parser(sub: Any, add_model_options: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -33,6 +36,23 @@ def add_parser(sub: Any, add_model_options: Callable[[argparse.ArgumentParser], 
     )
     parser.add_argument("--limit", type=int, help="only the first N cases of the split")
     parser.add_argument("--report", type=Path, help="write every case's events and verdict (JSON)")
+    parser.add_argument(
+        "--registry-tools",
+        type=int,
+        metavar="N",
+        help="register other services' tools beside the product's, N in all (150 for issue 28): "
+        "the mcp-server-time server's and BFCL functions, as bench/retrieval.py; never run, a "
+        "call to one is a wrong call",
+    )
+    parser.add_argument(
+        "--bfcl",
+        type=Path,
+        default=Path("../shared/bfcl"),
+        help="the BFCL v4 folder the extra tools come from (default: ../shared/bfcl)",
+    )
+    parser.add_argument(
+        "--no-time-server", action="store_true", help="with --registry-tools: BFCL tools only"
+    )
     add_without_option(parser)
     add_model_options(parser)
 
@@ -53,6 +73,7 @@ def command(
     cases, fixtures = load_cases(args.cases, split=args.split, limit=args.limit)
     if not cases:
         raise CasesError(f"no cases in {args.cases} for the split {args.split!r}")
+    registry = _registry(args)
     backend = stack.enter_context(closing(open_backend(settings, progress)))
     options = AssistantOptions(max_tokens=settings.max_tokens, policies=settings.tool_policies)
     passed = 0
@@ -65,7 +86,9 @@ def command(
             bar.set_postfix_str(f"{passed}/{bar.n + 1} right")
             bar.update()
 
-        results = assistant_runner.run(backend, cases, fixtures, on_result=advance, options=options)
+        results = assistant_runner.run(
+            backend, cases, fixtures, on_result=advance, options=options, registry=registry
+        )
     if args.report:
         meta = {
             "cases": str(args.cases),
@@ -74,6 +97,7 @@ def command(
             "model": settings.model,
             "threads": settings.threads,
             "without": sorted(pipeline.disabled()),
+            "registry_tools": len(registry.tools()) if registry is not None else None,
         }
         try:
             assistant_runner.write_report(args.report, results, meta)
@@ -82,3 +106,26 @@ def command(
     for line in assistant_runner.report_lines(results):
         print(line)
     return 0
+
+
+def _registry(args: argparse.Namespace) -> Registry | None:
+    """With ``--registry-tools``, the product's tools and stand-ins of other services' (see
+    :mod:`app.evaluation.extra_tools`); else ``None``, the product's alone. What it is made of
+    goes to stderr, so the headline stays the last line of stdout.
+
+    Raises:
+        CasesError: the BFCL files cannot be read.
+    """
+    if args.registry_tools is None:
+        return None
+    from app.evaluation.extra_tools import registry_tools, with_stand_ins
+    from app.mcp.startup import log_path
+    from connectors.registry import load_registry
+
+    log = None if args.no_time_server else log_path()
+    try:
+        specs, made_of = registry_tools(args.bfcl, size=args.registry_tools, time_server_log=log)
+    except OSError as exc:
+        raise CasesError(f"--registry-tools needs the BFCL files: {exc}") from exc
+    print(made_of, file=sys.stderr)
+    return with_stand_ins(load_registry(), specs)

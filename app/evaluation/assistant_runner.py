@@ -311,9 +311,11 @@ def run(
     on_result: Callable[[CaseResult], None] | None = None,
     warm: bool = True,
     options: AssistantOptions | None = None,
+    registry: Registry | None = None,
 ) -> list[CaseResult]:
-    """Every case in order, on one backend (warmed up first unless ``warm`` is false)."""
-    runner = CaseRunner(backend, fixtures, options=options)
+    """Every case in order, on one backend (warmed up first unless ``warm`` is false), with
+    ``registry``'s tools (default: the product's)."""
+    runner = CaseRunner(backend, fixtures, options=options, registry=registry)
     results: list[CaseResult] = []
     try:
         if warm and cases:

@@ -107,6 +107,10 @@ def routing_messages(
 # cancel example and was routed to notes_search.
 NEAREST = 2  # without candidates (a caller outside the route)
 CANDIDATES = 5  # the grammar lets the route choose among this many retrieved tools (and none)
+# Up to this many tools the routing prompt lists them all, so its prefix is the same for every
+# request and stays cached; beyond it (MCP servers' tools joining ours) it lists only the
+# candidates: one line for each of 150 tools is about 3,800 tokens, most of a 4,096 context.
+LISTED_TOOLS = 40
 
 
 def decide(
@@ -120,7 +124,8 @@ def decide(
 ) -> Decision:
     """The model's choice of one of ``tools`` for ``request``, or of a text answer.
 
-    The prompt lists every tool (its prefix stays cached); the grammar narrows the choice to
+    The prompt lists every tool (its prefix stays cached; only the candidates beyond
+    :data:`LISTED_TOOLS` tools); the grammar narrows the choice to
     the :data:`CANDIDATES` tools retrieval ranks best for the request (the ``retrieval``
     pass, :mod:`app.policy.retrieval`) and the tools in ``keep`` (already used in this
     conversation). Measured on the product's ``dev`` split: the model alone routed 65 of 140
@@ -130,14 +135,17 @@ def decide(
         The backend's errors (see :meth:`backends.base.Backend.stream`).
     """
     names = [tool.name for tool in tools]
+    listed = list(tools)
     if pipeline.enabled("retrieval") and len(tools) > CANDIDATES:
         picked = retrieve(request, tools, CANDIDATES, keep=keep)
         names = [tool.name for tool in picked]
+        if len(tools) > LISTED_TOOLS:
+            listed = picked
     options = GenerateOptions(
         max_tokens=24, response_schema={"type": "string", "enum": [*names, NO_TOOL]}
     )
     completion = backend.generate(
-        routing_messages(tools, request, earlier, names), None, options=options, cancel=cancel
+        routing_messages(listed, request, earlier, names), None, options=options, cancel=cancel
     )
     try:
         chosen = json.loads(completion.text or '""')
@@ -162,3 +170,16 @@ def last_exchange(messages: Sequence[Message]) -> list[Message]:
     if answers:
         out.append(answers[-1])
     return out
+
+
+def call_is_decided(routed: str | None, grammar_tools: Sequence[ToolSpec]) -> bool:
+    """Whether the main pass must call a tool (the ``routed_call`` pass): the route chose a
+    call over a text answer, and the bundled model, left to choose again, often answers in
+    prose where the route was right ("Printer-setup.txt says 'Printer setup file.'" instead
+    of reading the file). The caller falls back to the free choice when the forced call does
+    not fit the token budget, so a model that cannot write the call still answers."""
+    return (
+        routed is not None
+        and pipeline.enabled("routed_call")
+        and any(t.name == routed for t in grammar_tools)
+    )

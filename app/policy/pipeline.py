@@ -97,12 +97,29 @@ PIPELINE: tuple[Pass, ...] = (
         "app.policy.retrieval.closest_values",
     ),
     Pass(
+        "earlier_things",
+        Kind.BEFORE,
+        "any",
+        "an argument limited to the user's things, when the request names none of them, is "
+        "limited to those the previous answer showed (a follow-up: 'append it there')",
+        "app.argument_scope.named_in",
+    ),
+    Pass(
         "said_values",
         Kind.BEFORE,
         "any",
         "an argument the tool can read from the request (a date, by dateparser in the "
         "user's language) may only be a stretch of the request that reads as one",
         "app.policy.said_values.with_said",
+    ),
+    Pass(
+        "routed_call",
+        Kind.BEFORE,
+        "any",
+        "a request the route gave a tool is answered with a call (the route already chose "
+        "between a call and a text answer); a call cut short by the budget falls back to "
+        "the free choice",
+        "app.policy.decision.call_is_decided",
     ),
     Pass(
         "clarify",

@@ -12,6 +12,7 @@ CET") so the user can check the resolved times before approving anything.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -107,6 +108,7 @@ def resolve(
     cleaned = " ".join(text.split())
     if not cleaned:
         raise InvalidArgumentsError(tool, [(field, "is empty; give a date like 'tomorrow 12:30'")])
+    cleaned = singular_days(cleaned)
     iso = _iso(cleaned, zone)
     if iso is not None:
         return iso
@@ -134,6 +136,41 @@ def resolve(
         return Moment(_normalise(value, zone), has_time=True, period="time")
     stretch = period if period in ("week", "month", "year") else "day"
     return Moment(at_midnight(value.date(), zone), has_time=False, period=stretch)
+
+
+@functools.cache
+def _day_names() -> tuple[str, ...]:
+    """Weekday names in :data:`LANGUAGES` (Babel's locale data), longest first; a compound
+    name's first part too ("quarta" of "quarta-feira", as people write it)."""
+    from babel.dates import get_day_names
+
+    names: set[str] = set()
+    for language in LANGUAGES:
+        for name in get_day_names("wide", locale=language).values():
+            names.add(name.lower())
+            head = name.lower().split("-")[0]
+            if len(head) >= 5:
+                names.add(head)
+    return tuple(sorted(names, key=len, reverse=True))
+
+
+_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)?")
+
+
+def singular_days(text: str) -> str:
+    """``text`` with weekday names in their plural or adverbial forms ("mardis", "quartas",
+    "Tuesdays", "dienstags", "sábados": what a repeating event is said with) written as the
+    name, which dateparser reads; it reads none of those forms, in any of its languages."""
+
+    def one(match: re.Match[str]) -> str:
+        word = match.group(0)
+        lower = word.lower()
+        for name in _day_names():
+            if lower.startswith(name) and 0 < len(lower) - len(name) <= 2 and lower[-1] == "s":
+                return word[: len(name)]
+        return word
+
+    return _WORD.sub(one, text)
 
 
 def _parse(text: str, zone: tzinfo, base: datetime) -> tuple[datetime, str] | None:

@@ -110,4 +110,7 @@ def date_spans(text: str, zone: tzinfo, base: datetime) -> list[str]:
         whole = text[words[i][0] : words[j - 1][1]]
         trimmed = _trimmed(text, (i, j), words, zone, base)
         spans.append(whole if _too_slight(trimmed) else trimmed)
-    return list(dict.fromkeys(s for s in spans if not _too_slight(s)))
+    spans = list(dict.fromkeys(s for s in spans if not _too_slight(s)))
+    # A stretch that trimming left inside another ("19h" of "19h, a começar", beside
+    # "quartas às 19h") says nothing the other does not.
+    return [s for s in spans if not any(s != other and s in other for other in spans)]

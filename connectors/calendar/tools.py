@@ -30,7 +30,7 @@ from connectors.atomic import write_bytes_atomic
 from connectors.calendar import dates, ics, said_dates, service
 from connectors.calendar.models import CalendarEvent, CalendarImport, CalendarVersion
 from connectors.errors import ConnectorError, InvalidArgumentsError, NotFoundError
-from connectors.granted import checked_opener, folder_guard, resolve_granted
+from connectors.granted import checked_opener, file_names, folder_guard, resolve_granted
 from connectors.tool import Arguments, Effect, ToolContext, ToolResult, Undo, tool
 
 Repeat = Literal["none", "daily", "weekdays", "weekly", "monthly", "yearly"]
@@ -1190,7 +1190,18 @@ def _export_preview(context: ToolContext, args: PathArgs) -> dict[str, Any]:
     return {"path": str(path), "events": count, "summary": f"Export {count} events to {path}"}
 
 
-@tool("calendar_export", effect=Effect.CHANGES, arguments=PathArgs, preview=_export_preview)
+def _export_name(context: ToolContext, text: str) -> dict[str, list[str]]:
+    """The file names the request gives: what the export may be called (no invented name)."""
+    return {"path": file_names(text)}
+
+
+@tool(
+    "calendar_export",
+    effect=Effect.CHANGES,
+    arguments=PathArgs,
+    preview=_export_preview,
+    said=_export_name,
+)
 def export_ics(context: ToolContext, args: PathArgs) -> ToolResult:
     """Write the whole calendar to an .ics file that other calendar apps can import."""
     path = _export_target(context, args.path)

@@ -12,7 +12,7 @@ import fnmatch
 import hashlib
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from connectors.files.text import read_text
 from connectors.files.trash import TRASH_ENTRY, move_to_trash, restore
 from connectors.granted import (
     checked_opener,
+    file_names,
     folder_guard,
     granted_roots,
     open_folder_checked,
@@ -53,6 +54,57 @@ WRITE_LIMIT = 1_000_000
 
 _GLOB_CHARS = frozenset("*?[")
 _SHA256 = r"^[0-9a-f]{64}$"
+
+
+CHOICE_LIMIT = 300
+"""Entries of the granted folders offered as the values of a path to an existing file; with
+more, the path stays free text (a partial list would refuse the files left out)."""
+_CHOICE_DEPTH = 3
+_CHOICE_VISITS = 3_000  # a deep tree with few entries near the top is not listed either
+
+
+def _existing(*arguments: str) -> Callable[[ToolContext], dict[str, list[str]]]:
+    """The paths ``arguments`` may name: the entries under the granted folders (relative to
+    the first, as :func:`resolve_granted` reads them; full paths in the others).
+
+    Measured on the bundled model: asked to "Lösche den Q2-Plan" or to read a file it was
+    given by name, it wrote folder paths and names of its own ("/tmp/.../granted/archive" to
+    move an invoice). Offered the user's files, the grammar lets it write only those, and the
+    assistant narrows them to the ones the request names or shares letters with."""
+
+    def choices(context: ToolContext) -> dict[str, list[str]]:
+        try:
+            roots = granted_roots(context)
+        except ConnectorError:
+            return {}
+        found: list[str] = []
+        visited = 0
+        for n, root in enumerate(roots):
+            for path, kind in _walk(context, root, include_hidden=False):
+                visited += 1
+                if visited > _CHOICE_VISITS:
+                    return {}
+                if (
+                    kind not in ("file", "folder")
+                    or len(path.relative_to(root).parts) > _CHOICE_DEPTH
+                ):
+                    continue
+                found.append(str(path.relative_to(root)) if n == 0 else str(path))
+                if len(found) > CHOICE_LIMIT:
+                    return {}
+        return {argument: found for argument in arguments} if found else {}
+
+    return choices
+
+
+def _named_files(*arguments: str) -> Callable[[ToolContext, str], dict[str, list[str]]]:
+    """The file names the request gives (see :func:`connectors.granted.file_names`): what a
+    new file may be called."""
+
+    def said(context: ToolContext, text: str) -> dict[str, list[str]]:
+        return {argument: file_names(text) for argument in arguments}
+
+    return said
 
 
 # ---------------------------------------------------------------------------------------------
@@ -161,7 +213,7 @@ class ReadArguments(Arguments):
     """Read at most this many characters, e.g. 4000."""
 
 
-@tool("files_read", effect=Effect.READS, arguments=ReadArguments)
+@tool("files_read", effect=Effect.READS, arguments=ReadArguments, choices=_existing("path"))
 def files_read(context: ToolContext, args: ReadArguments) -> ToolResult:
     """Read a text file (its encoding is detected). Binary files are refused."""
     path = resolve_granted(context, args.path, kind="file")
@@ -195,7 +247,7 @@ class WriteArguments(Arguments):
     """Replace the file if it exists. Only when the user asked to replace it."""
 
 
-@tool("files_write", effect=Effect.CHANGES, arguments=WriteArguments)
+@tool("files_write", effect=Effect.CHANGES, arguments=WriteArguments, said=_named_files("path"))
 def files_write(context: ToolContext, args: WriteArguments) -> ToolResult:
     """Write text to a new file (UTF-8). An existing file is kept unless overwrite is true."""
     path = resolve_granted(context, args.path, must_exist=False, kind="file")
@@ -232,7 +284,7 @@ class MoveArguments(Arguments):
     """Where to: a new path, or an existing folder to move it into, as the user named it."""
 
 
-@tool("files_move", effect=Effect.CHANGES, arguments=MoveArguments)
+@tool("files_move", effect=Effect.CHANGES, arguments=MoveArguments, choices=_existing("source"))
 def files_move(context: ToolContext, args: MoveArguments) -> ToolResult:
     """Move or rename a file or folder. Never replaces an existing file."""
     source = _existing_target(context, args.source)
@@ -257,7 +309,7 @@ class CopyArguments(Arguments):
     """Path of the copy, or an existing folder to copy into, as the user named it."""
 
 
-@tool("files_copy", effect=Effect.CHANGES, arguments=CopyArguments)
+@tool("files_copy", effect=Effect.CHANGES, arguments=CopyArguments, choices=_existing("source"))
 def files_copy(context: ToolContext, args: CopyArguments) -> ToolResult:
     """Copy a file. Never replaces an existing file."""
     source = resolve_granted(context, args.source, kind="file")
@@ -277,7 +329,7 @@ class DeleteArguments(Arguments):
     """The file or folder to move to the trash, as the user named it."""
 
 
-@tool("files_delete", effect=Effect.CHANGES, arguments=DeleteArguments)
+@tool("files_delete", effect=Effect.CHANGES, arguments=DeleteArguments, choices=_existing("path"))
 def files_delete(context: ToolContext, args: DeleteArguments) -> ToolResult:
     """Move a file or folder to the system trash (it can be restored)."""
     path = _existing_target(context, args.path)

@@ -133,7 +133,9 @@ def test_a_call_to_a_tool_left_out_for_a_missing_date_becomes_a_question(
     registry_with_lunch: Registry, tool_context: ToolContext
 ) -> None:
     """Routed elsewhere, the model still began calendar_create, which the grammar had left out
-    (the request says no time); it gets a question, not the tool the grammar gave instead."""
+    (the request says no time); it gets a question, not the tool the grammar gave instead.
+    (Retrieval is off: it no longer offers calendar_free_time for this request, and the
+    scripted route must be taken.)"""
     call = ToolCall(
         name="calendar_free_time",
         arguments={},
@@ -142,7 +144,8 @@ def test_a_call_to_a_tool_left_out_for_a_missing_date_becomes_a_question(
     raw = json.dumps({"name": "calendar_free_time", "arguments": {}})
     backend = _Substituting(call, [raw, "Quando devo ligar à avó?"], routes=["calendar_free_time"])
     assistant = Assistant(backend, registry_with_lunch, tool_context, AssistantOptions())
-    events = list(assistant.turn(None, "Lembra-me de ligar à avó"))
+    with pipeline.without(["retrieval"]):
+        events = list(assistant.turn(None, "Lembra-me de ligar à avó"))
     assert events[-1].text == "Quando devo ligar à avó?"
     assert not [e for e in events if isinstance(e, ActionPending)]
     assert "Missing: when it starts" in backend.prompts[-1][-1]["content"]
@@ -167,3 +170,34 @@ def test_the_route_sees_the_nearest_example_of_every_tool_it_may_choose() -> Non
     messages = routing_messages(specs, request, candidates=["calendar_create", "notes_append"])
     shown = [json.loads(m["content"]) for m in messages if m["role"] == "assistant"]
     assert "calendar_create" in shown and set(shown) <= {"calendar_create", "notes_append", "none"}
+
+
+def test_a_follow_up_that_names_no_note_is_limited_to_the_notes_just_shown(
+    tool_context: ToolContext,
+) -> None:
+    """Asked "add 'call him back' at the end of it" after a search that found one note: the grammar
+    offers that note, not every title (the model wrote "Shopping list", the first one)."""
+    registry = load_registry()
+    for title, body in (("Shopping list", "milk"), ("Meeting notes 9 March", "Pedro: slides")):
+        registry.run("notes_create", {"title": title, "body": body}, tool_context, approved=True)
+    search = json.dumps({"name": "notes_search", "arguments": {"query": "Pedro"}})
+    append = json.dumps(
+        {"name": "notes_append", "arguments": {"note": "Meeting notes 9 March", "text": "x"}}
+    )
+    backend = ScriptedBackend(
+        [search, "Found it.", append], routes=["notes_search", "notes_append"]
+    )
+    assistant = Assistant(backend, registry, tool_context, AssistantOptions())
+    first = list(assistant.turn(None, "Find my notes about Pedro"))
+    conversation = first[-1].conversation_id
+    list(assistant.turn(conversation, "Add 'call him back' at the end of it"))
+
+    def offered_titles() -> list[str]:
+        (spec,) = [t for t in backend.options[-1].constrain_to if t.name == "notes_append"]
+        return spec.parameters["properties"]["note"]["enum"]
+
+    assert offered_titles() == ["Meeting notes 9 March"]
+    backend.replies.append(append)
+    backend.routes.append("notes_append")
+    list(assistant.turn(None, "Add 'call him back' at the end of it"))  # nothing shown before
+    assert sorted(offered_titles()) == ["Meeting notes 9 March", "Shopping list"]

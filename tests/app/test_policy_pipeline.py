@@ -15,13 +15,14 @@ import sys
 import pytest
 
 from app.assistant import Assistant, AssistantOptions
-from app.events import ActionPending, TurnDone
+from app.events import ActionPending, ToolResultEvent, TurnDone
 from app.policy import pipeline
-from app.policy.decision import decide, last_exchange, routing_prompt
+from app.policy.decision import CANDIDATES, decide, last_exchange, routing_prompt
 from app.policy.exemplar_calls import EXEMPLAR_CALLS
 from app.policy.exemplars import EXEMPLARS
 from app.prompt import INSTRUCTIONS, system_prompt
 from app.tool_choice import ReaskBudget
+from backends.errors import GenerationIncomplete
 from backends.schema import parse_tools
 from connectors.registry import Registry, load_registry
 from connectors.tool import ToolContext
@@ -139,6 +140,33 @@ def test_decide_returns_none_for_a_text_answer_and_the_tool_otherwise(
     assert decide(backend, "Erzähl mir einen Witz", specs).tool is None
 
 
+def test_among_many_tools_the_routing_prompt_lists_the_retrieved_ones_only(
+    product_registry: Registry,
+) -> None:
+    """150 tools in one line each fill most of a 4,096-token context: beyond LISTED_TOOLS the
+    route's prompt shows the candidates retrieval picked, and the choice is still one of them."""
+    product = parse_tools(product_registry.definitions())
+    others = parse_tools(
+        [
+            {
+                "name": f"service_{n}_lookup",
+                "description": f"Look up record {n} of another service.",
+                "parameters": {"type": "object", "properties": {}},
+            }
+            for n in range(150 - len(product))
+        ]
+    )
+    backend = ScriptedBackend([], routes=["notes_append"])
+    assert decide(backend, "Setz Käse auf die Einkaufsliste", [*product, *others]).tool == (
+        "notes_append"
+    )
+    (prompt,) = [m["content"] for m in backend.route_prompts[-1] if m["role"] == "system"]
+    listed = [line for line in prompt.splitlines() if line.startswith("- ")]
+    assert "- notes_append: " in prompt
+    assert len(listed) <= CANDIDATES + 1  # and the "none" line
+    assert len(routing_prompt(product).splitlines()) > len(prompt.splitlines())
+
+
 # -- exemplar calls ------------------------------------------------------------------------------
 
 
@@ -201,3 +229,52 @@ def test_the_policy_command_lists_the_passes_in_order_and_marks_those_switched_o
     assert [line for line in lines if line.endswith("[off]")] == [
         line for line in lines if " topic_gate " in line
     ]
+
+
+# -- the routed_call pass --------------------------------------------------------------------------
+
+
+class _ProseUnlessForced(ScriptedBackend):
+    """A model that answers in prose when it may ("Printer-setup.txt says ...", as the bundled
+    model did) and writes the scripted call only when the grammar allows calls alone; with
+    ``cut`` its forced call runs out of tokens instead."""
+
+    def __init__(self, reply: str, *, cut: bool = False, routes: list[str]) -> None:
+        super().__init__([], routes=routes)
+        self.reply, self.cut = reply, cut
+
+    def stream(self, messages, tools=None, *, options=None, cancel=None):
+        schema = (options.response_schema if options else None) or {}
+        if not (tools is None and "none" in schema.get("enum", ())):
+            forced = options is not None and not options.allow_text and options.allow_calls
+            if forced and self.cut:
+                raise GenerationIncomplete("the budget ran out in the call", partial_text="{")
+            self.replies.append(self.reply if forced else "It says: printer setup.")
+        yield from super().stream(messages, tools, options=options, cancel=cancel)
+
+
+def _read_printer_guide(backend: ScriptedBackend, tool_context: ToolContext) -> list:
+    (tool_context.granted_folders[0] / "printer-setup.txt").write_text("Press the blue button.")
+    assistant = Assistant(backend, load_registry(), tool_context, AssistantOptions())
+    return list(assistant.turn(None, "What does printer-setup.txt say?"))
+
+
+def test_a_request_the_route_gave_a_tool_is_answered_with_a_call(
+    tool_context: ToolContext,
+) -> None:
+    reply = call("files_read", path="printer-setup.txt")
+    events = _read_printer_guide(_ProseUnlessForced(reply, routes=["files_read"]), tool_context)
+    assert [e.name for e in events if isinstance(e, ToolResultEvent)] == ["files_read"]
+    assert "blue button" in events[-1].text
+    with pipeline.without(["routed_call"]):
+        events = _read_printer_guide(_ProseUnlessForced(reply, routes=["files_read"]), tool_context)
+    assert not [e for e in events if isinstance(e, ToolResultEvent)]
+
+
+def test_a_forced_call_cut_short_by_the_budget_falls_back_to_the_model_s_choice(
+    tool_context: ToolContext,
+) -> None:
+    backend = _ProseUnlessForced("", cut=True, routes=["files_read"])
+    events = _read_printer_guide(backend, tool_context)
+    assert events[-1].text == "It says: printer setup."
+    assert [o.allow_text for o in backend.options] == [True]  # the cut try is not a turn's end

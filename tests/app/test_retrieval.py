@@ -102,6 +102,35 @@ def test_a_request_finds_its_tool_among_150_in_german_portuguese_and_english(
     assert len(picked) == K
 
 
+@pytest.mark.parametrize(
+    ("request_text", "wanted"),
+    [
+        ("Déplace contrat.pdf dans le dossier Banque", "files_move"),
+        ("Lade Sophie zum Grillen am Sonntag ein", "calendar_update"),
+        ("Wirf die Notiz Einkauf in den Papierkorb", "notes_delete"),
+        ("Qual é o número do cacifo do ginásio?", "notes_read"),
+        ("What's the PIN of the garage remote?", "notes_read"),
+    ],
+)
+def test_the_routes_five_candidates_hold_the_right_product_tool_in_any_language(
+    request_text: str, wanted: str
+) -> None:
+    """The route chooses among the five tools retrieval picks from the product's 24
+    (``app.policy.decision.CANDIDATES``): a tool missing there cannot be chosen at all. Everyday
+    words with no letters in common with the tools' English ("Papierkorb", "einladen", "déplace")
+    and a question about a fact kept in a note, which names no note, reach the right tool
+    through the example requests."""
+    product = parse_tools(load_registry().definitions())
+    assert wanted in names(retrieve(request_text, product, K))
+
+
+def test_a_follow_up_finds_the_next_tool_of_the_same_connector(tools: list[ToolSpec]) -> None:
+    """After free slots were listed, "take the second slot" names no calendar word: the
+    calendar's other tools rank higher because the conversation used one of them."""
+    picked = names(retrieve("Nimm den zweiten Slot", tools, K, keep={"calendar_free_time"}))
+    assert "calendar_create" in picked
+
+
 def test_the_picked_tools_keep_their_order_and_all_are_offered_when_few(
     tools: list[ToolSpec],
 ) -> None:

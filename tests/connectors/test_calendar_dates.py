@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from connectors.calendar.dates import resolve
+from connectors.errors import InvalidArgumentsError
 
 ZONE = ZoneInfo("Europe/Lisbon")
 NOW = datetime(2026, 3, 14, 10, 5, tzinfo=ZONE)  # a Saturday
@@ -48,3 +49,25 @@ def test_a_day_alone_stays_a_day() -> None:
     moment = resolve("le 8 juillet", field="start", tool="calendar_create", zone=ZONE, base=NOW)
     assert not moment.has_time
     assert moment.day.isoformat() == "2026-07-08"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mardis à 18h", "2026-03-17T18:00"),
+        ("quartas às 19h", "2026-03-18T19:00"),
+        ("Tuesdays at 6pm", "2026-03-17T18:00"),
+        ("dienstags um 18 Uhr", "2026-03-17T18:00"),
+        ("sábados às 10h", "2026-03-21T10:00"),
+    ],
+)
+def test_a_repeating_weekday_is_its_next_such_day(text: str, expected: str) -> None:
+    """A weekly "tous les mardis à 18h": dateparser reads no plural or adverbial weekday, so
+    the event started today at 18:00, a Saturday, instead of on the first Tuesday."""
+    moment = resolve(text, field="start", tool="calendar_create", zone=ZONE, base=NOW)
+    assert moment.value.isoformat(timespec="minutes").startswith(expected)
+
+
+def test_a_word_that_only_begins_like_a_weekday_is_not_one() -> None:
+    with pytest.raises(InvalidArgumentsError):
+        resolve("mardi gras", field="start", tool="calendar_create", zone=ZONE, base=NOW)

@@ -102,3 +102,10 @@ def test_a_clock_time_alone_is_its_next_occurrence_not_hours_from_now() -> None:
     assert at("9h") == "2026-03-15T09:00+00:00"  # 9:00 has passed today
     assert dates.is_time_only("às 20h") and dates.is_time_only("um 8")
     assert not dates.is_time_only("Freitag um 8")
+
+
+def test_a_weekly_day_and_its_time_are_one_stretch() -> None:
+    """The clock time alone would start the weekly lessons today; with the day it is the
+    first Wednesday."""
+    text = "Aula de natação todas as quartas às 19h, a começar na próxima semana"
+    assert date_spans(text, ZONE, NOW) == ["quartas às 19h", "próxima semana"]
