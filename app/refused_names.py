@@ -28,7 +28,7 @@ from backends.output import validate_arguments
 from backends.schema import ToolSpec, parse_tools
 
 _LEAST_WORD = 3  # letters beyond the model's own that a request word must add
-_CHOOSER_PROMPT = "Pick the one function that answers the user's request.\nFunctions:\n"
+CHOOSER_PROMPT = "Pick the one function that answers the user's request.\nFunctions:\n"
 _CHOOSER_TOKENS = 64  # {"name": "choose_function", "arguments": {"function": "..."}}
 
 
@@ -100,7 +100,7 @@ def tool_the_model_picks(
         ]
     )
     messages: list[Message] = [
-        {"role": "system", "content": _CHOOSER_PROMPT + listing},
+        {"role": "system", "content": CHOOSER_PROMPT + listing},
         {"role": "user", "content": request},
     ]
     asked = GenerateOptions(

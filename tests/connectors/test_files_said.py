@@ -43,9 +43,9 @@ def test_an_existing_file_is_one_of_the_granted_folders_entries(tool_context: To
     (root / "invoice-march.pdf").write_text("x")
     (root / "archive" / "old.txt").write_text("x")
     (root / ".hidden").write_text("x")
-    read = load_registry().get("files_read")
-    assert read.choices is not None
-    assert sorted(read.choices(tool_context)["path"]) == [
+    delete = load_registry().get("files_delete")
+    assert delete.choices is not None
+    assert sorted(delete.choices(tool_context)["path"]) == [
         "archive",
         "archive/old.txt",
         "invoice-march.pdf",
