@@ -33,7 +33,8 @@ from app.events import (
 from app.history_window import fit_to_context
 from app.policy import pipeline
 from app.policy.clarify import question
-from app.policy.decision import call_is_decided, decide, last_exchange
+from app.policy.decision import LISTED_TOOLS, call_is_decided, decide, last_exchange
+from app.policy.retrieval import retrieve
 from app.policy.said_values import Said, missing, with_said
 from app.prompt import now_message, system_prompt
 from app.result_answer import answer_from_results, asks_for_more
@@ -131,7 +132,7 @@ class Assistant:
             conversation_id = self.conversations.create(title=" ".join(text.split())[:80])
         self.conversations.append(conversation_id, {"role": "user", "content": text})
         routed = self._route(conversation_id, text, cancel)
-        tools = self._tools_for(text, routed)
+        tools = self._tools_for(text, routed, conversation_id)
         said = self._said(conversation_id, text, tools)
         ask = self._clarify(text, routed, said, cancel)
         if ask is not None:
@@ -381,18 +382,17 @@ class Assistant:
         if not specs:
             return None
         history = self.conversations.messages(conversation_id, limit=8)
-        used = [
-            str(c.get("function", {}).get("name"))
-            for m in history
-            for c in m.get("tool_calls") or ()
-            if isinstance(c, dict)
-        ]
+        used = _used_tools(history)
         earlier = last_exchange(history)
         return decide(self.backend, text, specs, earlier=earlier, keep=used, cancel=cancel).tool
 
-    def _tools_for(self, text: str, routed: str | None = None) -> list[ToolSpec]:
+    def _tools_for(
+        self, text: str, routed: str | None = None, conversation_id: int | None = None
+    ) -> list[ToolSpec]:
         """The tools the prompt shows: the routed tool's connector whole (so its cached
-        prefix is reused), else the connectors the request's words match."""
+        prefix is reused); else, among more than LISTED_TOOLS tools, those retrieval ranks
+        best (and those the conversation used); else the connectors the request's words
+        match."""
         specs = list(self._current_specs().values())
         if routed is not None and routed in self._current_specs():
             group = group_of(self._current_specs()[routed])
@@ -400,6 +400,15 @@ class Assistant:
             if not self.options.tool_limit or len(members) <= self.options.tool_limit:
                 return members
         if self.options.tool_limit and len(specs) > self.options.tool_limit:
+            if pipeline.enabled("retrieval") and len(specs) > LISTED_TOOLS:
+                # Among many tools (MCP servers' joining ours) the prompt and grammar offer
+                # the ones retrieval ranks best, in any language, and those already used.
+                history = (
+                    self.conversations.messages(conversation_id, limit=8)
+                    if conversation_id is not None
+                    else []
+                )
+                return retrieve(text, specs, self.options.tool_limit, keep=_used_tools(history))
             if not pipeline.enabled("select_groups"):
                 return specs[: self.options.tool_limit]
             return select_groups(text, specs, self.options.tool_limit)
@@ -578,6 +587,16 @@ def _chosen(conflict: Conflict, tool: str, chosen: set[tuple[str, str]]) -> bool
     grammar gave "Pancake recipe", the right note, and the flag refused the call."""
     head, _, argument = conflict.path.partition(".")
     return head == "arguments" and (tool, argument) in chosen
+
+
+def _used_tools(history: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The names of the tools the conversation's messages called."""
+    return [
+        str(c.get("function", {}).get("name"))
+        for m in history
+        for c in m.get("tool_calls") or ()
+        if isinstance(c, dict)
+    ]
 
 
 def _call_key(call: ToolCall) -> str:

@@ -15,6 +15,7 @@ import sys
 import pytest
 
 from app.assistant import Assistant, AssistantOptions
+from app.evaluation.extra_tools import with_stand_ins
 from app.events import ActionPending, ToolResultEvent, TurnDone
 from app.policy import pipeline
 from app.policy.decision import CANDIDATES, decide, last_exchange, routing_prompt
@@ -278,3 +279,29 @@ def test_a_forced_call_cut_short_by_the_budget_falls_back_to_the_model_s_choice(
     events = _read_printer_guide(backend, tool_context)
     assert events[-1].text == "It says: printer setup."
     assert [o.allow_text for o in backend.options] == [True]  # the cut try is not a turn's end
+
+
+def test_among_many_tools_a_request_the_route_left_open_is_offered_the_retrieved_ones(
+    tool_context: ToolContext,
+) -> None:
+    """Routed to none among 150 tools, the main pass used to offer the connectors whose
+    English words the request shares; the German request shares none of them, and the
+    grammar must cover only the tools retrieval picked."""
+    others = parse_tools(
+        [
+            {
+                "name": f"service{n}_lookup",
+                "description": f"Look up record {n} of another service.",
+                "parameters": {"type": "object", "properties": {}},
+            }
+            for n in range(126)
+        ]
+    )
+    registry = with_stand_ins(load_registry(), others)
+    backend = ScriptedBackend(["Gern."], routes=["none"])
+    assistant = Assistant(backend, registry, tool_context, AssistantOptions(tool_limit=10))
+    list(assistant.turn(None, "Setz Käse auf die Einkaufsliste"))
+    offered = backend.offered[0]
+    assert "notes_append" in offered
+    assert len(offered) <= 10
+    assert not [name for name in offered if name.startswith("service")]
