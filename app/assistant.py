@@ -131,8 +131,12 @@ class Assistant:
         if conversation_id is None:
             conversation_id = self.conversations.create(title=" ".join(text.split())[:80])
         self.conversations.append(conversation_id, {"role": "user", "content": text})
-        routed = self._route(conversation_id, text, cancel)
-        tools = self._tools_for(text, routed, conversation_id)
+        # The conversation's last messages, read once: the route, the tools on offer and the
+        # things the previous turn showed all come from them.
+        history = self.conversations.messages(conversation_id, limit=_HISTORY_READ)
+        used = _used_tools(history[-_ROUTE_HISTORY:])
+        routed = self._route(history[-_ROUTE_HISTORY:], used, text, cancel)
+        tools = self._tools_for(text, routed, used)
         said = self._said(conversation_id, text, tools)
         ask = self._clarify(text, routed, said, cancel)
         if ask is not None:
@@ -145,7 +149,7 @@ class Assistant:
         pending: list[Action] = []
         shown: list[str] = []
         choices = self._choices(tools) if pipeline.enabled("argument_scope") else {}
-        earlier = self._shown_before(conversation_id) if choices else ""
+        earlier = _shown_before(history) if choices else ""
         grammar_tools = self._grammar_tools(text, tools, said, choices, earlier)
         chosen = {(name, argument) for name, found in choices.items() for argument in found}
         options = GenerateOptions(
@@ -373,7 +377,13 @@ class Assistant:
             self._specs_version = version
         return self._specs
 
-    def _route(self, conversation_id: int, text: str, cancel: CancelToken | None) -> str | None:
+    def _route(
+        self,
+        history: Sequence[Mapping[str, Any]],
+        used: Sequence[str],
+        text: str,
+        cancel: CancelToken | None,
+    ) -> str | None:
         """The tool the model routes the request to (the ``route`` pass, any language), or
         ``None`` when it chose a text answer or the pass is off (see app.policy.decision)."""
         if not pipeline.enabled("route"):
@@ -381,13 +391,11 @@ class Assistant:
         specs = list(self._current_specs().values())
         if not specs:
             return None
-        history = self.conversations.messages(conversation_id, limit=8)
-        used = _used_tools(history)
         earlier = last_exchange(history)
         return decide(self.backend, text, specs, earlier=earlier, keep=used, cancel=cancel).tool
 
     def _tools_for(
-        self, text: str, routed: str | None = None, conversation_id: int | None = None
+        self, text: str, routed: str | None = None, used: Sequence[str] = ()
     ) -> list[ToolSpec]:
         """The tools the prompt shows: the routed tool's connector whole (so its cached
         prefix is reused); else, among more than LISTED_TOOLS tools, those retrieval ranks
@@ -403,12 +411,7 @@ class Assistant:
             if pipeline.enabled("retrieval") and len(specs) > LISTED_TOOLS:
                 # Among many tools (MCP servers' joining ours) the prompt and grammar offer
                 # the ones retrieval ranks best, in any language, and those already used.
-                history = (
-                    self.conversations.messages(conversation_id, limit=8)
-                    if conversation_id is not None
-                    else []
-                )
-                return retrieve(text, specs, self.options.tool_limit, keep=_used_tools(history))
+                return retrieve(text, specs, self.options.tool_limit, keep=used)
             if not pipeline.enabled("select_groups"):
                 return specs[: self.options.tool_limit]
             return select_groups(text, specs, self.options.tool_limit)
@@ -470,18 +473,6 @@ class Assistant:
                     merged.setdefault(name, []).extend(v for v in values if v not in merged[name])
             found[spec.name] = merged
         return found
-
-    def _shown_before(self, conversation_id: int) -> str:
-        """What the previous turn showed the user: its tool results and answer (the things
-        a follow-up such as "append it there" refers to without naming them)."""
-        history = self.conversations.messages(conversation_id, limit=12)
-        users = [i for i, m in enumerate(history) if m.get("role") == "user"]
-        if len(users) < 2:
-            return ""
-        shown = history[users[-2] + 1 : users[-1]]
-        return "\n".join(
-            str(m.get("content") or "") for m in shown if m.get("role") in ("tool", "assistant")
-        )
 
     def _clarify_wanted(
         self,
@@ -587,6 +578,22 @@ def _chosen(conflict: Conflict, tool: str, chosen: set[tuple[str, str]]) -> bool
     grammar gave "Pancake recipe", the right note, and the flag refused the call."""
     head, _, argument = conflict.path.partition(".")
     return head == "arguments" and (tool, argument) in chosen
+
+
+_HISTORY_READ = 12  # messages a turn reads back: enough for the previous turn's results
+_ROUTE_HISTORY = 8  # of which the route sees these (the previous exchange, the tools used)
+
+
+def _shown_before(history: Sequence[Mapping[str, Any]]) -> str:
+    """What the previous turn showed the user: its tool results and answer (the things a
+    follow-up such as "append it there" refers to without naming them)."""
+    users = [i for i, m in enumerate(history) if m.get("role") == "user"]
+    if len(users) < 2:
+        return ""
+    shown = history[users[-2] + 1 : users[-1]]
+    return "\n".join(
+        str(m.get("content") or "") for m in shown if m.get("role") in ("tool", "assistant")
+    )
 
 
 def _used_tools(history: Sequence[Mapping[str, Any]]) -> list[str]:
