@@ -81,7 +81,9 @@ def _is_number(schema: Any) -> bool:
     return isinstance(schema, dict) and schema.get("type") in ("integer", "number")
 
 
-def _spare_numbers(request: str, properties: Mapping[str, Any], required: set[str]) -> bool:
+def _spare_numbers(
+    request: str, properties: Mapping[str, Any], required: set[str], taken: Sequence[str] = ()
+) -> bool:
     """Whether the request gives more numbers than the required numeric arguments can take.
 
     A number left over is meant for an optional argument, named or not ("open until at
@@ -90,13 +92,24 @@ def _spare_numbers(request: str, properties: Mapping[str, Any], required: set[st
     need in 7 more entries than the name rule alone: 16 lost one, now 9). Only numbers in
     digits count: "a one hour meeting" is the meeting's length, and offering the hour
     bounds of the search made the bundled model narrow the day to 9-10.
+
+    The numbers inside ``taken`` (stretches of the request that are already the values of
+    other arguments: the dates a calendar tool reads, ``Tool.said``) are not spare: "am 12.
+    Mai" and "von 19 bis 20:30" are the event's dates, and counting their digits offered
+    ``repeat_count``, ``duration_minutes`` and ``reminder_minutes``, which the bundled model
+    then filled with invented numbers in any language.
     """
+    for value in sorted(taken, key=len, reverse=True):
+        if value:
+            request = request.replace(value, " ")
     required_numbers = sum(1 for name in required if _is_number(properties.get(name)))
     return len(_DIGITS.findall(request)) > required_numbers
 
 
-def scoped_tool(request: str, tool: ToolSpec) -> ToolSpec:
-    """``tool`` with the optional top-level arguments the request does not mention removed."""
+def scoped_tool(request: str, tool: ToolSpec, taken: Sequence[str] = ()) -> ToolSpec:
+    """``tool`` with the optional top-level arguments the request does not mention removed
+    (``taken``: stretches of the request that are other arguments' values, see
+    :func:`_spare_numbers`)."""
     params = tool.parameters
     properties = params.get("properties")
     if not isinstance(properties, dict):
@@ -106,7 +119,7 @@ def scoped_tool(request: str, tool: ToolSpec) -> ToolSpec:
     asked = content_words(request) - content_words(tool.name)
     asked |= _kinds_named(asked)
     texts = _text_arguments(asked)
-    spare = _spare_numbers(request, properties, required)
+    spare = _spare_numbers(request, properties, required, taken)
     kept = {
         name: schema
         for name, schema in properties.items()
@@ -177,13 +190,16 @@ def scoped_tools(
     tools: Sequence[ToolSpec],
     choices: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
     earlier: str = "",
+    said: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
 ) -> tuple[ToolSpec, ...]:
     """Every tool narrowed to the optional arguments ``request`` mentions, and to the values
     ``choices[tool name]`` allows for its arguments (those the request names, or else those
-    the previous answer, ``earlier``, showed; see :func:`named_in`)."""
+    the previous answer, ``earlier``, showed; see :func:`named_in`). ``said[tool name]``:
+    the values the request gives the tool's arguments (their numbers are not spare)."""
     narrowed = []
     for tool in tools:
         allowed = (choices or {}).get(tool.name, {})
         named = {name: named_in(request, values, earlier) for name, values in allowed.items()}
-        narrowed.append(with_choices(scoped_tool(request, tool), named))
+        taken = [v for values in (said or {}).get(tool.name, {}).values() for v in values]
+        narrowed.append(with_choices(scoped_tool(request, tool, taken), named))
     return tuple(narrowed)

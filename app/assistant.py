@@ -166,8 +166,11 @@ class Assistant:
             messages = self._messages(conversation_id, tools)
             messages = fit_to_context(self.backend, messages, tools, reserve=options.max_tokens)
             tries = [options]
+            if step == 0 and routed is not None and pipeline.enabled("routed_name"):
+                # Where the grammar refuses the tool the model wants, the route's tool.
+                tries = [dataclasses.replace(options, prefer_tool=routed)]
             if step == 0 and call_is_decided(routed, grammar_tools):
-                tries.insert(0, dataclasses.replace(options, allow_text=False))
+                tries.insert(0, dataclasses.replace(tries[0], allow_text=False))
             completion: Completion | None = None
             streamed: list[str] = []
             for n, step_options in enumerate(tries, start=1):
@@ -220,7 +223,7 @@ class Assistant:
                 # Ask for the answer in text, from those results, instead of failing the turn.
                 options = dataclasses.replace(options, allow_calls=False)
                 continue
-            ask = self._clarify_wanted(text, completion.tool_calls, tools, said, cancel)
+            ask = self._clarify_wanted(text, completion.tool_calls, tools, said, routed, cancel)
             if ask is not None:
                 yield TextDelta(ask)
                 shown.append(ask)
@@ -236,6 +239,7 @@ class Assistant:
                     for c in call.conflicts
                     if not _said_by_user(c.got, text)
                     and (changes or not _chosen(c, call.name, chosen))
+                    and not (step == 0 and _routed_name(c, routed))
                 )
                 yield CallProposed(call.name, dict(call.arguments), conflicts)
                 repeated = key in seen
@@ -434,7 +438,7 @@ class Assistant:
         allowed = list(tools)
         if pipeline.enabled("argument_scope"):
             found = self._choices(allowed) if choices is None else choices
-            scoped = scoped_tools(text, allowed, found, earlier)
+            scoped = scoped_tools(text, allowed, found, earlier, said)
         else:
             scoped = tuple(allowed)
         if not said:
@@ -480,14 +484,24 @@ class Assistant:
         calls: Sequence[ToolCall],
         tools: Sequence[ToolSpec],
         said: Mapping[str, Said],
+        routed: str | None,
         cancel: CancelToken | None,
     ) -> str | None:
         """A question when the model wanted a tool the grammar left out because the request
         lacks a value it requires (it wanted calendar_create for "remind me to call grandma"
-        and the grammar made it another tool): the ``clarify`` pass, after the main pass."""
+        and the grammar made it another tool): the ``clarify`` pass, after the main pass.
+
+        Not for a call to the change the route chose: the route and the grammar agree on it,
+        and the bundled model wants calendar_create for every calendar change ("Anula el
+        vuelo a Berlín" was answered "¿Cuándo se anula el vuelo a Berlín?" instead of
+        cancelling it). A read the route chose is no such agreement: "Lembra-me de ligar à
+        avó" routed to calendar_free_time still asks when."""
         if not pipeline.enabled("clarify"):
             return None
+        agreed = routed is not None and routed in self._change_tools(tools)
         for call in calls:
+            if agreed and call.name == routed and pipeline.enabled("routed_name"):
+                continue
             for conflict in call.conflicts:
                 if conflict.path != "name" or len(conflict.wanted) < 3:
                     continue
@@ -578,6 +592,19 @@ def _chosen(conflict: Conflict, tool: str, chosen: set[tuple[str, str]]) -> bool
     grammar gave "Pancake recipe", the right note, and the flag refused the call."""
     head, _, argument = conflict.path.partition(".")
     return head == "arguments" and (tool, argument) in chosen
+
+
+def _routed_name(conflict: Conflict, routed: str | None) -> bool:
+    """Whether the grammar wrote the route's tool where the model wanted another (the
+    ``routed_name`` pass): the tool is then the route's choice, a model pass made for choosing
+    tools, not a substitute the model never weighed, so the call is not refused for it (the
+    change still waits for approval like any other)."""
+    return (
+        routed is not None
+        and conflict.path == "name"
+        and conflict.got == routed
+        and pipeline.enabled("routed_name")
+    )
 
 
 _HISTORY_READ = 12  # messages a turn reads back: enough for the previous turn's results

@@ -87,6 +87,9 @@ class GenerateOptions:
             the escape ``\\\\`` and keeps ``\\n``, so a note "with milk and eggs" is not
             saved as ``- milk\\n- eggs`` on one line; a path the user typed as
             ``C:\\Users`` can still be written.
+        prefer_tool: where the grammar refuses the tool name the model wants, the name it
+            writes instead is this one when the grammar allows it, not the model's next best
+            (the tool a routing step chose; see :meth:`backends.decoding.TokenChooser.step`).
     """
 
     max_tokens: int = 512
@@ -106,6 +109,7 @@ class GenerateOptions:
     single_call: bool = False
     response_schema: dict[str, Any] | None = None
     backslashes: bool = True
+    prefer_tool: str | None = None
 
 
 class Backend(ABC):

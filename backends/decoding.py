@@ -151,6 +151,15 @@ class CallShapeNudge:
         if not self._value.active:
             self._left = None
 
+    def name_written(self) -> str | None:
+        """The tool name written so far, while the call's ``"name"`` value is being written
+        (``None`` elsewhere, an argument called ``name`` included)."""
+        depth, in_string, _ = self._state
+        if not in_string or self._list is None or depth != (2 if self._list else 1):
+            return None
+        found = _NAME_VALUE.search(self._written[-200:].decode("utf-8", "replace"))
+        return found.group(1) if found else None
+
     def looping(self) -> bool:
         """Whether the top-level string value being written ends with one phrase three times
         over ("This is a sample news article for testing purposes." until the budget ran
@@ -351,6 +360,7 @@ def _repeats(text: bytes) -> bool:
 
 
 _NUMBER_START = frozenset(b"-0123456789")
+_NAME_VALUE = re.compile(r'"name"\s*:\s*"([^"]*)$')
 # The first word a piece of a value writes (two characters at least).
 _WORD_START = re.compile(r"[^\w]*(\w{2,})", re.UNICODE)
 _NUMBER_BYTES = frozenset(b"-+.eE0123456789")
@@ -393,6 +403,8 @@ class TokenChooser:
         piece: the bytes of a token id; with ``tokenize``, lets a refused token that ends a
             value be replaced by the part of it the grammar allows (see :meth:`_closing_prefix`).
         tokenize: bytes to token ids (the grammar's tokenizer).
+        prefer_name: the tool name to write where the grammar refuses the name the model
+            wants (see :meth:`_toward_name`).
     """
 
     matcher: llguidance.LLMatcher | None
@@ -403,6 +415,7 @@ class TokenChooser:
     nudge: CallShapeNudge | None = None
     piece: Callable[[int], bytes] | None = None
     tokenize: Callable[[bytes], list[int]] | None = None
+    prefer_name: str | None = None
     _mask: np.ndarray | None = field(default=None, init=False, repr=False)
     _last: int = field(default=-1, init=False, repr=False)
     _run: int = field(default=0, init=False, repr=False)
@@ -434,10 +447,32 @@ class TokenChooser:
         if looping:
             logits = logits.copy()
             logits[top] = -np.inf
-        chosen = self._best_allowed(logits, -1 if looping else top)
+        chosen = None if looping else self._toward_name()
+        if chosen is None:
+            chosen = self._best_allowed(logits, -1 if looping else top)
         if self.matcher.try_consume_tokens([chosen]) != 1:
             raise BackendError(f"the grammar refused its own token: {self.matcher.get_error()}")
         return self._advance(chosen, overridden=not looping, wanted=top)
+
+    def _toward_name(self) -> int | None:
+        """Where the grammar refuses the model's token inside a call's tool name, the token
+        that goes on towards ``prefer_name`` (the tool a routing step chose), if the grammar
+        allows it. The model's next best name is its second guess; the route's choice was made
+        from a prompt written for choosing. Asked "Anula el vuelo a Berlín", the model wanted
+        calendar_create, which the grammar had left out (no date), and its next best was
+        calendar_update; the route had chosen calendar_cancel."""
+        if self.prefer_name is None or self.nudge is None or self.tokenize is None:
+            return None
+        written = self.nudge.name_written()
+        if written is None or not self.prefer_name.startswith(written):
+            return None
+        assert self.matcher is not None
+        rest = (self.prefer_name[len(written) :] + '"').encode("utf-8")
+        for end in range(len(rest), 0, -1):
+            ids = self.tokenize(rest[:end])
+            if len(ids) == 1 and self.matcher.validate_tokens(ids) == 1:
+                return ids[0]
+        return None
 
     def _closing_quote(self) -> int | None:
         """The token that ends the string value being written, where the value has fallen
@@ -594,4 +629,5 @@ def make_chooser(
         nudge=nudge,
         piece=piece,
         tokenize=tokenize,
+        prefer_name=options.prefer_tool if nudge is not None else None,
     )

@@ -122,6 +122,14 @@ PIPELINE: tuple[Pass, ...] = (
         "app.policy.decision.call_is_decided",
     ),
     Pass(
+        "routed_name",
+        Kind.BEFORE,
+        "any",
+        "where the grammar refuses the tool name the model wants (a tool left out for a "
+        "missing value), the route's tool is written, not the model's next best",
+        "backends.decoding.TokenChooser._toward_name",
+    ),
+    Pass(
         "clarify",
         Kind.BEFORE,
         "any",

@@ -43,8 +43,9 @@ def with_said(scoped: ToolSpec, full: ToolSpec, said: Said) -> ToolSpec | None:
     limited to its values; an argument with no values is left out. The first argument of
     ``said`` (the one the request's values are for first: a listing's start) is taken back
     from ``full`` when the narrowing had left it out, as its English words missed "amanhã";
-    the others stay out (offered an end or a last repetition, the model filled them with
-    the start's words).
+    so is an argument whose values are its own reading, none of the first's (a repetition:
+    "jedes Jahr" names no English word of ``repeat``); the others stay out (offered an end
+    or a last repetition, the model filled them with the start's words).
     ``None`` when a required argument has none: the tool cannot be called yet."""
     if not said:
         return scoped
@@ -52,11 +53,12 @@ def with_said(scoped: ToolSpec, full: ToolSpec, said: Said) -> ToolSpec | None:
         return None
     properties = dict(scoped.parameters.get("properties") or {})
     every = full.parameters.get("properties") or {}
+    first = set(next(iter(said.values()), ()))
     for position, (name, values) in enumerate(said.items()):
         if name not in every:
             continue
         if not values:
             properties.pop(name, None)
-        elif name in properties or position == 0:
+        elif name in properties or position == 0 or first.isdisjoint(values):
             properties[name] = _enum_of(every[name], values)
     return dataclasses.replace(scoped, parameters={**scoped.parameters, "properties": properties})

@@ -154,6 +154,11 @@ def _day_names() -> tuple[str, ...]:
     return tuple(sorted(names, key=len, reverse=True))
 
 
+def day_names() -> tuple[str, ...]:
+    """Weekday names in the reader's languages, lower case, longest first (Babel's data)."""
+    return _day_names()
+
+
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)?")
 
 

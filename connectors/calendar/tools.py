@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connectors.atomic import write_bytes_atomic
-from connectors.calendar import dates, ics, said_dates, service
+from connectors.calendar import dates, ics, said_dates, said_repeats, service
 from connectors.calendar.models import CalendarEvent, CalendarImport, CalendarVersion
 from connectors.errors import ConnectorError, InvalidArgumentsError, NotFoundError
 from connectors.granted import checked_opener, file_names, folder_guard, resolve_granted
@@ -535,13 +535,21 @@ def _event_titles(context: ToolContext) -> dict[str, list[str]]:
     return {"event": titles} if 0 < len(titles) <= MAX_CHOICES else {}
 
 
+_said_dates = _said("start", "end", "repeat_until")
+
+
+def _said_event(context: ToolContext, text: str) -> dict[str, list[str]]:
+    """A new event's dates, and how often it repeats (none said: it does not repeat)."""
+    return {**_said_dates(context, text), "repeat": said_repeats.repeats(text)}
+
+
 @tool(
     "calendar_create",
     effect=Effect.CHANGES,
     in_store=True,
     arguments=CreateArgs,
     preview=_create_preview,
-    said=_said("start", "end", "repeat_until"),
+    said=_said_event,
 )
 def create(context: ToolContext, args: CreateArgs) -> ToolResult:
     """Create a calendar event. Times may be ISO 8601 or what the user said, like 'tomorrow 3pm'."""

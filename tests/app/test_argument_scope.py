@@ -159,3 +159,33 @@ def test_naming_the_text_keeps_the_argument_that_holds_it(
     """ "Include a message" asks for the ``body``: without it the bundled model sent the
     email with a subject only."""
     assert list(scoped_tool(request_text, EMAIL).parameters["properties"]) == offered
+
+
+def test_the_numbers_of_a_said_date_are_not_spare_for_numeric_arguments() -> None:
+    """ "Elternabend am Donnerstag von 19 bis 20:30": every digit belongs to the dates the
+    calendar reads from the request, so no numeric argument is offered for them (the bundled
+    model filled duration_minutes, repeat_count and reminder_minutes with invented numbers);
+    a number outside the dates still is."""
+    (counted,) = parse_tools(
+        [
+            {
+                "name": "calendar_create",
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "title": {"type": "string"},
+                        "start": {"type": "string"},
+                        "end": {"type": "string"},
+                        "repeat_count": {"type": "integer", "description": "How many times."},
+                    },
+                    "required": ["title", "start"],
+                },
+            }
+        ]
+    )
+    request_text = "Elternabend am Donnerstag von 19 bis 20:30 Uhr in der Schule"
+    dates = ["Donnerstag von 19", "20:30"]
+    assert "repeat_count" in scoped_tool(request_text, counted).parameters["properties"]
+    assert "repeat_count" not in scoped_tool(request_text, counted, dates).parameters["properties"]
+    six = "Elternabend am Donnerstag von 19 bis 20:30 Uhr, 6 Mal"
+    assert "repeat_count" in scoped_tool(six, counted, dates).parameters["properties"]

@@ -201,3 +201,31 @@ def test_a_follow_up_that_names_no_note_is_limited_to_the_notes_just_shown(
     backend.routes.append("notes_append")
     list(assistant.turn(None, "Add 'call him back' at the end of it"))  # nothing shown before
     assert sorted(offered_titles()) == ["Meeting notes 9 March", "Shopping list"]
+
+
+def test_the_route_s_tool_written_where_the_grammar_refused_the_model_s_is_proposed(
+    registry_with_lunch: Registry, tool_context: ToolContext
+) -> None:
+    """"Cancela o almoço com a Marta", routed to calendar_cancel: the model wanted
+    calendar_create (left out: no date), the grammar wrote the route's tool (the options prefer
+    it). The cancel waits for approval; it used to be refused for the name it carries, or
+    turned into a question for the date calendar_create lacks."""
+    cancel = ToolCall(
+        name="calendar_cancel",
+        arguments={"event": "Lunch with Marta"},
+        conflicts=(Conflict("name", "calendar_create", "calendar_cancel"),),
+    )
+    raw = json.dumps({"name": "calendar_cancel", "arguments": {"event": "Lunch with Marta"}})
+
+    def turn() -> tuple[_Substituting, list]:
+        backend = _Substituting(cancel, [raw, "Quando é o almoço?"], routes=["calendar_cancel"])
+        assistant = Assistant(backend, registry_with_lunch, tool_context, AssistantOptions())
+        return backend, list(assistant.turn(None, "Cancela o almoço com a Marta"))
+
+    backend, events = turn()
+    assert backend.options[0].prefer_tool == "calendar_cancel"
+    assert [e.tool for e in events if isinstance(e, ActionPending)] == ["calendar_cancel"]
+    with pipeline.without(["routed_name"]):
+        backend, events = turn()
+    assert backend.options[0].prefer_tool is None
+    assert not [e for e in events if isinstance(e, ActionPending)]

@@ -545,3 +545,40 @@ def test_a_value_that_loops_is_ended() -> None:
     looped = _write_note(phrase, lambda b: list(b))
     assert looped == '{"name": "note", "arguments": {"text": "' + phrase * 3 + '"}}'
     assert len(_write_note(phrase, None)) > 300  # without a way to write the quote: the loop
+
+
+def test_a_refused_tool_name_becomes_the_preferred_tool_not_the_next_best() -> None:
+    """The model wants file_write, which the grammar left out; its next best is file_read. With
+    a preferred tool (the route's choice) the name written is file_delete; without, file_read."""
+    tools = parse_tools(
+        [
+            {"name": name, "parameters": {"type": "object", "properties": {}}}
+            for name in ("file_read", "file_delete")
+        ]
+    )
+    grammar = build_tool_grammar(tools, call_format_for("qwen2"))
+
+    def name_written(prefer: str | None) -> str:
+        chooser = TokenChooser(
+            LLMatcher(TOKENIZER, grammar, log_level=0),
+            frozenset({EOS}),
+            nudge=CallShapeNudge(lambda t: bytes([t]) if t < EOS else b""),
+            piece=lambda t: bytes([t]) if t < EOS else b"",
+            tokenize=TOKENIZER.tokenize_bytes,
+            prefer_name=prefer,
+        )
+        wanted = b'{"name": "file_write"'
+        out = b""
+        for _ in range(40):
+            logits = np.zeros(257, dtype=np.float32)
+            logits[ord("r")] = 2.0  # the model's next best: file_read
+            logits[wanted[len(out)] if len(out) < len(wanted) else ord("}")] = 5.0
+            step = chooser.step(logits)
+            out += bytes(t for t in step.tokens if t != EOS)
+            if step.stop:
+                break
+        return out.decode().split('"name": "')[1].split('"')[0]
+
+    assert name_written(None) == "file_read"
+    assert name_written("file_delete") == "file_delete"
+    assert name_written("file_rename") == "file_read"  # not offered: the model's next best
