@@ -127,7 +127,7 @@ PIPELINE: tuple[Pass, ...] = (
         "any",
         "where the grammar refuses the tool name the model wants (a tool left out for a "
         "missing value), the route's tool is written, not the model's next best",
-        "backends.decoding.TokenChooser._toward_name",
+        "backends.decoding.TokenChooser",
     ),
     Pass(
         "clarify",
