@@ -206,7 +206,7 @@ def test_a_follow_up_that_names_no_note_is_limited_to_the_notes_just_shown(
 def test_the_route_s_tool_written_where_the_grammar_refused_the_model_s_is_proposed(
     registry_with_lunch: Registry, tool_context: ToolContext
 ) -> None:
-    """"Cancela o almoço com a Marta", routed to calendar_cancel: the model wanted
+    """ "Cancela o almoço com a Marta", routed to calendar_cancel: the model wanted
     calendar_create (left out: no date), the grammar wrote the route's tool (the options prefer
     it). The cancel waits for approval; it used to be refused for the name it carries, or
     turned into a question for the date calendar_create lacks."""
