@@ -137,7 +137,7 @@ class Assistant:
         used = _used_tools(history[-_ROUTE_HISTORY:])
         routed = self._route(history[-_ROUTE_HISTORY:], used, text, cancel)
         tools = self._tools_for(text, routed, used)
-        said = self._said(conversation_id, text, tools)
+        said = self._said(history[-_SAID_HISTORY:], text, tools)
         ask = self._clarify(text, routed, said, cancel)
         if ask is not None:
             # The routed tool needs a value the request does not give: ask, invent nothing.
@@ -449,13 +449,14 @@ class Assistant:
         )
         return tuple(t for t in kept if t is not None)
 
-    def _said(self, conversation_id: int, text: str, tools: Sequence[ToolSpec]) -> dict[str, Said]:
+    def _said(
+        self, history: Sequence[Mapping[str, Any]], text: str, tools: Sequence[ToolSpec]
+    ) -> dict[str, Said]:
         """The values the request gives each offered tool's arguments (see Tool.said). After
         the assistant asked a question, the message before the answer counts too: "Set up a
         call with the bank" then "Tuesday at 11" is one request."""
         if not pipeline.enabled("said_values"):
             return {}
-        history = self.conversations.messages(conversation_id, limit=4)
         users = [m for m in history if m.get("role") == "user"]
         asked = len(history) >= 2 and history[-2].get("role") == "assistant"
         asked = asked and str(history[-2].get("content", "")).rstrip().endswith(("?", "？"))
@@ -498,9 +499,9 @@ class Assistant:
         avó" routed to calendar_free_time still asks when."""
         if not pipeline.enabled("clarify"):
             return None
-        agreed = routed is not None and routed in self._change_tools(tools)
+        agreed = pipeline.enabled("routed_name") and routed in self._change_tools(tools)
         for call in calls:
-            if agreed and call.name == routed and pipeline.enabled("routed_name"):
+            if agreed and call.name == routed:
                 continue
             for conflict in call.conflicts:
                 if conflict.path != "name" or len(conflict.wanted) < 3:
@@ -609,6 +610,7 @@ def _routed_name(conflict: Conflict, routed: str | None) -> bool:
 
 _HISTORY_READ = 12  # messages a turn reads back: enough for the previous turn's results
 _ROUTE_HISTORY = 8  # of which the route sees these (the previous exchange, the tools used)
+_SAID_HISTORY = 4  # and the said values these (a question just asked, and the answer to it)
 
 
 def _shown_before(history: Sequence[Mapping[str, Any]]) -> str:

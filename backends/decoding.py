@@ -466,13 +466,10 @@ class TokenChooser:
         written = self.nudge.name_written()
         if written is None or not self.prefer_name.startswith(written):
             return None
-        assert self.matcher is not None
+        matcher = self.matcher
+        assert matcher is not None
         rest = (self.prefer_name[len(written) :] + '"').encode("utf-8")
-        for end in range(len(rest), 0, -1):
-            ids = self.tokenize(rest[:end])
-            if len(ids) == 1 and self.matcher.validate_tokens(ids) == 1:
-                return ids[0]
-        return None
+        return self._longest_head(rest, lambda token: matcher.validate_tokens([token]) == 1)
 
     def _closing_quote(self) -> int | None:
         """The token that ends the string value being written, where the value has fallen
@@ -537,9 +534,16 @@ class TokenChooser:
         """
         if self.tokenize is None:
             return None
-        for end in range(len(text) - 1, 0, -1):
+        return self._longest_head(
+            text[:-1], lambda token: 0 <= token < allowed.shape[0] and bool(allowed[token])
+        )
+
+    def _longest_head(self, text: bytes, ok: Callable[[int], bool]) -> int | None:
+        """The token of the longest start of ``text`` that is a single token ``ok`` accepts."""
+        assert self.tokenize is not None
+        for end in range(len(text), 0, -1):
             ids = self.tokenize(text[:end])
-            if len(ids) == 1 and 0 <= ids[0] < allowed.shape[0] and allowed[ids[0]]:
+            if len(ids) == 1 and ok(ids[0]):
                 return ids[0]
         return None
 
@@ -629,5 +633,5 @@ def make_chooser(
         nudge=nudge,
         piece=piece,
         tokenize=tokenize,
-        prefer_name=options.prefer_tool if nudge is not None else None,
+        prefer_name=options.prefer_tool,
     )

@@ -139,7 +139,7 @@ def resolve(
 
 
 @functools.cache
-def _day_names() -> tuple[str, ...]:
+def day_names() -> tuple[str, ...]:
     """Weekday names in :data:`LANGUAGES` (Babel's locale data), longest first; a compound
     name's first part too ("quarta" of "quarta-feira", as people write it)."""
     from babel.dates import get_day_names
@@ -154,26 +154,28 @@ def _day_names() -> tuple[str, ...]:
     return tuple(sorted(names, key=len, reverse=True))
 
 
-def day_names() -> tuple[str, ...]:
-    """Weekday names in the reader's languages, lower case, longest first (Babel's data)."""
-    return _day_names()
-
-
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)?")
 
 
+def plural_day(word: str) -> str | None:
+    """``word`` cut to the weekday name it writes in a plural or adverbial form ("mardis",
+    "quartas", "Tuesdays", "dienstags", "sábados": what a repeating event is said with), or
+    ``None`` (a name as it is, "jueves", or no weekday)."""
+    lower = word.lower()
+    for name in day_names():
+        if lower.startswith(name) and 0 < len(lower) - len(name) <= 2 and lower[-1] == "s":
+            return word[: len(name)]
+    return None
+
+
 def singular_days(text: str) -> str:
-    """``text`` with weekday names in their plural or adverbial forms ("mardis", "quartas",
-    "Tuesdays", "dienstags", "sábados": what a repeating event is said with) written as the
-    name, which dateparser reads; it reads none of those forms, in any of its languages."""
+    """``text`` with weekday names in their plural or adverbial forms (:func:`plural_day`)
+    written as the name, which dateparser reads; it reads none of those forms, in any of its
+    languages."""
 
     def one(match: re.Match[str]) -> str:
         word = match.group(0)
-        lower = word.lower()
-        for name in _day_names():
-            if lower.startswith(name) and 0 < len(lower) - len(name) <= 2 and lower[-1] == "s":
-                return word[: len(name)]
-        return word
+        return plural_day(word) or word
 
     return _WORD.sub(one, text)
 

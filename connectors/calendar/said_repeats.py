@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import re
 
-from connectors.calendar.dates import LANGUAGES, day_names
+from connectors.calendar.dates import LANGUAGES, day_names, plural_day
 
 EVERY: dict[str, tuple[str, ...]] = {
     "en": ("every", "each"),
@@ -123,10 +123,7 @@ def _adverbs() -> dict[str, str]:
 
 def _weekday(word: str) -> bool:
     """Whether ``word`` is a weekday name, or one in a plural or adverbial form."""
-    for name in day_names():
-        if word.startswith(name) and len(word) - len(name) <= 2:
-            return len(word) == len(name) or word.endswith("s")
-    return False
+    return word in day_names() or plural_day(word) is not None
 
 
 def repeats(text: str) -> list[str]:
@@ -150,12 +147,6 @@ def repeats(text: str) -> list[str]:
                 if _weekday(after):
                     add("weekly")
                     break
-        elif _weekday(word) and word.endswith("s") and not _weekday_singular(word):
+        elif plural_day(word) is not None:
             add("weekly")  # "Tuesdays", "dienstags", "sábados"
     return found
-
-
-def _weekday_singular(word: str) -> bool:
-    """Whether ``word`` is a weekday's name as it is (some end in s: "mardis" does not, but
-    "Mittwochs" is a plural and "jueves" a name)."""
-    return word in day_names()

@@ -535,12 +535,12 @@ def _event_titles(context: ToolContext) -> dict[str, list[str]]:
     return {"event": titles} if 0 < len(titles) <= MAX_CHOICES else {}
 
 
-_said_dates = _said("start", "end", "repeat_until")
+_new_event_dates = _said("start", "end", "repeat_until")
 
 
 def _said_event(context: ToolContext, text: str) -> dict[str, list[str]]:
     """A new event's dates, and how often it repeats (none said: it does not repeat)."""
-    return {**_said_dates(context, text), "repeat": said_repeats.repeats(text)}
+    return {**_new_event_dates(context, text), "repeat": said_repeats.repeats(text)}
 
 
 @tool(
