@@ -128,9 +128,19 @@ def scoped_tool(request: str, tool: ToolSpec, taken: Sequence[str] = ()) -> Tool
         or _mentions(asked, _argument_words(name, schema))
         or (spare and _is_number(schema))
     }
-    if len(kept) == len(properties):
+    if len(kept) == len(properties) or len(kept) < _least_properties(params):
         return tool
     return dataclasses.replace(tool, parameters={**params, "properties": kept})
+
+
+def _least_properties(params: Mapping[str, Any]) -> int:
+    """How many arguments a call needs (the schema's ``minProperties``): an update needs the
+    thing and one change. When the request's words name none of the changes (any language
+    but English: "cámbialo al restaurante Solar", and English too: "cross stamps off my
+    todo list"), dropping them all left the model a call that could only fail, "nothing to
+    change", which it then retried in prose. Such a tool keeps every argument."""
+    least = params.get("minProperties")
+    return least if isinstance(least, int) else 0
 
 
 def with_choices(tool: ToolSpec, choices: Mapping[str, Sequence[str]]) -> ToolSpec:

@@ -36,6 +36,7 @@ from app.policy.clarify import question
 from app.policy.decision import LISTED_TOOLS, call_is_decided, decide, last_exchange
 from app.policy.retrieval import retrieve
 from app.policy.said_values import Said, missing, with_said
+from app.policy.thing_choice import pick_thing
 from app.prompt import now_message, system_prompt
 from app.result_answer import answer_from_results, asks_for_more
 from app.tool_choice import respond_stream
@@ -233,12 +234,12 @@ class Assistant:
             ran: list[tuple[str, dict[str, Any]]] = []  # (summary, result) of the calls that ran
             for call, key in zip(completion.tool_calls, keys, strict=True):
                 called.append(call.name)
-                changes = call.name not in lookups
+                if pipeline.enabled("thing_pick"):
+                    call = self._picked_things(text, call, grammar_tools, chosen, cancel)
                 conflicts = tuple(
                     c.describe()
                     for c in call.conflicts
                     if not _said_by_user(c.got, text)
-                    and (changes or not _chosen(c, call.name, chosen))
                     and not (step == 0 and _routed_name(c, routed))
                 )
                 yield CallProposed(call.name, dict(call.arguments), conflicts)
@@ -565,6 +566,43 @@ class Assistant:
             *history[last_user:],
         ]
 
+    def _picked_things(
+        self,
+        request: str,
+        call: ToolCall,
+        offered: Sequence[ToolSpec],
+        chosen: set[tuple[str, str]],
+        cancel: CancelToken | None,
+    ) -> ToolCall:
+        """``call`` with each of the user's things the grammar substituted (the model wanted
+        another name) replaced by the one the model, asked on its own, says the request means
+        (the ``thing_pick`` pass, :mod:`app.policy.thing_choice`); such a conflict is then
+        settled. One it answers "none" for stays, and the call is refused for it as before."""
+        spec = next((t for t in offered if t.name == call.name), None)
+        if spec is None:
+            return call
+        arguments = dict(call.arguments)
+        left = []
+        for conflict in call.conflicts:
+            argument = conflict.path.partition(".")[2]
+            schema = (spec.parameters.get("properties") or {}).get(argument)
+            values = schema.get("enum") if isinstance(schema, dict) else None
+            if (
+                not _chosen(conflict, call.name, chosen)
+                or _said_by_user(conflict.got, request)
+                or not values
+            ):
+                left.append(conflict)
+                continue
+            picked = pick_thing(self.backend, request, spec, argument, values, cancel=cancel)
+            if picked is None:
+                left.append(conflict)
+            else:
+                arguments[argument] = picked
+        if len(left) == len(call.conflicts):
+            return call
+        return dataclasses.replace(call, arguments=arguments, conflicts=tuple(left))
+
     def _record_calls(self, conversation_id: int, calls: Sequence[ToolCall]) -> None:
         self.conversations.append(
             conversation_id,
@@ -587,10 +625,11 @@ def _said_by_user(value: object, request: str) -> bool:
 
 def _chosen(conflict: Conflict, tool: str, chosen: set[tuple[str, str]]) -> bool:
     """Whether the grammar's value is one of the user's things the argument is limited to (a
-    note's title): the model's own scores picked it among them, so for a read it is its
-    choice (a change carrying it is still flagged and sent back to the model). Flagged, a
-    read failed: asked to show "a receita das panquecas", the model began "Lista", the
-    grammar gave "Pancake recipe", the right note, and the flag refused the call."""
+    note's title, a file): the model, asked which one the request means, settles it (the
+    ``thing_pick`` pass). Reads were once let through with the grammar's next best token
+    (asked to show "a receita das panquecas", the model began "Lista" and the grammar gave
+    "Pancake recipe", the right note), but for a file that next best could be any file of
+    the user's, read at once without approval."""
     head, _, argument = conflict.path.partition(".")
     return head == "arguments" and (tool, argument) in chosen
 

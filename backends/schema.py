@@ -64,6 +64,8 @@ _KEEP_KEYS = {
     "items",
     "prefixItems",
     "additionalProperties",
+    "minProperties",
+    "maxProperties",
     "minItems",
     "maxItems",
     "minLength",

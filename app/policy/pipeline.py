@@ -138,6 +138,15 @@ PIPELINE: tuple[Pass, ...] = (
         "app.policy.clarify.question",
     ),
     Pass(
+        "thing_pick",
+        Kind.REASK,
+        "any",
+        "where the grammar put another of the user's things in a change than the model "
+        "wanted (a name in the request's language), the model is asked which one the request "
+        "means, or none",
+        "app.policy.thing_choice.pick_thing",
+    ),
+    Pass(
         "no_unsaid_backslash",
         Kind.BEFORE,
         "any",

@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, Literal
 
 import icalendar
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -126,6 +126,10 @@ class EventArgs(Arguments):
 
 
 class UpdateArgs(EventArgs):
+    # The event and one change at least: said in the schema too, so a client that narrows
+    # the optional arguments (the assistant's argument scope) keeps the changes offered.
+    model_config = ConfigDict(json_schema_extra={"minProperties": 2})
+
     title: str | None = Field(None, min_length=1, max_length=300)
     """New title, e.g. 'Dentist (moved)'."""
     start: str | None = Field(None, max_length=100)

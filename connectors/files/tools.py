@@ -64,7 +64,7 @@ _CHOICE_VISITS = 3_000  # a deep tree with few entries near the top is not liste
 
 
 def _existing(*arguments: str) -> Callable[[ToolContext], dict[str, list[str]]]:
-    """The paths ``arguments`` of a change may name: the entries under the granted folders
+    """The paths ``arguments`` may name: the entries under the granted folders
     (relative to the first, as :func:`resolve_granted` reads them; full paths in the others).
 
     Measured on the bundled model: asked to "Lösche den Q2-Plan" or to read a file it was
@@ -213,10 +213,10 @@ class ReadArguments(Arguments):
     """Read at most this many characters, e.g. 4000."""
 
 
-# No choices for a read: a path the grammar substituted among the user's files would be read
-# at once (reads run without approval, and a grammar-chosen title is the model's choice), so a
-# request steered at "../id_rsa" would show another file; free, a wrong path is refused.
-@tool("files_read", effect=Effect.READS, arguments=ReadArguments)
+# A path the grammar substituted among the user's files (the model wanted another) is not read
+# at once: the assistant asks the model which file the request means, and holds the call
+# for the user when it says none (app.policy.thing_choice).
+@tool("files_read", effect=Effect.READS, arguments=ReadArguments, choices=_existing("path"))
 def files_read(context: ToolContext, args: ReadArguments) -> ToolResult:
     """Read a text file (its encoding is detected). Binary files are refused."""
     path = resolve_granted(context, args.path, kind="file")

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
@@ -58,6 +58,9 @@ class AppendArgs(NoteArgs):
 
 
 class EditArgs(NoteArgs):
+    # The note and one change at least (see the calendar's UpdateArgs).
+    model_config = ConfigDict(json_schema_extra={"minProperties": 2})
+
     find: str = ""
     """A passage of the note to replace, copied exactly, e.g. 'call Bob'."""
     replace: str = ""

@@ -189,3 +189,38 @@ def test_the_numbers_of_a_said_date_are_not_spare_for_numeric_arguments() -> Non
     assert "repeat_count" not in scoped_tool(request_text, counted, dates).parameters["properties"]
     six = "Elternabend am Donnerstag von 19 bis 20:30 Uhr, 6 Mal"
     assert "repeat_count" in scoped_tool(six, counted, dates).parameters["properties"]
+
+
+def _update_tools() -> dict[str, object]:
+    from connectors.registry import load_registry
+
+    return {t.name: t for t in parse_tools(load_registry().definitions())}
+
+
+@pytest.mark.parametrize(
+    ("tool", "request_text", "change"),
+    [
+        # The request names the new place in Spanish, not with the word "location".
+        (
+            "calendar_update",
+            "La comida con Marta al final es en el restaurante Solar, cámbialo",
+            "location",
+        ),
+        ("notes_edit", "Cross buy stamps off my todo list, done", "find"),
+    ],
+)
+def test_an_update_keeps_the_changes_when_the_request_names_none(
+    tool: str, request_text: str, change: str
+) -> None:
+    """An update needs the thing and one change (the tool's ``minProperties``): scoped down
+    to the thing alone, the model's call could only fail with "nothing to change"."""
+    spec = _update_tools()[tool]
+    scoped = scoped_tool(request_text, spec)
+    assert change in scoped.parameters["properties"]
+
+
+def test_an_update_is_still_scoped_when_the_request_names_a_change() -> None:
+    spec = _update_tools()["calendar_update"]
+    scoped = scoped_tool("Put the dentist at another location: the clinic in Baixa", spec)
+    assert "location" in scoped.parameters["properties"]
+    assert "attendees" not in scoped.parameters["properties"]

@@ -100,9 +100,12 @@ def registry_with_lunch(tool_context: ToolContext) -> Registry:
     return registry
 
 
-def test_a_note_the_grammar_chose_among_the_user_s_notes_is_read_and_a_change_is_not(
+def test_a_note_the_model_confirms_among_the_user_s_notes_is_read_and_a_change_is_not(
     registry_with_lunch: Registry, tool_context: ToolContext
 ) -> None:
+    """The grammar substituted a title in both calls; asked which note the request means, the
+    model names the grammar's for the read and none for the change (the ``thing_pick`` pass,
+    see tests/app/test_thing_choice.py)."""
     registry_with_lunch.run(
         "notes_create", {"title": "Pancake recipe", "body": "flour"}, tool_context, approved=True
     )
@@ -112,7 +115,9 @@ def test_a_note_the_grammar_chose_among_the_user_s_notes_is_read_and_a_change_is
         conflicts=(Conflict("arguments.note", "Lista", "Pancake recipe"),),
     )
     raw = json.dumps({"name": "notes_read", "arguments": {"note": "Pancake recipe"}})
-    backend = _Substituting(read, [raw, f"[{raw}]", raw, "ok"], routes=["notes_read"])
+    backend = _Substituting(
+        read, [raw, f"[{raw}]", raw, "ok"], routes=["notes_read", "Pancake recipe"]
+    )
     assistant = Assistant(backend, registry_with_lunch, tool_context, AssistantOptions())
     events = list(assistant.turn(None, "Mostra-me a receita das panquecas"))
     assert [e.name for e in events if isinstance(e, ToolResultEvent)] == ["notes_read"]

@@ -260,6 +260,16 @@ def test_optional_arguments_may_be_left_out_or_given() -> None:
     assert accepts(VOLUME_AND_WEATHER, call("get_weather", {"city": "Paris", "unit": "celsius"}))
 
 
+def test_a_least_number_of_arguments_is_enforced() -> None:
+    """An update needs its thing and one change (``minProperties``, as the calendar's and the
+    notes' updates declare): a call naming only the thing cannot be written."""
+    edit = tool("edit", {"note": {"type": "string"}, "body": {"type": "string"}}, ["note"])
+    edit["parameters"]["minProperties"] = 2
+    grammar = grammar_for(edit)
+    assert not accepts(grammar, call("edit", {"note": "Todo"}))
+    assert accepts(grammar, call("edit", {"note": "Todo", "body": "- stamps"}))
+
+
 # --- numeric bounds ---------------------------------------------------------------------------
 
 BOUNDED = tool(
