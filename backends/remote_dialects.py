@@ -202,7 +202,7 @@ def _gbnf(schema: dict[str, Any]) -> str:
             "llama-cpp-python here: pip install 'call-me-maybe[llama]'"
         ) from exc
     try:
-        return _converted(json.dumps(_loose_bounds(schema), sort_keys=True), json_schema_to_gbnf)
+        return _converted(json.dumps(_loose_bounds(schema)), json_schema_to_gbnf)
     except Exception as exc:  # the converter raises plain exceptions of many kinds
         raise GrammarError(f"the schema cannot be written as GBNF: {exc}") from exc
 

@@ -340,3 +340,28 @@ def test_the_llama_cpp_grammar_leaves_huge_bounds_to_the_check() -> None:
     ask = LlamaCppDialect().ask(text, text, GenerateOptions(), call_format_for(""))
     assert len(ask.extra["grammar"]) < 20_000
     assert ask.extra["grammar"].startswith("root ::= answer-text | answer-calls")
+
+
+def test_the_llama_cpp_grammar_keeps_the_arguments_in_the_tool_s_order() -> None:
+    """The converter writes properties in the order the schema lists them; sorted by name,
+    an event's "start" had to come before its "title", which the model never writes first
+    (through ``llama_cpp.server`` the product evaluation scored 0.160 with sorted keys)."""
+    event = parse_tools(
+        [
+            {
+                "name": "calendar_create",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"title": {"type": "string"}, "start": {"type": "string"}},
+                    "required": ["title", "start"],
+                },
+            }
+        ]
+    )
+    grammar = LlamaCppDialect().ask(event, event, GenerateOptions(), call_format_for("")).extra[
+        "grammar"
+    ]
+    objects = [line for line in grammar.splitlines() if "-arguments ::=" in line]
+    assert objects
+    for rule in objects:
+        assert rule.index("title-kv") < rule.index("start-kv"), rule
