@@ -358,9 +358,9 @@ def test_the_llama_cpp_grammar_keeps_the_arguments_in_the_tool_s_order() -> None
             }
         ]
     )
-    grammar = LlamaCppDialect().ask(event, event, GenerateOptions(), call_format_for("")).extra[
-        "grammar"
-    ]
+    grammar = (
+        LlamaCppDialect().ask(event, event, GenerateOptions(), call_format_for("")).extra["grammar"]
+    )
     objects = [line for line in grammar.splitlines() if "-arguments ::=" in line]
     assert objects
     for rule in objects:
