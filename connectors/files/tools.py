@@ -63,14 +63,18 @@ _CHOICE_DEPTH = 3
 _CHOICE_VISITS = 3_000  # a deep tree with few entries near the top is not listed either
 
 
-def _existing(*arguments: str) -> Callable[[ToolContext], dict[str, list[str]]]:
+def _existing(
+    *arguments: str, kinds: tuple[str, ...] = ("file", "folder")
+) -> Callable[[ToolContext], dict[str, list[str]]]:
     """The paths ``arguments`` may name: the entries under the granted folders
     (relative to the first, as :func:`resolve_granted` reads them; full paths in the others).
 
     Measured on the bundled model: asked to "Lösche den Q2-Plan" or to read a file it was
     given by name, it wrote folder paths and names of its own ("/tmp/.../granted/archive" to
     move an invoice). Offered the user's files, the grammar lets it write only those, and the
-    assistant narrows them to the ones the request names or shares letters with."""
+    assistant narrows them to the ones the request names or shares letters with. ``kinds``:
+    the entries a tool takes (a read takes files: offered the folders too, the model read
+    "archive" for "el archivo de instalación de la impresora")."""
 
     def choices(context: ToolContext) -> dict[str, list[str]]:
         try:
@@ -84,10 +88,7 @@ def _existing(*arguments: str) -> Callable[[ToolContext], dict[str, list[str]]]:
                 visited += 1
                 if visited > _CHOICE_VISITS:
                     return {}
-                if (
-                    kind not in ("file", "folder")
-                    or len(path.relative_to(root).parts) > _CHOICE_DEPTH
-                ):
+                if kind not in kinds or len(path.relative_to(root).parts) > _CHOICE_DEPTH:
                     continue
                 found.append(str(path.relative_to(root)) if n == 0 else str(path))
                 if len(found) > CHOICE_LIMIT:
@@ -216,7 +217,12 @@ class ReadArguments(Arguments):
 # A path the grammar substituted among the user's files (the model wanted another) is not read
 # at once: the assistant asks the model which file the request means, and holds the call
 # for the user when it says none (app.policy.thing_choice).
-@tool("files_read", effect=Effect.READS, arguments=ReadArguments, choices=_existing("path"))
+@tool(
+    "files_read",
+    effect=Effect.READS,
+    arguments=ReadArguments,
+    choices=_existing("path", kinds=("file",)),
+)
 def files_read(context: ToolContext, args: ReadArguments) -> ToolResult:
     """Read a text file (its encoding is detected). Binary files are refused."""
     path = resolve_granted(context, args.path, kind="file")

@@ -50,6 +50,10 @@ def test_an_existing_file_is_one_of_the_granted_folders_entries(tool_context: To
         "archive/old.txt",
         "invoice-march.pdf",
     ]
+    # A read takes a file: offered the folders too, the model read "archive".
+    read = load_registry().get("files_read")
+    assert read.choices is not None
+    assert sorted(read.choices(tool_context)["path"]) == ["archive/old.txt", "invoice-march.pdf"]
 
 
 def test_a_folder_too_big_to_list_leaves_the_path_free(
