@@ -141,9 +141,9 @@ PIPELINE: tuple[Pass, ...] = (
         "thing_pick",
         Kind.REASK,
         "any",
-        "where the grammar put another of the user's things in a change than the model "
-        "wanted (a name in the request's language), the model is asked which one the request "
-        "means, or none",
+        "where the grammar put another of the user's things in a call than the model wanted "
+        "(a name in the request's language), the model is asked which one the request means, "
+        "or none",
         "app.policy.thing_choice.pick_thing",
     ),
     Pass(
