@@ -106,10 +106,13 @@ def _spare_numbers(
     return len(_DIGITS.findall(request)) > required_numbers
 
 
-def scoped_tool(request: str, tool: ToolSpec, taken: Sequence[str] = ()) -> ToolSpec:
+def scoped_tool(
+    request: str, tool: ToolSpec, taken: Sequence[str] = (), given: Sequence[str] = ()
+) -> ToolSpec:
     """``tool`` with the optional top-level arguments the request does not mention removed
     (``taken``: stretches of the request that are other arguments' values, see
-    :func:`_spare_numbers`)."""
+    :func:`_spare_numbers`; ``given``: the arguments those values are for, which the said
+    values pass offers whatever this one keeps, :mod:`app.policy.said_values`)."""
     params = tool.parameters
     properties = params.get("properties")
     if not isinstance(properties, dict):
@@ -128,7 +131,8 @@ def scoped_tool(request: str, tool: ToolSpec, taken: Sequence[str] = ()) -> Tool
         or _mentions(asked, _argument_words(name, schema))
         or (spare and _is_number(schema))
     }
-    if len(kept) == len(properties) or len(kept) < _least_properties(params):
+    offered = len(kept) + len([name for name in given if name in properties and name not in kept])
+    if len(kept) == len(properties) or offered < _least_properties(params):
         return tool
     return dataclasses.replace(tool, parameters={**params, "properties": kept})
 
@@ -138,7 +142,10 @@ def _least_properties(params: Mapping[str, Any]) -> int:
     thing and one change. When the request's words name none of the changes (any language
     but English: "cámbialo al restaurante Solar", and English too: "cross stamps off my
     todo list"), dropping them all left the model a call that could only fail, "nothing to
-    change", which it then retried in prose. Such a tool keeps every argument."""
+    change", which it then retried in prose. Such a tool keeps every argument. A change the
+    request gives a value for counts ("Schieb den Zahnarzt auf Donnerstag": the said date,
+    the new start): offered every argument beside it, the model filled them all with
+    invented values."""
     least = params.get("minProperties")
     return least if isinstance(least, int) else 0
 
@@ -210,6 +217,8 @@ def scoped_tools(
     for tool in tools:
         allowed = (choices or {}).get(tool.name, {})
         named = {name: named_in(request, values, earlier) for name, values in allowed.items()}
-        taken = [v for values in (said or {}).get(tool.name, {}).values() for v in values]
-        narrowed.append(with_choices(scoped_tool(request, tool, taken), named))
+        given = (said or {}).get(tool.name, {})
+        taken = [v for values in given.values() for v in values]
+        scoped = scoped_tool(request, tool, taken, [name for name, v in given.items() if v])
+        narrowed.append(with_choices(scoped, named))
     return tuple(narrowed)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.argument_scope import scoped_tool
+from app.argument_scope import scoped_tool, scoped_tools
 from backends.schema import parse_tools
 
 (EVENT,) = parse_tools(
@@ -224,3 +224,13 @@ def test_an_update_is_still_scoped_when_the_request_names_a_change() -> None:
     scoped = scoped_tool("Put the dentist at another location: the clinic in Baixa", spec)
     assert "location" in scoped.parameters["properties"]
     assert "attendees" not in scoped.parameters["properties"]
+
+
+def test_an_update_whose_change_the_request_gives_a_value_for_stays_scoped() -> None:
+    """The said date is the new start (the said values pass offers it): offered every other
+    argument too, the model filled them all with invented values."""
+    spec = _update_tools()["calendar_update"]
+    said = {"calendar_update": {"start": ["Donnerstag"], "end": ["Donnerstag"]}}
+    (scoped,) = scoped_tools("Schieb den Zahnarzt auf Donnerstag", [spec], said=said)
+    assert "attendees" not in scoped.parameters["properties"]
+    assert "all_day" not in scoped.parameters["properties"]
