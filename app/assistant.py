@@ -230,12 +230,16 @@ class Assistant:
                 shown.append(ask)
                 self.conversations.append(conversation_id, {"role": "assistant", "content": ask})
                 break
-            self._record_calls(conversation_id, completion.tool_calls)
+            calls = completion.tool_calls
+            if pipeline.enabled("thing_pick"):
+                # Settled before they are recorded: the conversation shows the calls as run.
+                calls = tuple(
+                    self._picked_things(text, call, grammar_tools, chosen, cancel) for call in calls
+                )
+            self._record_calls(conversation_id, calls)
             ran: list[tuple[str, dict[str, Any]]] = []  # (summary, result) of the calls that ran
-            for call, key in zip(completion.tool_calls, keys, strict=True):
+            for call, key in zip(calls, keys, strict=True):
                 called.append(call.name)
-                if pipeline.enabled("thing_pick"):
-                    call = self._picked_things(text, call, grammar_tools, chosen, cancel)
                 conflicts = tuple(
                     c.describe()
                     for c in call.conflicts

@@ -4,6 +4,7 @@ model is asked on its own (the ``thing_pick`` pass), in any language."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from app.assistant import Assistant, AssistantOptions
 from app.events import ActionPending, ToolErrorEvent
@@ -25,9 +26,9 @@ def _notes(tool_context: ToolContext) -> Registry:
     return registry
 
 
-def _turn(registry: Registry, tool_context: ToolContext, routes: list[str]) -> list[object]:
+def _turn(registry: Registry, tool_context: ToolContext, routes: list[str]) -> list[Any]:
     """The model began "Lista" where the grammar allowed only the titles; it gave "Gift
-    ideas"."""
+    ideas". Returns the events, the pick prompts, and the notes the recorded calls name."""
     call = ToolCall(
         name="notes_append",
         arguments={"note": "Gift ideas", "text": "- huevos"},
@@ -38,14 +39,20 @@ def _turn(registry: Registry, tool_context: ToolContext, routes: list[str]) -> l
     assistant = Assistant(backend, registry, tool_context, AssistantOptions())
     events = list(assistant.turn(None, REQUEST))
     picks = [p for p in backend.route_prompts if "existing ones" in p[0]["content"]]
-    return [events, picks]
+    recorded = [
+        c["function"]["arguments"]["note"]
+        for m in assistant.conversations.messages(events[-1].conversation_id)
+        for c in m.get("tool_calls") or ()
+    ]
+    return [events, picks, recorded]
 
 
 def test_the_note_the_model_says_the_request_means_is_the_one_changed(
     tool_context: ToolContext,
 ) -> None:
     registry = _notes(tool_context)
-    events, picks = _turn(registry, tool_context, ["notes_append", "Shopping list"])
+    events, picks, recorded = _turn(registry, tool_context, ["notes_append", "Shopping list"])
+    assert recorded == ["Shopping list"]  # the conversation shows the call as it ran
     pending = [e for e in events if isinstance(e, ActionPending)]
     assert [(p.tool, p.arguments["note"]) for p in pending] == [("notes_append", "Shopping list")]
     assert not pending[0].conflicts
@@ -55,7 +62,7 @@ def test_the_note_the_model_says_the_request_means_is_the_one_changed(
 
 def test_a_thing_the_model_says_none_of_is_still_refused(tool_context: ToolContext) -> None:
     registry = _notes(tool_context)
-    events, _ = _turn(registry, tool_context, ["notes_append", "none"])
+    events, _, _ = _turn(registry, tool_context, ["notes_append", "none"])
     assert not [e for e in events if isinstance(e, ActionPending)]
     assert [e.name for e in events if isinstance(e, ToolErrorEvent)][:1] == ["notes_append"]
 
@@ -63,7 +70,7 @@ def test_a_thing_the_model_says_none_of_is_still_refused(tool_context: ToolConte
 def test_without_the_pass_the_substituted_note_is_refused(tool_context: ToolContext) -> None:
     registry = _notes(tool_context)
     with pipeline.without(["thing_pick"]):
-        events, picks = _turn(registry, tool_context, ["notes_append", "Shopping list"])
+        events, picks, _ = _turn(registry, tool_context, ["notes_append", "Shopping list"])
     assert not picks
     assert not [e for e in events if isinstance(e, ActionPending)]
 
