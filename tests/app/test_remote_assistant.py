@@ -11,18 +11,20 @@ behind the same server is covered in tests/backends/test_remote.py.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from app.actions import Actions
 from app.assistant import Assistant, AssistantOptions
 from app.conversations import Conversations
 from app.decisions import Decisions
-from app.events import ActionPending, CallProposed, TurnDone
+from app.events import ActionPending, CallProposed, ToolResultEvent, TurnDone
 from app.records import ActionState
 from app.serve.app import create_app
 from app.serve.run import serving_in_thread as serving
 from backends.remote import RemoteBackend, RemoteSettings
 from connectors.registry import load_registry
 from connectors.tool import ToolContext
+from tests.backends.test_remote import llama_cpp_server
 from tests.scripted_backend import ScriptedBackend
 
 
@@ -64,3 +66,26 @@ def test_a_change_through_a_remote_model_waits_runs_when_approved_and_undoes(
     assert undone.state is ActionState.UNDONE
     assert "Milk" not in note_titles(registry, tool_context)
     assert said
+
+
+def test_the_bundled_model_behind_llama_cpp_server_reads_what_it_is_asked_to_read(
+    tool_context: ToolContext, bundled_model_path: Path
+) -> None:
+    """The whole turn through ``llama_cpp.server`` on the bundled model: a request to show the
+    notes runs the listing, and nothing waits for approval. With the grammar's keys sorted the
+    model wrote a call's arguments before its name, and asked to read, it created (the
+    product evaluation through this server: 10 of 13 calendar reads became a create)."""
+    registry = load_registry()
+    registry.run(
+        "notes_create", {"title": "Groceries", "body": "- milk"}, tool_context, approved=True
+    )
+    with llama_cpp_server(bundled_model_path, n_ctx=4096, threads=2) as url:
+        remote = RemoteBackend(RemoteSettings(base_url=url))
+        remote.load(None)
+        assistant = Assistant(remote, registry, tool_context, AssistantOptions())
+        events = list(assistant.turn(None, "Show me all my notes"))
+        remote.close()
+    ran = [e.name for e in events if isinstance(e, ToolResultEvent)]
+    assert ran == ["notes_list"], [type(e).__name__ for e in events]
+    assert not [e for e in events if isinstance(e, ActionPending)]
+    assert "Groceries" in events[-1].text

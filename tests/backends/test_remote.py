@@ -9,6 +9,7 @@ that accepts and never answers, and a web server that answers in another shape.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
@@ -104,6 +105,16 @@ def serve_url(tiny: LlamaCppBackend) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def llama_server(tiny_gguf_path: Path) -> Iterator[str]:
     """llama-cpp-python's own OpenAI-compatible server on the tiny model."""
+    with llama_cpp_server(tiny_gguf_path) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def llama_cpp_server(model: Path, n_ctx: int = 2048, threads: int = 1) -> Iterator[str]:
+    """``llama_cpp.server`` on ``model``, on a free loopback port; yields its ``/v1`` URL.
+
+    ``--logits_all False``: the server's default keeps a logits row per context position
+    (2.5 GB for Qwen's vocabulary at 4,096 tokens), which nothing here reads."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -111,15 +122,17 @@ def llama_server(tiny_gguf_path: Path) -> Iterator[str]:
             "-m",
             "llama_cpp.server",
             "--model",
-            str(tiny_gguf_path),
+            str(model),
             "--host",
             "127.0.0.1",
             "--port",
             str(port),
             "--n_ctx",
-            "2048",
+            str(n_ctx),
             "--n_threads",
-            "1",
+            str(threads),
+            "--logits_all",
+            "False",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
