@@ -22,13 +22,10 @@ from collections.abc import Iterable, Sequence
 COPY_WORDS = 8  # the longest stretch offered: a title or a place is a few words
 MAX_REQUEST_WORDS = 60  # past this the request is mostly pasted text: the argument stays free
 _EDGE = "\"'“”‘’«»()[]{}¿?¡!,;:."
-_ELISION = re.compile(r"\w{1,2}['’]")  # l', d', qu', dell': a short word elided into the next
 
 
 def _words(text: str) -> list[tuple[int, int]]:
-    """The (start, end) offsets of each whitespace-separated word, edge punctuation off; a
-    word elided into the next by an apostrophe counts apart ("L'anniversaire": "L'" and
-    "anniversaire"), so a stretch may begin after it."""
+    """The (start, end) offsets of each whitespace-separated word, edge punctuation off."""
     found = []
     for match in re.finditer(r"\S+", text):
         start, end = match.start(), match.end()
@@ -36,10 +33,6 @@ def _words(text: str) -> list[tuple[int, int]]:
             start += 1
         while end > start and text[end - 1] in _EDGE:
             end -= 1
-        elided = _ELISION.match(text, start, end)
-        if elided is not None and elided.end() < end:
-            found.append((start, elided.end()))
-            start = elided.end()
         if start < end:
             found.append((start, end))
     return found
@@ -60,10 +53,8 @@ def _covered(text: str, avoid: Sequence[str]) -> list[tuple[int, int]]:
 
 def stretches(parts: Sequence[str], avoid: Iterable[str] = ()) -> list[str] | None:
     """The stretches of ``parts`` (the request, and the message it answers) of up to
-    :data:`COPY_WORDS` words with no word inside one of ``avoid`` (the request's dates), as
-    the user wrote them; ``None`` when a part is too long to read so. No capitalised
-    variants: offered "Weekend" beside "weekend", the model began its own "Weekend Trip to
-    Porto" and the grammar ended it there."""
+    :data:`COPY_WORDS` words with no word inside one of ``avoid`` (the request's dates), each
+    also with its first letter capitalised; ``None`` when a part is too long to read so."""
     avoided = list(avoid)
     found: list[str] = []
     for text in parts:
@@ -76,6 +67,8 @@ def stretches(parts: Sequence[str], avoid: Iterable[str] = ()) -> list[str] | No
             for j in range(i, min(len(words), i + COPY_WORDS)):
                 if not kept[j]:
                     break
-                found.append(text[words[i][0] : words[j][1]])
+                span = text[words[i][0] : words[j][1]]
+                found.append(span)
+                found.append(span[:1].upper() + span[1:])
     unique = list(dict.fromkeys(found))
     return unique or None
