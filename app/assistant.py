@@ -33,10 +33,9 @@ from app.events import (
 from app.history_window import fit_to_context
 from app.policy import pipeline
 from app.policy.clarify import question
-from app.policy.copied_text import stretches
 from app.policy.decision import LISTED_TOOLS, call_is_decided, decide, last_exchange
 from app.policy.retrieval import retrieve
-from app.policy.said_values import Said, missing, with_copied, with_said
+from app.policy.said_values import Said, missing, with_said
 from app.policy.thing_choice import pick_thing
 from app.prompt import now_message, system_prompt
 from app.result_answer import answer_from_results, asks_for_more
@@ -152,8 +151,7 @@ class Assistant:
         shown: list[str] = []
         choices = self._choices(tools) if pipeline.enabled("argument_scope") else {}
         earlier = _shown_before(history) if choices else ""
-        copied = self._copied(history[-_SAID_HISTORY:], text, tools, said)
-        grammar_tools = self._grammar_tools(text, tools, said, choices, earlier, copied)
+        grammar_tools = self._grammar_tools(text, tools, said, choices, earlier)
         chosen = {(name, argument) for name, found in choices.items() for argument in found}
         options = GenerateOptions(
             max_tokens=self.options.max_tokens,
@@ -435,39 +433,41 @@ class Assistant:
         said: Mapping[str, Said] | None = None,
         choices: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
         earlier: str = "",
-        copied: Mapping[str, Said] | None = None,
     ) -> tuple[ToolSpec, ...]:
         """What the grammar allows: the offered tools (the routed tool's whole connector:
         allowing the routed tool alone measured worse, 18 against 21 of 70 dev cases, because
         the route is wrong more often than the main pass within a connector), with optional
         arguments scoped to the request (the ``argument_scope`` pass), and the arguments the
         request gives values for limited to those values (the ``said_values`` pass): a tool
-        that requires a value the request does not give is left out. The user's own words (a
-        title, a place) are then limited to stretches of the request (the ``copied_text``
-        pass)."""
+        that requires a value the request does not give is left out."""
         allowed = list(tools)
         if pipeline.enabled("argument_scope"):
             found = self._choices(allowed) if choices is None else choices
             scoped = scoped_tools(text, allowed, found, earlier, said)
         else:
             scoped = tuple(allowed)
-        if said:
-            kept = (
-                with_said(s, full, said.get(full.name, {}))
-                for s, full in zip(scoped, allowed, strict=True)
-            )
-            scoped = tuple(t for t in kept if t is not None)
-        if not copied:
+        if not said:
             return scoped
-        return tuple(with_copied(t, copied.get(t.name, {})) for t in scoped)
+        kept = (
+            with_said(s, full, said.get(full.name, {}))
+            for s, full in zip(scoped, allowed, strict=True)
+        )
+        return tuple(t for t in kept if t is not None)
 
     def _said(
         self, history: Sequence[Mapping[str, Any]], text: str, tools: Sequence[ToolSpec]
     ) -> dict[str, Said]:
-        """The values the request gives each offered tool's arguments (see Tool.said)."""
+        """The values the request gives each offered tool's arguments (see Tool.said). After
+        the assistant asked a question, the message before the answer counts too: "Set up a
+        call with the bank" then "Tuesday at 11" is one request."""
         if not pipeline.enabled("said_values"):
             return {}
-        words = _request_parts(history, text)
+        users = [m for m in history if m.get("role") == "user"]
+        asked = len(history) >= 2 and history[-2].get("role") == "assistant"
+        asked = asked and str(history[-2].get("content", "")).rstrip().endswith(("?", "？"))
+        words = [text]
+        if asked and len(users) >= 2:
+            words.append(str(users[-2].get("content", "")))
         found: dict[str, Said] = {}
         for spec in tools:
             try:
@@ -482,32 +482,6 @@ class Assistant:
                 for name, values in reading.items():
                     merged.setdefault(name, []).extend(v for v in values if v not in merged[name])
             found[spec.name] = merged
-        return found
-
-    def _copied(
-        self,
-        history: Sequence[Mapping[str, Any]],
-        text: str,
-        tools: Sequence[ToolSpec],
-        said: Mapping[str, Said],
-    ) -> dict[str, Said]:
-        """The stretches of the request each offered tool's copied arguments may take (see
-        Tool.copied and :mod:`app.policy.copied_text`), none inside the tool's said dates."""
-        if not pipeline.enabled("copied_text"):
-            return {}
-        parts = _request_parts(history, text)
-        found: dict[str, Said] = {}
-        for spec in tools:
-            try:
-                names = self.registry.get(spec.name).copied
-            except ConnectorError:
-                continue
-            if not names:
-                continue
-            dates = [v for values in said.get(spec.name, {}).values() for v in values]
-            spans = stretches(parts, dates)
-            if spans is not None:
-                found[spec.name] = {name: spans for name in names}
         return found
 
     def _clarify_wanted(
@@ -645,19 +619,6 @@ class Assistant:
                 ],
             },
         )
-
-
-def _request_parts(history: Sequence[Mapping[str, Any]], text: str) -> list[str]:
-    """What the user said for this request: the request, and after the assistant asked a
-    question, the message before the answer too ("Set up a call with the bank" then "Tuesday
-    at 11" is one request)."""
-    users = [m for m in history if m.get("role") == "user"]
-    asked = len(history) >= 2 and history[-2].get("role") == "assistant"
-    asked = asked and str(history[-2].get("content", "")).rstrip().endswith(("?", "？"))
-    parts = [text]
-    if asked and len(users) >= 2:
-        parts.append(str(users[-2].get("content", "")))
-    return parts
 
 
 def _said_by_user(value: object, request: str) -> bool:

@@ -151,10 +151,6 @@ class Tool:
             instead of writing a value of its own. An empty list means the request gives
             none: the argument is left out, or, if it is required, the tool cannot be called
             yet and the user is asked. ``None`` leaves the arguments free.
-        copied: the arguments whose value is the user's own words (an event's title and
-            place, a note's title): decoding offers only stretches of the request for them, so
-            the model chooses the words instead of writing its own (the assistant's
-            ``copied_text`` pass).
         in_store: every effect goes through ``context.store().transaction()`` and nothing
             else (notes, events; not files): the action log then runs the change and its own
             record in one transaction (:meth:`connectors.store.database.Store.joined`), so a
@@ -171,7 +167,6 @@ class Tool:
     choices: Callable[[ToolContext], Mapping[str, Sequence[str]]] | None = None
     in_store: bool = False
     said: Callable[[ToolContext, str], Mapping[str, Sequence[str]]] | None = None
-    copied: tuple[str, ...] = ()
 
     def parameters(self) -> dict[str, Any]:
         """The JSON Schema of the arguments as the model sees it.
@@ -247,7 +242,6 @@ def tool(
     choices: Callable[[ToolContext], Mapping[str, Sequence[str]]] | None = None,
     in_store: bool = False,
     said: Callable[[ToolContext, str], Mapping[str, Sequence[str]]] | None = None,
-    copied: tuple[str, ...] = (),
 ) -> Callable[[ToolFunction], Tool]:
     """Make a :class:`Tool` of a function; its description is the docstring's first paragraph."""
 
@@ -264,7 +258,6 @@ def tool(
             choices=choices,
             in_store=in_store,
             said=said,
-            copied=copied,
         )
 
     return wrap

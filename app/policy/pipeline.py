@@ -113,14 +113,6 @@ PIPELINE: tuple[Pass, ...] = (
         "app.policy.said_values.with_said",
     ),
     Pass(
-        "copied_text",
-        Kind.BEFORE,
-        "any",
-        "an argument the tool marks as the user's own words (a title, a place) may only be a "
-        "stretch of the request, none of its dates, so the model cannot write other words",
-        "app.policy.copied_text.stretches",
-    ),
-    Pass(
         "routed_call",
         Kind.BEFORE,
         "any",

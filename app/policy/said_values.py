@@ -62,17 +62,3 @@ def with_said(scoped: ToolSpec, full: ToolSpec, said: Said) -> ToolSpec | None:
         elif name in properties or position == 0 or first.isdisjoint(values):
             properties[name] = _enum_of(every[name], values)
     return dataclasses.replace(scoped, parameters={**scoped.parameters, "properties": properties})
-
-
-def with_copied(scoped: ToolSpec, copied: Said) -> ToolSpec:
-    """``scoped`` with each argument of ``copied`` that it offers limited to those stretches of
-    the request (the ``copied_text`` pass); an argument it left out stays out."""
-    properties = dict(scoped.parameters.get("properties") or {})
-    changed = False
-    for name, values in copied.items():
-        if name in properties and values:
-            properties[name] = _enum_of(properties[name], values)
-            changed = True
-    if not changed:
-        return scoped
-    return dataclasses.replace(scoped, parameters={**scoped.parameters, "properties": properties})

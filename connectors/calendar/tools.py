@@ -554,7 +554,6 @@ def _said_event(context: ToolContext, text: str) -> dict[str, list[str]]:
     arguments=CreateArgs,
     preview=_create_preview,
     said=_said_event,
-    copied=("title", "location"),
 )
 def create(context: ToolContext, args: CreateArgs) -> ToolResult:
     """Create a calendar event. Times may be ISO 8601 or what the user said, like 'tomorrow 3pm'."""
@@ -902,7 +901,6 @@ def _save_edit(session: Session, edit: Edit, env: Env) -> CalendarVersion:
     preview=_update_preview,
     choices=_event_titles,
     said=_said("start", "end"),
-    copied=("title", "location"),
 )
 def update(context: ToolContext, args: UpdateArgs) -> ToolResult:
     """Change an event's title, time, place, notes, attendees or reminder; one occurrence or all."""

@@ -196,7 +196,7 @@ def _choices(in_trash: bool) -> Callable[[ToolContext], dict[str, list[str]]]:
 _LIVE_TITLES = _choices(in_trash=False)
 
 
-@tool("notes_create", effect=Effect.CHANGES, in_store=True, arguments=CreateArgs, copied=("title",))
+@tool("notes_create", effect=Effect.CHANGES, in_store=True, arguments=CreateArgs)
 def create(context: ToolContext, args: CreateArgs) -> ToolResult:
     """Create a new note with a title, Markdown text and tags."""
     now = context.current_time()
@@ -275,12 +275,7 @@ def edit(context: ToolContext, args: EditArgs) -> ToolResult:
 
 
 @tool(
-    "notes_rename",
-    effect=Effect.CHANGES,
-    in_store=True,
-    arguments=RenameArgs,
-    choices=_LIVE_TITLES,
-    copied=("new_title",),
+    "notes_rename", effect=Effect.CHANGES, in_store=True, arguments=RenameArgs, choices=_LIVE_TITLES
 )
 def rename(context: ToolContext, args: RenameArgs) -> ToolResult:
     """Give a note a new title."""
