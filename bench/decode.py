@@ -12,6 +12,8 @@ Measures, with the assistant's own tools (bench/assistant_tools.json) and reques
 * time to first token in a fresh process (a restart), with the system-and-tools prefix restored
   from the on-disk cache the first process wrote, restore included.
 * resident memory (peak RSS of this process).
+* what one forward pass costs over 1, 2, 4 and 8 tokens (llama.cpp): how much a checked draft
+  can save on this machine.
 
 Runs in a temporary data directory (``CALLMEMAYBE_HOME``), so the bundled model is joined there
 first (and, with ``--backend mlx``, converted to an MLX folder there: quantized to 8 bits on
@@ -128,6 +130,30 @@ def raw_speed_mlx(backend) -> tuple[float, float]:
     return prompt_tps, 32 / (time.perf_counter() - started)
 
 
+def forward_costs(backend, sizes: tuple[int, ...] = (1, 2, 4, 8)) -> dict[int, float]:
+    """Milliseconds of one forward pass over ``k`` tokens after the cached prefix, logits for
+    every row (as a draft is checked), median of five.
+
+    Speculation pays only as far as a pass over several tokens costs less than that many
+    passes: on a memory-bound machine a pass over 8 costs about what a pass over 1 does, on a
+    compute-bound one (this project's 2-core x86-64 machine) it grows with every token.
+    """
+    if backend.name != "llama.cpp":
+        return {}
+    keep = backend._n_cached()
+    token = backend.tokenize(" the")[0]
+    costs: dict[int, float] = {}
+    for size in sizes:
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            backend._forward([token] * size, 0)
+            times.append(1000 * (time.perf_counter() - started))
+            backend._truncate(keep)
+        costs[size] = statistics.median(times)
+    return costs
+
+
 def child_ttft(model: Path, threads: int, kind: str) -> None:
     """Run in a fresh process: load, then time one request to its first token."""
     from backends.generation import Completion
@@ -193,6 +219,11 @@ def main() -> None:
         cold = backend.warm_prefix(_messages(REQUESTS[0]), tools)
         prefix_len = len(backend.prefix_tokens(_messages(REQUESTS[0]), tools))
         print(f"cold prefix: {prefix_len} tokens in {cold:.2f} s (saved to the disk cache)")
+        costs = forward_costs(backend)
+        if costs:
+            shown = ", ".join(f"{k} tok {ms:.0f} ms" for k, ms in costs.items())
+            extra = (costs[max(costs)] - costs[1]) / (max(costs) - 1) / costs[1]
+            print(f"forward pass after the prefix: {shown} (each more token {extra:.0%} of one)")
 
         latencies: list[float] = []
         con_time = con_tokens = 0.0

@@ -67,6 +67,15 @@ PIPELINE: tuple[Pass, ...] = (
         "app.policy.retrieval.nearest_examples",
     ),
     Pass(
+        "second_examples",
+        Kind.BEFORE,
+        "any",
+        "the route reads the two nearest examples of each choice, not one: right on 103 of "
+        "121 dev and 101 of 123 test requests routed alone, against 97 and 92 (and twice "
+        "the route's time)",
+        "app.policy.decision.routing_messages",
+    ),
+    Pass(
         "exemplar_calls",
         Kind.BEFORE,
         "any",

@@ -52,6 +52,7 @@ import functools
 import re
 import threading
 import unicodedata
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -284,12 +285,17 @@ _EXAMPLE_INDEXES: dict[tuple[str, ...], tuple[bm25s.BM25, tuple[tuple[str, str],
 
 
 def nearest_examples(
-    request: str, tools: Sequence[ToolSpec], k: int, *, among: Collection[str] | None = None
+    request: str,
+    tools: Sequence[ToolSpec],
+    k: int,
+    *,
+    among: Collection[str] | None = None,
+    per_choice: int = 1,
 ) -> list[tuple[str, str]]:
     """Example requests (the exemplars and retrieval examples, with their tools) near
     ``request`` by the same character n-gram BM25: with ``among`` (the tools the route may
-    choose, and ``none``), the nearest example of each of them, so the model sees one of
-    every choice; else the ``k`` nearest. Closest last, so it sits next to the request."""
+    choose, and ``none``), the ``per_choice`` nearest examples of each of them, so the model
+    sees every choice; else the ``k`` nearest. Closest last, so it sits next to the request."""
     names = tuple(sorted(tool.name for tool in tools))
     with _INDEXES_LOCK:
         found = _EXAMPLE_INDEXES.get(names)
@@ -316,11 +322,11 @@ def nearest_examples(
     if among is None:
         best = order[:k]
     else:
-        best, seen = [], set()
+        best, seen = [], Counter[str]()
         for i in order:
             name = pool[i][1]
-            if name in among and name not in seen:
-                seen.add(name)
+            if name in among and seen[name] < per_choice:
+                seen[name] += 1
                 best.append(i)
     return [pool[i] for i in reversed(best)]
 
