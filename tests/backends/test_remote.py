@@ -40,6 +40,7 @@ from backends.remote import (
 )
 from backends.remote_dialects import LlamaCppDialect
 from backends.schema import ToolSpec, parse_tools
+from tests.loopback import free_port
 
 TOOLS = parse_tools(
     [
@@ -73,12 +74,6 @@ TOOLS = parse_tools(
     ]
 )
 ASK = [{"role": "user", "content": "weather in Paris"}]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def assert_valid(calls: Any, tools: list[ToolSpec]) -> None:
