@@ -6,7 +6,6 @@ shows that the endpoint is read when a download starts, not when the library was
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from huggingface_hub.utils import _detect_agent
 from backends.errors import ModelDownloadError
 from backends.hub import download_model
 from tests.hub_server import HubServer, serve_hub
+from tests.loopback import free_port
 
 REPO = "someone/tiny-model"
 FILE = "tiny-q4.gguf"
@@ -196,9 +196,7 @@ def test_a_served_file_that_is_not_a_model_is_refused(hub: HubServer, dest: Path
 
 
 def test_an_unreachable_hub_is_a_clear_error(dest: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # a port nobody listens on
     with serve_hub(monkeypatch):
         monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
 

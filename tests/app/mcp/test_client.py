@@ -39,6 +39,7 @@ from connectors.errors import ApprovalRequiredError, InvalidArgumentsError
 from connectors.registry import Registry
 from connectors.tool import Effect, ToolContext
 from tests.app.mcp.servers import ROOT, notebook_server, time_server, wait_until
+from tests.loopback import free_port
 from tests.scripted_backend import ScriptedBackend
 
 FAST = Backoff(first=0.2, longest=1.0)
@@ -250,9 +251,7 @@ def test_callmemaybe_approve_runs_a_servers_tool_from_the_terminal(
 
 
 def test_a_server_at_a_url_is_spoken_to_over_streamable_http(tmp_path: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     notebook = tmp_path / "notebook.txt"
     http = subprocess.Popen(
         [sys.executable, "-m", "tests.mcp_servers.notebook", str(notebook), str(port)],
