@@ -77,6 +77,14 @@ def _mentions(asked: set[str], words: set[str]) -> bool:
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 
 
+def _is_flag(schema: Any) -> bool:
+    """A yes/no argument (maybe nullable: ``anyOf`` boolean, null)."""
+    if not isinstance(schema, dict):
+        return False
+    types = [schema.get("type")] + [s.get("type") for s in schema.get("anyOf") or () if s]
+    return "boolean" in types and not {"string", "integer", "number"} & set(types)
+
+
 def _is_number(schema: Any) -> bool:
     return isinstance(schema, dict) and schema.get("type") in ("integer", "number")
 
@@ -119,16 +127,19 @@ def scoped_tool(
         return tool
     required = set(params.get("required") or ())
     # The words naming the tool ("notes", "calendar") pick the tool, not an argument.
-    asked = content_words(request) - content_words(tool.name)
-    asked |= _kinds_named(asked)
-    texts = _text_arguments(asked)
+    said = content_words(request) - content_words(tool.name)
+    # A value of a kind ("Thursday" is a day) asks for an argument that can hold it, never a
+    # yes/no: every weekday offered ``all_day``, and the bundled model then set it to true for
+    # "move my dentist to Thursday, same time" and a standup at 9:15 (dev split).
+    kinds = _kinds_named(said)
+    texts = _text_arguments(said)
     spare = _spare_numbers(request, properties, required, taken)
     kept = {
         name: schema
         for name, schema in properties.items()
         if name in required
         or name.casefold() in texts
-        or _mentions(asked, _argument_words(name, schema))
+        or _mentions(said if _is_flag(schema) else said | kinds, _argument_words(name, schema))
         or (spare and _is_number(schema))
     }
     offered = len(kept) + len([name for name in given if name in properties and name not in kept])

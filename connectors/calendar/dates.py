@@ -75,7 +75,7 @@ def is_time_only(text: str) -> bool:
     cleaned = " ".join(text.split())
     if _TIME_ONLY.match(cleaned):
         return True
-    matches = _clock_times(cleaned)
+    matches = clock_times(cleaned)
     if len(matches) != 1:
         return False
     rest = cleaned[: matches[0].start()] + cleaned[matches[0].end() :]
@@ -201,11 +201,16 @@ def _parse(text: str, zone: tzinfo, base: datetime) -> tuple[datetime, str] | No
 
 
 # A clock time with its minutes or its unit ("15 Uhr", "11h", "18h30", "9:15"), maybe after "um",
-# "at", "à", "às", "a las", "alle" ("2 heures", "2 horas" are durations as often as times).
+# "at", "à", "às", "a las", "alle" ("2 heures", "2 horas" are durations as often as times), or
+# after a word that opens or closes a stretch of time in the five languages ("von 19 bis 20:30",
+# "de 18 a 19:30", "from 9 to 11", "ab 19 Uhr", "até às 18"): dateparser read "von 19" as
+# nothing, "de 18" as the 18th and "from 9" as September.
 # dateparser reads "morgen um 15 Uhr" as a day (the time is lost: an all-day event) and "sexta
 # às 11h" as the 11th; so a clock time is taken out and read here, and the rest is the day.
 _CLOCK = re.compile(
-    r"(?:\b(?P<at>um|at|à|às|as|a las|a la|alle|om|vers|gegen)\s+)?"
+    r"(?:\b(?P<at>um|at|à|às|as|a las|a la|alle|om|vers|gegen"
+    r"|von|ab|bis|from|to|until|till|de|des|dès|desde|das|hasta|até|a partir de|a partir das"
+    r"|à partir de|jusqu'à)\s+)?"
     r"\b(?P<hour>[01]?\d|2[0-3])"
     r"(?:(?::|h|\.)(?P<minute>[0-5]\d)|\s*(?P<unit>uhr|h)\b(?:\s*(?P<after>[0-5]\d)\b)?"
     r"|(?P<bare>(?=\s*$|\s*[,;!?]|\s+(?!am\b|pm\b|a\.m|p\.m|[:.\d]))))",
@@ -213,7 +218,7 @@ _CLOCK = re.compile(
 )
 
 
-def _clock_times(text: str) -> list[re.Match[str]]:
+def clock_times(text: str) -> list[re.Match[str]]:
     """The clock times in ``text``: an hour with its minutes or unit, or a bare hour after
     a word that introduces a time ("at 11", "um 8", "a las 7"; dateparser read "Tuesday at
     11" as November)."""
@@ -224,7 +229,7 @@ def _with_clock_time(text: str, zone: tzinfo, base: datetime) -> tuple[datetime,
     """``text`` with one clock time (see ``_CLOCK``) read as that time on the day the rest of
     the text names (today's next such time when the rest is empty), or ``None`` to leave the
     text to dateparser (no such time, or a rest that is not a day)."""
-    matches = _clock_times(text)
+    matches = clock_times(text)
     if len(matches) != 1:
         return None
     match = matches[0]

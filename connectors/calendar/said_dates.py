@@ -21,7 +21,7 @@ it drops "hoy" alone (today, which a listing defaults to anyway) and a bare "May
 from __future__ import annotations
 
 import re
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from connectors.calendar import dates
 from connectors.errors import InvalidArgumentsError
@@ -46,7 +46,20 @@ def _words(text: str) -> list[tuple[int, int]]:
     return found
 
 
+def _is_range(text: str) -> bool:
+    """Whether ``text`` names two clock times with a word between them or before the second
+    ("von 19 bis 20:30", "de 18 a 19:30", "das 9 às 11"): a start and an end, which are
+    offered apart, not as one date (dateparser read "jueves de 18 a 19:30" as a Wednesday)."""
+    found = dates.clock_times(text)
+    if len(found) < 2:
+        return False
+    between = text[found[0].end() : found[1].start()]
+    return found[1]["at"] is not None or any(c.isalpha() for c in between)
+
+
 def _reading(text: str, zone: tzinfo, base: datetime) -> tuple[object, str] | None:
+    if _is_range(text):
+        return None
     try:
         moment = dates.resolve(text, field="start", tool="calendar", zone=zone, base=base)
     except InvalidArgumentsError:
@@ -64,15 +77,23 @@ def _too_slight(text: str) -> bool:
 
 def _trimmed(
     text: str, span: tuple[int, int], words: list[tuple[int, int]], zone: tzinfo, base: datetime
-) -> str:
-    """The span without edge words that leave its reading unchanged."""
+) -> tuple[int, int]:
+    """The span (word indices) without edge words that leave its reading unchanged, read at
+    now and at the start of today: at 10:05, "9" alone is tomorrow's 9:00 as "amanhã das 9"
+    is, but at 00:00 they differ, so "amanhã" stays."""
     i, j = span
-    reading = _reading(text[words[i][0] : words[j - 1][1]], zone, base)
+    early = base.replace(hour=0, minute=0)
+
+    def reading(a: int, b: int) -> tuple[object, object]:
+        part = text[words[a][0] : words[b - 1][1]]
+        return _reading(part, zone, base), _reading(part, zone, early)
+
+    whole = reading(i, j)
     changed = True
     while changed and j - i > 1:
         changed = False
         for a, b in ((i + 1, j), (i, j - 1)):
-            if _reading(text[words[a][0] : words[b - 1][1]], zone, base) == reading:
+            if reading(a, b) == whole:
                 i, j, changed = a, b, True
                 break
     while j - i > 1:  # a short edge word that read as a date of its own ("18h à", "à" = 1)
@@ -85,7 +106,74 @@ def _trimmed(
                 break
         else:
             break
-    return text[words[i][0] : words[j - 1][1]]
+    return i, j
+
+
+# How far "now" is moved to tell a length of time ("15 minutes" reads as now + 15 minutes, so
+# it moves with now) from a date ("Monday", "tomorrow at 12:30" stay where they are).
+_NUDGE = timedelta(minutes=1)
+
+
+def _moves(text: str, zone: tzinfo, base: datetime) -> bool:
+    """Whether ``text`` reads as a moment counted from now: a length of time."""
+    first = _reading(text, zone, base)
+    return first is not None and first != _reading(text, zone, base + _NUDGE)
+
+
+def _offset_cut(
+    text: str, span: tuple[int, int], words: list[tuple[int, int]], zone: tzinfo, base: datetime
+) -> int | None:
+    """Where ``span`` joins a length of time to a date, each readable alone ("15 minutes,
+    from Monday", "30 minutes next week", "deux heures jeudi"): dateparser read such a
+    stretch as one date, the 15th or the 2nd of the month, or next week's same minute, so the
+    model could only copy a wrong date. Told apart by how each part reads, not by its words:
+    a length of time moves with now, a date does not. ``None`` when it joins no such parts."""
+    i, j = span
+    whole = text[words[i][0] : words[j - 1][1]]
+    read = _reading(whole, zone, base)
+    if read is None:
+        return None
+    whole_moves = _moves(whole, zone, base)
+    for k in range(i + 1, j):
+        # Each part without its edge words: "10h et" reads as ten hours from now, "10h" not.
+        a, b = _trimmed(text, (i, k), words, zone, base)
+        left = text[words[a][0] : words[b - 1][1]]
+        a, b = _trimmed(text, (k, j), words, zone, base)
+        right = text[words[a][0] : words[b - 1][1]]
+        left_read, right_read = _reading(left, zone, base), _reading(right, zone, base)
+        if left_read is None or right_read is None:
+            continue
+        left_moves = _moves(left, zone, base)
+        if left_moves == _moves(right, zone, base):
+            continue
+        fixed = right_read if left_moves else left_read
+        # Kept whole when it reads as the date part does ("sexta às 11h e": Friday at 11,
+        # though "às 11h e" alone reads as eleven hours from now).
+        if whole_moves or fixed[0].date() != read[0].date():  # type: ignore[attr-defined]
+            return k
+    return None
+
+
+def _readable(
+    text: str, words: list[tuple[int, int]], zone: tzinfo, base: datetime
+) -> list[tuple[int, int]]:
+    """The longest readable stretch from each word (word index ranges ``[i, j)``), none across
+    a place where a length of time meets a date (see :func:`_offset_cut`)."""
+    cuts: set[int] = set()
+    while True:
+        readable = []
+        for i in range(len(words)):
+            for j in range(min(len(words), i + MAX_WORDS), i, -1):
+                if any(i < k < j for k in cuts):
+                    continue
+                if _reading(text[words[i][0] : words[j - 1][1]], zone, base) is not None:
+                    readable.append((i, j))
+                    break  # the longest from this word; shorter ones are inside it
+        found = {_offset_cut(text, span, words, zone, base) for span in readable}
+        found.discard(None)
+        if found <= cuts:
+            return readable
+        cuts |= {k for k in found if k is not None}
 
 
 def date_spans(text: str, zone: tzinfo, base: datetime) -> list[str]:
@@ -94,22 +182,30 @@ def date_spans(text: str, zone: tzinfo, base: datetime) -> list[str]:
     words = _words(text)
     if not words or len(words) > MAX_REQUEST_WORDS:
         return []
-    readable: list[tuple[int, int]] = []  # word index ranges [i, j)
-    for i in range(len(words)):
-        for j in range(min(len(words), i + MAX_WORDS), i, -1):
-            if _reading(text[words[i][0] : words[j - 1][1]], zone, base) is not None:
-                readable.append((i, j))
-                break  # the longest from this word; shorter ones are inside it
-    kept = [
-        (i, j)
-        for i, j in readable
-        if not any(a <= i and j <= b and (a, b) != (i, j) for a, b in readable)
-    ]
-    spans = []
-    for i, j in kept:
-        whole = text[words[i][0] : words[j - 1][1]]
-        trimmed = _trimmed(text, (i, j), words, zone, base)
-        spans.append(whole if _too_slight(trimmed) else trimmed)
+    readable = _readable(text, words, zone, base)
+    kept: list[tuple[int, int]] = []  # trimmed, apart, in the order they were said
+    for i, j in readable:
+        if any(a <= i and j <= b and (a, b) != (i, j) for a, b in readable):
+            continue
+        if kept and i < kept[-1][1]:
+            # It shares words with the stretch before ("19" of "Donnerstag von 19" and of
+            # "19 bis 20:30", which read as the 19th at 20:30): only what follows is its own.
+            i = kept[-1][1]
+            j = next(
+                (
+                    end
+                    for end in range(j, i, -1)
+                    if _reading(text[words[i][0] : words[end - 1][1]], zone, base) is not None
+                ),
+                i,
+            )
+            if j == i:
+                continue
+        a, b = _trimmed(text, (i, j), words, zone, base)
+        if _too_slight(text[words[a][0] : words[b - 1][1]]):
+            a, b = i, j
+        kept.append((a, b))
+    spans = [text[words[i][0] : words[j - 1][1]] for i, j in kept]
     spans = list(dict.fromkeys(s for s in spans if not _too_slight(s)))
     # A stretch that trimming left inside another ("19h" of "19h, a começar", beside
     # "quartas às 19h") says nothing the other does not.
