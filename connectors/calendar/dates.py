@@ -118,6 +118,13 @@ def resolve(
     if found is None:
         found = _relative_day_with_date(cleaned, zone, base, field, tool)
     if found is None:
+        numbered = in_digits(cleaned)
+        if numbered != cleaned:
+            found = _parse(numbered, zone, base)
+            # Only a length of time from now ("daqui a 2 horas"): "de 2" read as the 2nd.
+            if found is not None and found == _parse(numbered, zone, base + timedelta(minutes=1)):
+                found = None
+    if found is None:
         raise InvalidArgumentsError(
             tool,
             [
@@ -136,6 +143,32 @@ def resolve(
         return Moment(_normalise(value, zone), has_time=True, period="time")
     stretch = period if period in ("week", "month", "year") else "day"
     return Moment(at_midnight(value.date(), zone), has_time=False, period=stretch)
+
+
+# dateparser's Spanish and Portuguese read "en 2 horas" and "dentro de 2 horas" but not "en dos
+# horas" or "daqui a duas horas" (Portugal's "in two hours"): its locales lack those number
+# words and that phrase. text2num writes the numbers in digits; the phrase is put as the one
+# the locale has.
+_NUMBER_LANGUAGES = ("es", "pt", "fr", "de", "en")
+_LOCALE_GAPS = ((re.compile(r"\bdaqui a\b", re.IGNORECASE), "dentro de"),)
+
+
+def in_digits(text: str) -> str:
+    """``text`` with numbers written as words in digits, in any of the five languages, and
+    the relative phrases dateparser lacks in the ones it has (for when it cannot read it)."""
+    from text_to_num import alpha2digit
+
+    def number(word: re.Match[str]) -> str:
+        for language in _NUMBER_LANGUAGES:
+            digits = alpha2digit(word[0], language, threshold=0)
+            if digits.isdigit():  # a cardinal: "first" is "1st", a date of its own
+                return digits
+        return word[0]
+
+    text = _WORD.sub(number, text)
+    for pattern, known in _LOCALE_GAPS:
+        text = pattern.sub(known, text)
+    return text
 
 
 @functools.cache

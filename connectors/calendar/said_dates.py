@@ -70,7 +70,8 @@ def _reading(text: str, zone: tzinfo, base: datetime) -> tuple[object, str] | No
 def _too_slight(text: str) -> bool:
     """One number alone, or only words of three letters or fewer (see the module's note)."""
     words = text.split()
-    if len(words) == 1 and re.fullmatch(r"\d+(st|nd|rd|th|\.)?", words[0], re.IGNORECASE):
+    numbered = dates.in_digits(text).split()  # "duas" is a number alone too
+    if len(numbered) == 1 and re.fullmatch(r"\d+(st|nd|rd|th|\.)?", numbered[0], re.IGNORECASE):
         return True
     return all(len(w) <= 3 and not any(c.isdigit() for c in w) for w in words)
 
@@ -118,6 +119,19 @@ def _moves(text: str, zone: tzinfo, base: datetime) -> bool:
     """Whether ``text`` reads as a moment counted from now: a length of time."""
     first = _reading(text, zone, base)
     return first is not None and first != _reading(text, zone, base + _NUDGE)
+
+
+def kind_of(text: str, zone: tzinfo, base: datetime) -> str:
+    """What a date stretch of the request names: "length" (a length of time, "an hour", read
+    as counted from now), "clock" (a time of day alone, "20:30", "um 11"), "moment" (a day
+    and its time), or the stretch it covers: "day", "week", "month", "year"."""
+    if _moves(text, zone, base):
+        return "length"
+    if dates.is_time_only(text):
+        return "clock"
+    reading = _reading(text, zone, base)
+    period = reading[1] if reading is not None else "day"
+    return "moment" if period == "time" else period
 
 
 def _offset_cut(

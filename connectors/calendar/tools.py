@@ -502,16 +502,18 @@ def _create_preview(context: ToolContext, args: CreateArgs) -> dict[str, Any]:
 MAX_CHOICES = 200  # above this many events, an event's name is left free while decoding
 
 
-def _spans(context: ToolContext, text: str) -> list[str]:
+def _spans(context: ToolContext, text: str) -> list[tuple[str, str]]:
     env = Env.of(context, "calendar")
     return list(_cached_spans(text, env.zone, env.now.replace(second=0, microsecond=0)))
 
 
 @functools.lru_cache(maxsize=64)
-def _cached_spans(text: str, zone: tzinfo, now: datetime) -> tuple[str, ...]:
-    """The request's dates, read once per request and minute for all five calendar tools (a
-    request of twenty words costs dateparser a few hundred readings)."""
-    return tuple(said_dates.date_spans(text, zone, now))
+def _cached_spans(text: str, zone: tzinfo, now: datetime) -> tuple[tuple[str, str], ...]:
+    """The request's dates, each with what it names (:func:`said_dates.kind_of`), read once
+    per request and minute for all five calendar tools (a request of twenty words costs
+    dateparser a few hundred readings)."""
+    spans = said_dates.date_spans(text, zone, now)
+    return tuple((span, said_dates.kind_of(span, zone, now)) for span in spans)
 
 
 def _said(start: str, *ends: str) -> Callable[[ToolContext, str], dict[str, list[str]]]:
@@ -519,8 +521,60 @@ def _said(start: str, *ends: str) -> Callable[[ToolContext, str], dict[str, list
     to Wednesday"), none when it says one date (a start, not an end)."""
 
     def said(context: ToolContext, text: str) -> dict[str, list[str]]:
-        spans = _spans(context, text)
+        spans = [span for span, _ in _spans(context, text)]
         return {start: spans, **{end: spans[1:] for end in ends}}
+
+    return said
+
+
+def _when_starts(spans: list[tuple[str, str]], *, lengths: bool = True) -> list[str]:
+    """The stretches that can start an event or a search, as the request puts its dates.
+
+    Measured on the bundled model (dev split): offered "Donnerstag von 19" and "20:30", or
+    "Monday from 14:00" and "15:30", it started the event at the later time, today. A clock
+    time after a stretch with a day and a time is where that ends ("von 19 bis 20:30"), so it
+    is offered as an end only. A day and a clock time said apart ("at 9:15 ... from Monday")
+    are one start, offered joined ("Monday 9:15"): alone, either starts on the wrong day or
+    at midnight. Without ``lengths``, a length of time is no start either: "free on Tuesday
+    for an hour" looks from Tuesday, not from an hour from now (a reminder "in two hours"
+    starts then). Nothing here reads words: the kinds come from the calendar's own reader.
+    """
+    days = [text for text, kind in spans if kind == "day"]
+    clocks = [
+        text
+        for index, (text, kind) in enumerate(spans)
+        if kind == "clock" and not any(k == "moment" for _, k in spans[:index])
+    ]
+    joined = len(days) == 1 and len(clocks) == 1
+    starts: list[str] = []
+    for text, kind in spans:
+        if kind == "clock" and text not in clocks:
+            continue  # the end of a stretch that has its start
+        if kind == "length" and not lengths:
+            continue
+        if joined and text in (days[0], clocks[0]):
+            text = f"{days[0]} {clocks[0]}"
+        starts.append(text)
+    return list(dict.fromkeys(starts))
+
+
+def _said_when(
+    start: str, *ends: str, lengths: bool = True
+) -> Callable[[ToolContext, str], dict[str, list[str]]]:
+    """The request's dates for a new event's or a search's ``start`` (:func:`_when_starts`)
+    and its ``ends``: the dates after the first; a length of time is an ``end`` ("for an
+    hour") but no other end (a repetition's last day)."""
+
+    def said(context: ToolContext, text: str) -> dict[str, list[str]]:
+        spans = _spans(context, text)
+        later = spans[1:]
+        return {
+            start: _when_starts(spans, lengths=lengths),
+            **{
+                end: [span for span, kind in later if end == "end" or kind != "length"]
+                for end in ends
+            },
+        }
 
     return said
 
@@ -539,7 +593,7 @@ def _event_titles(context: ToolContext) -> dict[str, list[str]]:
     return {"event": titles} if 0 < len(titles) <= MAX_CHOICES else {}
 
 
-_new_event_dates = _said("start", "end", "repeat_until")
+_new_event_dates = _said_when("start", "end", "repeat_until")
 
 
 def _said_event(context: ToolContext, text: str) -> dict[str, list[str]]:
@@ -1028,7 +1082,12 @@ def _refresh(context: ToolContext, now: datetime) -> None:
             service.refresh_windows(session, now)
 
 
-@tool("calendar_list", effect=Effect.READS, arguments=ListArgs, said=_said("start", "end"))
+@tool(
+    "calendar_list",
+    effect=Effect.READS,
+    arguments=ListArgs,
+    said=_said_when("start", "end", lengths=False),
+)
 def list_events(context: ToolContext, args: ListArgs) -> ToolResult:
     """List calendar events between two dates, repeating events included."""
     env = Env.of(context, "calendar_list")
@@ -1061,7 +1120,12 @@ def _span(start: datetime, end: datetime) -> str:
     return dates.human(start, end, all_day=False)
 
 
-@tool("calendar_free_time", effect=Effect.READS, arguments=FreeTimeArgs, said=_said("start", "end"))
+@tool(
+    "calendar_free_time",
+    effect=Effect.READS,
+    arguments=FreeTimeArgs,
+    said=_said_when("start", "end", lengths=False),
+)
 def free_time(context: ToolContext, args: FreeTimeArgs) -> ToolResult:
     """Find free slots of a given length in the calendar, within working hours."""
     env = Env.of(context, "calendar_free_time")

@@ -120,6 +120,38 @@ def test_a_value_names_its_kind(request_text: str, offered: list[str]) -> None:
     assert list(scoped_tool(request_text, SOLAR).parameters["properties"]) == offered
 
 
+(TRIP,) = parse_tools(
+    [
+        {
+            "name": "plan_trip",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "city": {"type": "string"},
+                    "whole_day": {"type": "boolean", "description": "Take the whole day off."},
+                    "day": {"type": "string"},
+                },
+                "required": ["city"],
+            },
+        }
+    ]
+)
+
+
+def test_a_weekday_asks_for_a_day_not_for_a_yes_or_no_about_days() -> None:
+    """ "Thursday" is a value of ``day``; it says nothing about a flag whose description has
+    the word day (the calendar's ``all_day``, which the bundled model then set to true for
+    "move my dentist to Thursday, same time", losing the appointment's time)."""
+    offered = scoped_tool("A trip to Porto on Thursday", TRIP).parameters["properties"]
+    assert list(offered) == ["city", "day"]
+    asked = scoped_tool("A trip to Porto, the whole day", TRIP).parameters["properties"]
+    assert "whole_day" in asked
+    create = _update_tools()["calendar_create"]
+    assert (
+        "all_day" not in scoped_tool("Standup on Monday at 9:15", create).parameters["properties"]
+    )
+
+
 (EMAIL,) = parse_tools(
     [
         {
