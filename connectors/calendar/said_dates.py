@@ -16,6 +16,13 @@ function words as dates ("mit" and "die" as German weekday abbreviations, "a", "
 the number one); so a stretch whose every word is three letters or fewer, or that is one
 number alone ("Rua Augusta 10"), is not offered. That is a rule of length, not of words:
 it drops "hoy" alone (today, which a listing defaults to anyway) and a bare "May".
+
+Three more readings keep a stretch to one date (dev split, 2026-12-07): two clock times with a
+word between them are a start and an end, offered apart ("von 19" and "20:30", not "jueves de
+18 a 19:30" read as a Wednesday); a length of time beside a date is cut from it ("15
+minutes" and "Monday", not "15 minutes, from Monday" read as the 15th), told by how each part
+reads (a length moves with now, a date does not); and two stretches that share a word give it
+to the first ("Donnerstag von 19", then "20:30", not "19 bis 20:30" read as the 19th).
 """
 
 from __future__ import annotations

@@ -527,6 +527,19 @@ def _said(start: str, *ends: str) -> Callable[[ToolContext, str], dict[str, list
     return said
 
 
+def _joined(spans: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """The one day and the one clock time a request says apart ("at 9:15 ... from Monday"),
+    which are one moment; ``None`` unless it says exactly one of each (a clock time right
+    after a stretch with a day and a time ends that stretch: "von 19 bis 20:30")."""
+    days = [text for text, kind in spans if kind == "day"]
+    clocks = [
+        text
+        for index, (text, kind) in enumerate(spans)
+        if kind == "clock" and not any(k == "moment" for _, k in spans[:index])
+    ]
+    return (days[0], clocks[0]) if len(days) == 1 and len(clocks) == 1 else None
+
+
 def _when_starts(spans: list[tuple[str, str]], *, lengths: bool = True) -> list[str]:
     """The stretches that can start an event or a search, as the request puts its dates.
 
@@ -539,21 +552,15 @@ def _when_starts(spans: list[tuple[str, str]], *, lengths: bool = True) -> list[
     for an hour" looks from Tuesday, not from an hour from now (a reminder "in two hours"
     starts then). Nothing here reads words: the kinds come from the calendar's own reader.
     """
-    days = [text for text, kind in spans if kind == "day"]
-    clocks = [
-        text
-        for index, (text, kind) in enumerate(spans)
-        if kind == "clock" and not any(k == "moment" for _, k in spans[:index])
-    ]
-    joined = len(days) == 1 and len(clocks) == 1
+    joined = _joined(spans)
     starts: list[str] = []
-    for text, kind in spans:
-        if kind == "clock" and text not in clocks:
+    for index, (text, kind) in enumerate(spans):
+        if kind == "clock" and any(k == "moment" for _, k in spans[:index]):
             continue  # the end of a stretch that has its start
         if kind == "length" and not lengths:
             continue
-        if joined and text in (days[0], clocks[0]):
-            text = f"{days[0]} {clocks[0]}"
+        if joined and text in joined:
+            text = " ".join(joined)
         starts.append(text)
     return list(dict.fromkeys(starts))
 
@@ -562,16 +569,21 @@ def _said_when(
     start: str, *ends: str, lengths: bool = True
 ) -> Callable[[ToolContext, str], dict[str, list[str]]]:
     """The request's dates for a new event's or a search's ``start`` (:func:`_when_starts`)
-    and its ``ends``: the dates after the first; a length of time is an ``end`` ("for an
-    hour") but no other end (a repetition's last day)."""
+    and its ``ends``: the dates after the first, but for a day and a time joined into the
+    start. An ``end`` may be a length of time ("for an hour") or a clock time ("bis 20:30");
+    another end (a repetition's last day) is neither: offered "20:30" as one, the bundled
+    model repeated the event until then, which is before it starts."""
 
     def said(context: ToolContext, text: str) -> dict[str, list[str]]:
         spans = _spans(context, text)
-        later = spans[1:]
+        joined = _joined(spans) or ()
+        later = [(span, kind) for span, kind in spans[1:] if span not in joined]
         return {
             start: _when_starts(spans, lengths=lengths),
             **{
-                end: [span for span, kind in later if end == "end" or kind != "length"]
+                end: [
+                    span for span, kind in later if end == "end" or kind not in ("length", "clock")
+                ]
                 for end in ends
             },
         }
