@@ -32,7 +32,6 @@ from app.events import (
 )
 from app.history_window import fit_to_context
 from app.policy import pipeline
-from app.policy.answered_question import answered_request, is_question, together
 from app.policy.clarify import question
 from app.policy.decision import LISTED_TOOLS, call_is_decided, decide, last_exchange
 from app.policy.retrieval import retrieve
@@ -137,12 +136,10 @@ class Assistant:
         # things the previous turn showed all come from them.
         history = self.conversations.messages(conversation_id, limit=_HISTORY_READ)
         used = _used_tools(history[-_ROUTE_HISTORY:])
-        # An answer to the assistant's question is read with the request it completes.
-        request = answered_request(history) or text
-        routed = self._route(together(history[-_ROUTE_HISTORY:]), used, request, cancel)
-        tools = self._tools_for(request, routed, used)
+        routed = self._route(history[-_ROUTE_HISTORY:], used, text, cancel)
+        tools = self._tools_for(text, routed, used)
         said = self._said(history[-_SAID_HISTORY:], text, tools)
-        ask = self._clarify(request, routed, said, cancel)
+        ask = self._clarify(text, routed, said, cancel)
         if ask is not None:
             # The routed tool needs a value the request does not give: ask, invent nothing.
             yield TextDelta(ask)
@@ -154,7 +151,7 @@ class Assistant:
         shown: list[str] = []
         choices = self._choices(tools) if pipeline.enabled("argument_scope") else {}
         earlier = _shown_before(history) if choices else ""
-        grammar_tools = self._grammar_tools(request, tools, said, choices, earlier)
+        grammar_tools = self._grammar_tools(text, tools, said, choices, earlier)
         chosen = {(name, argument) for name, found in choices.items() for argument in found}
         options = GenerateOptions(
             max_tokens=self.options.max_tokens,
@@ -227,7 +224,7 @@ class Assistant:
                 # Ask for the answer in text, from those results, instead of failing the turn.
                 options = dataclasses.replace(options, allow_calls=False)
                 continue
-            ask = self._clarify_wanted(request, completion.tool_calls, tools, said, routed, cancel)
+            ask = self._clarify_wanted(text, completion.tool_calls, tools, said, routed, cancel)
             if ask is not None:
                 yield TextDelta(ask)
                 shown.append(ask)
@@ -237,8 +234,7 @@ class Assistant:
             if pipeline.enabled("thing_pick"):
                 # Settled before they are recorded: the conversation shows the calls as run.
                 calls = tuple(
-                    self._picked_things(request, call, grammar_tools, chosen, cancel)
-                    for call in calls
+                    self._picked_things(text, call, grammar_tools, chosen, cancel) for call in calls
                 )
             self._record_calls(conversation_id, calls)
             ran: list[tuple[str, dict[str, Any]]] = []  # (summary, result) of the calls that ran
@@ -247,7 +243,7 @@ class Assistant:
                 conflicts = tuple(
                     c.describe()
                     for c in call.conflicts
-                    if not _said_by_user(c.got, request)
+                    if not _said_by_user(c.got, text)
                     and not (step == 0 and _routed_name(c, routed))
                 )
                 yield CallProposed(call.name, dict(call.arguments), conflicts)
@@ -267,7 +263,7 @@ class Assistant:
                 )
                 break
             if len(ran) == len(completion.tool_calls) and not asks_for_more(
-                request, self._change_tools(tools), called
+                text, self._change_tools(tools), called
             ):
                 # Every call ran and the request asks for nothing more: the results are the
                 # answer, shown as the tools returned them (see app.result_answer).
@@ -467,7 +463,8 @@ class Assistant:
         if not pipeline.enabled("said_values"):
             return {}
         users = [m for m in history if m.get("role") == "user"]
-        asked = len(history) >= 2 and is_question(history[-2])
+        asked = len(history) >= 2 and history[-2].get("role") == "assistant"
+        asked = asked and str(history[-2].get("content", "")).rstrip().endswith(("?", "？"))
         words = [text]
         if asked and len(users) >= 2:
             words.append(str(users[-2].get("content", "")))
@@ -562,7 +559,6 @@ class Assistant:
         history = self.conversations.messages(conversation_id, limit=self.options.history)
         while history and history[0].get("role") == "tool":
             history.pop(0)  # a tool result without its call would confuse the model
-        history = together(history)
         last_user = max(
             (i for i, m in enumerate(history) if m.get("role") == "user"), default=len(history)
         )

@@ -43,14 +43,6 @@ class Pass:
 
 PIPELINE: tuple[Pass, ...] = (
     Pass(
-        "asked_together",
-        Kind.BEFORE,
-        "any",
-        "an answer to the assistant's question is read with the request it completes, as one "
-        "message, by the route and the main pass (the model titled an event with the answer)",
-        "app.policy.answered_question.together",
-    ),
-    Pass(
         "route",
         Kind.BEFORE,
         "any",

@@ -153,19 +153,23 @@ _NUMBER_LANGUAGES = ("es", "pt", "fr", "de", "en")
 _LOCALE_GAPS = ((re.compile(r"\bdaqui a\b", re.IGNORECASE), "dentro de"),)
 
 
+@functools.lru_cache(maxsize=4096)
+def _as_number(word: str) -> str:
+    """``word`` in digits when it is a cardinal number in one of the five languages ("duas",
+    "dos", "zwei"), else as it is ("first" is "1st", a date of its own)."""
+    from text_to_num import alpha2digit
+
+    for language in _NUMBER_LANGUAGES:
+        digits = alpha2digit(word, language, threshold=0)
+        if digits.isdigit():
+            return digits
+    return word
+
+
 def in_digits(text: str) -> str:
     """``text`` with numbers written as words in digits, in any of the five languages, and
     the relative phrases dateparser lacks in the ones it has (for when it cannot read it)."""
-    from text_to_num import alpha2digit
-
-    def number(word: re.Match[str]) -> str:
-        for language in _NUMBER_LANGUAGES:
-            digits = alpha2digit(word[0], language, threshold=0)
-            if digits.isdigit():  # a cardinal: "first" is "1st", a date of its own
-                return digits
-        return word[0]
-
-    text = _WORD.sub(number, text)
+    text = _WORD.sub(lambda word: _as_number(word[0]), text)
     for pattern, known in _LOCALE_GAPS:
         text = pattern.sub(known, text)
     return text
