@@ -570,14 +570,20 @@ def _said_when(
 ) -> Callable[[ToolContext, str], dict[str, list[str]]]:
     """The request's dates for a new event's or a search's ``start`` (:func:`_when_starts`)
     and its ``ends``: the dates after the first, but for a day and a time joined into the
-    start. An ``end`` may be a length of time ("for an hour") or a clock time ("bis 20:30");
-    another end (a repetition's last day) is neither: offered "20:30" as one, the bundled
-    model repeated the event until then, which is before it starts."""
+    start. An event's ``end`` may be a length of time ("for an hour") or a clock time ("bis
+    20:30"); another end (a repetition's last day) is neither: offered "20:30" as one, the
+    bundled model repeated the event until then, which is before it starts. Without
+    ``lengths`` (a search) a length of time is no end either: "free time tomorrow for a one
+    hour meeting" searched tomorrow from midnight to one o'clock."""
 
     def said(context: ToolContext, text: str) -> dict[str, list[str]]:
         spans = _spans(context, text)
         joined = _joined(spans) or ()
-        later = [(span, kind) for span, kind in spans[1:] if span not in joined]
+        later = [
+            (span, kind)
+            for span, kind in spans[1:]
+            if span not in joined and (lengths or kind != "length")
+        ]
         return {
             start: _when_starts(spans, lengths=lengths),
             **{

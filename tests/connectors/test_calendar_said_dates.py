@@ -104,7 +104,10 @@ def test_a_length_of_time_starts_a_reminder_but_never_a_listing(
     listing = registry.get("calendar_list").said
     create = registry.get("calendar_create").said
     assert free is not None and listing is not None and create is not None
-    assert free(tool_context, "Am I free on Tuesday for an hour?")["start"] == ["Tuesday"]
+    assert free(tool_context, "Am I free on Tuesday for an hour?") == {
+        "start": ["Tuesday"],
+        "end": [],
+    }
     assert free(tool_context, "Estou livre na terça para uma reunião de uma hora?")["start"] == [
         "terça"
     ]
