@@ -27,6 +27,7 @@ to the first ("Donnerstag von 19", then "20:30", not "19 bis 20:30" read as the 
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime, timedelta, tzinfo
 
@@ -64,7 +65,10 @@ def _is_range(text: str) -> bool:
     return found[1]["at"] is not None or any(c.isalpha() for c in between)
 
 
+@functools.lru_cache(maxsize=4096)
 def _reading(text: str, zone: tzinfo, base: datetime) -> tuple[object, str] | None:
+    """The calendar's reading of ``text``, once: trimming, the length-of-time cuts and the
+    kinds read the same stretches again and again, and each dateparser reading costs."""
     if _is_range(text):
         return None
     try:
