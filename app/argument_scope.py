@@ -229,7 +229,7 @@ def scoped_tools(
         allowed = (choices or {}).get(tool.name, {})
         named = {name: named_in(request, values, earlier) for name, values in allowed.items()}
         given = (said or {}).get(tool.name, {})
-        taken = [v for values in given.values() for v in values]
+        taken = [v for values in given.values() for v in values if isinstance(v, str)]
         scoped = scoped_tool(request, tool, taken, [name for name, v in given.items() if v])
         narrowed.append(with_choices(scoped, named))
     return tuple(narrowed)

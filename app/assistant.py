@@ -35,7 +35,7 @@ from app.policy import pipeline
 from app.policy.clarify import question
 from app.policy.decision import LISTED_TOOLS, call_is_decided, decide, last_exchange
 from app.policy.retrieval import retrieve
-from app.policy.said_values import Said, missing, with_said
+from app.policy.said_values import Said, missing, one_each, with_said
 from app.policy.thing_choice import pick_thing
 from app.prompt import now_message, system_prompt
 from app.result_answer import answer_from_results, asks_for_more
@@ -231,6 +231,8 @@ class Assistant:
                 self.conversations.append(conversation_id, {"role": "assistant", "content": ask})
                 break
             calls = completion.tool_calls
+            if pipeline.enabled("one_each"):
+                calls = one_each(calls, said)
             if pipeline.enabled("thing_pick"):
                 # Settled before they are recorded: the conversation shows the calls as run.
                 calls = tuple(

@@ -166,7 +166,7 @@ class Tool:
     preview: Callable[[ToolContext, Any], dict[str, Any]] | None = None
     choices: Callable[[ToolContext], Mapping[str, Sequence[str]]] | None = None
     in_store: bool = False
-    said: Callable[[ToolContext, str], Mapping[str, Sequence[str]]] | None = None
+    said: Callable[[ToolContext, str], Mapping[str, Sequence[str | int]]] | None = None
 
     def parameters(self) -> dict[str, Any]:
         """The JSON Schema of the arguments as the model sees it.
@@ -241,7 +241,7 @@ def tool(
     preview: Callable[[ToolContext, Any], dict[str, Any]] | None = None,
     choices: Callable[[ToolContext], Mapping[str, Sequence[str]]] | None = None,
     in_store: bool = False,
-    said: Callable[[ToolContext, str], Mapping[str, Sequence[str]]] | None = None,
+    said: Callable[[ToolContext, str], Mapping[str, Sequence[str | int]]] | None = None,
 ) -> Callable[[ToolFunction], Tool]:
     """Make a :class:`Tool` of a function; its description is the docstring's first paragraph."""
 

@@ -147,6 +147,14 @@ PIPELINE: tuple[Pass, ...] = (
         "app.policy.clarify.question",
     ),
     Pass(
+        "one_each",
+        Kind.WHOLE,
+        "any",
+        "calls of one tool that share a date the request said, while another it said goes "
+        "unused, get one each in the request's order",
+        "app.policy.said_values.one_each",
+    ),
+    Pass(
         "thing_pick",
         Kind.REASK,
         "any",

@@ -18,9 +18,10 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from backends.generation import ToolCall
 from backends.schema import ToolSpec
 
-Said = Mapping[str, Sequence[str]]
+Said = Mapping[str, Sequence[str | int]]
 
 
 def missing(tool: ToolSpec, said: Said) -> list[str]:
@@ -29,10 +30,12 @@ def missing(tool: ToolSpec, said: Said) -> list[str]:
     return [name for name in required if name in said and not said[name]]
 
 
-def _enum_of(schema: Any, values: Sequence[str]) -> dict[str, Any]:
-    """The argument's schema with its values limited to ``values`` (a nullable one stays so)."""
+def _enum_of(schema: Any, values: Sequence[str | int]) -> dict[str, Any]:
+    """The argument's schema with its values limited to ``values`` (strings, or the numbers
+    a tool reads: a free slot's length in minutes)."""
     description = schema.get("description") if isinstance(schema, dict) else None
-    narrowed: dict[str, Any] = {"type": "string", "enum": list(dict.fromkeys(values))}
+    kind = "integer" if all(isinstance(v, int) for v in values) else "string"
+    narrowed: dict[str, Any] = {"type": kind, "enum": list(dict.fromkeys(values))}
     if description:
         narrowed["description"] = description
     return narrowed
@@ -61,4 +64,34 @@ def with_said(scoped: ToolSpec, full: ToolSpec, said: Said) -> ToolSpec | None:
             properties.pop(name, None)
         elif name in properties or position == 0 or first.isdisjoint(values):
             properties[name] = _enum_of(every[name], values)
-    return dataclasses.replace(scoped, parameters={**scoped.parameters, "properties": properties})
+    # In the schema's order: an argument taken back went last, and the grammar keeps the
+    # order, so the bundled model, which writes a slot's length first, closed the call empty
+    # ("uma reunião de uma hora" on "terça": ``{}``).
+    ordered = {name: properties[name] for name in every if name in properties}
+    ordered.update((name, schema) for name, schema in properties.items() if name not in ordered)
+    return dataclasses.replace(scoped, parameters={**scoped.parameters, "properties": ordered})
+
+
+def one_each(calls: Sequence[ToolCall], said: Mapping[str, Said]) -> tuple[ToolCall, ...]:
+    """Calls of one tool that share a value the request said, while another it said for that
+    argument goes unused, get one each, in the order the request says them.
+
+    "Marca cabeleireiro na sexta às 11h e jantar com a Rita no sábado às 20h": the bundled model
+    made both events on Saturday at 20:00. When there are as many calls as said values, and
+    two calls hold the same one, the n-th call takes the n-th value. Reads no words: the
+    values are the tool's own reading of the request (``Tool.said``)."""
+    mended = list(calls)
+    for name in dict.fromkeys(call.name for call in calls):
+        places = [i for i, call in enumerate(calls) if call.name == name]
+        for argument, values in said.get(name, {}).items():
+            given = [mended[i].arguments.get(argument) for i in places]
+            distinct = list(dict.fromkeys(values))
+            if len(places) < 2 or len(distinct) != len(places):
+                continue
+            if len(set(map(str, given))) == len(given) or not all(v in distinct for v in given):
+                continue
+            for place, value in zip(places, distinct, strict=True):
+                call = mended[place]
+                arguments = {**call.arguments, argument: value}
+                mended[place] = dataclasses.replace(call, arguments=arguments)
+    return tuple(mended)

@@ -132,6 +132,17 @@ def _moves(text: str, zone: tzinfo, base: datetime) -> bool:
     return first is not None and first != _reading(text, zone, base + _NUDGE)
 
 
+def minutes_of(text: str, zone: tzinfo, base: datetime) -> int | None:
+    """How many minutes a length of time lasts ("deux heures": 120), or ``None`` when
+    ``text`` is no length of time (it does not move with now)."""
+    if not _moves(text, zone, base):
+        return None
+    reading = _reading(text, zone, base)
+    if reading is None or not isinstance(reading[0], datetime):
+        return None
+    return round((reading[0] - base).total_seconds() / 60)
+
+
 def kind_of(text: str, zone: tzinfo, base: datetime) -> str:
     """What a date stretch of the request names: "length" (a length of time, "an hour", read
     as counted from now), "clock" (a time of day alone, "20:30", "um 11"), "moment" (a day

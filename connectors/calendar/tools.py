@@ -139,7 +139,7 @@ class UpdateArgs(EventArgs):
     duration_minutes: int | None = Field(None, ge=1, le=20160)
     """New length in minutes, e.g. 45."""
     all_day: bool | None = None
-    """True to make it all day, false to give it times."""
+    """True to make it all day; false to undo that."""
     location: str | None = Field(None, max_length=500)
     """New place; '' removes it."""
     notes: str | None = Field(None, max_length=10000)
@@ -1138,11 +1138,32 @@ def _span(start: datetime, end: datetime) -> str:
     return dates.human(start, end, all_day=False)
 
 
+_search_dates = _said_when("start", "end", lengths=False)
+
+
+def _said_search(context: ToolContext, text: str) -> dict[str, list[Any]]:
+    """A free-time search's dates, and the slot's length when the request says one ("un
+    créneau de deux heures": 120, read by the calendar's own reader in the user's language;
+    the bundled model wrote 60, the default, for every length said in words)."""
+    env = Env.of(context, "calendar")
+    now = env.now.replace(second=0, microsecond=0)
+    lengths = [
+        said_dates.minutes_of(span, env.zone, now)
+        for span, kind in _spans(context, text)
+        if kind == "length"
+    ]
+    found: dict[str, list[Any]] = dict(_search_dates(context, text))
+    fitting = [m for m in lengths if m is not None and 5 <= m <= 720]
+    if fitting:
+        found["duration_minutes"] = list(dict.fromkeys(fitting))
+    return found
+
+
 @tool(
     "calendar_free_time",
     effect=Effect.READS,
     arguments=FreeTimeArgs,
-    said=_said_when("start", "end", lengths=False),
+    said=_said_search,
 )
 def free_time(context: ToolContext, args: FreeTimeArgs) -> ToolResult:
     """Find free slots of a given length in the calendar, within working hours."""

@@ -150,6 +150,10 @@ def test_a_weekday_asks_for_a_day_not_for_a_yes_or_no_about_days() -> None:
     assert (
         "all_day" not in scoped_tool("Standup on Monday at 9:15", create).parameters["properties"]
     )
+    # "same time" named the flag while its description said "false to give it times".
+    update = _update_tools()["calendar_update"]
+    moved = scoped_tool("Move my dentist thing to Thursday, same time", update, ["Thursday"])
+    assert "all_day" not in moved.parameters["properties"]
 
 
 (EMAIL,) = parse_tools(

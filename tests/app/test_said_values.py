@@ -93,3 +93,54 @@ def test_without_the_pass_the_tool_is_offered_with_free_dates(tool_context: Tool
     with pipeline.without(["said_values"]):
         events = list(assistant.turn(None, "Trag ein Treffen mit Lena ein"))
     assert [e.tool for e in events if isinstance(e, ActionPending)] == ["calendar_create"]
+
+
+def test_a_slots_length_said_in_words_is_the_only_length_offered(
+    tool_context: ToolContext,
+) -> None:
+    reply = call("calendar_free_time", duration_minutes=120, start="jeudi")
+    backend = ScriptedBackend([reply, f"[{reply}]", reply], routes=["calendar_free_time"])
+    assistant = Assistant(backend, load_registry(), tool_context, AssistantOptions())
+    list(assistant.turn(None, "Trouve-moi un créneau libre de deux heures jeudi"))
+    grammar = next(o.constrain_to for o in backend.options if o.constrain_to)
+    free = next(t for t in grammar if t.name == "calendar_free_time")
+    duration = free.parameters["properties"]["duration_minutes"]
+    assert duration["type"] == "integer" and duration["enum"] == [120]  # it searched for 60
+    assert free.parameters["properties"]["start"]["enum"] == ["jeudi"]
+
+
+def test_two_events_said_with_two_dates_get_one_each(tool_context: ToolContext) -> None:
+    request = "Marca cabeleireiro na sexta às 11h e jantar com a Rita no sábado às 20h"
+    first = {
+        "name": "calendar_create",
+        "arguments": {"title": "Cabeleireiro", "start": "sábado às 20h"},
+    }
+    second = {
+        "name": "calendar_create",
+        "arguments": {"title": "Jantar com a Rita", "start": "sábado às 20h"},
+    }
+    reply = json.dumps([first, second], ensure_ascii=False)
+    backend = ScriptedBackend([reply, reply, reply], routes=["calendar_create"])
+    assistant = Assistant(backend, load_registry(), tool_context, AssistantOptions())
+    events = list(assistant.turn(None, request))
+    pending = [e for e in events if isinstance(e, ActionPending)]
+    assert [p.preview["title"] for p in pending] == ["Cabeleireiro", "Jantar com a Rita"]
+    # The model made both on Saturday at 20:00; the hairdresser is on Friday at 11:00.
+    assert pending[0].preview["start"].startswith("2026-11-27T11:00")
+    assert pending[1].preview["start"].startswith("2026-11-28T20:00")
+    with pipeline.without(["one_each"]):
+        backend = ScriptedBackend([reply, reply, reply], routes=["calendar_create"])
+        assistant = Assistant(backend, load_registry(), tool_context, AssistantOptions())
+        events = list(assistant.turn(None, request))
+    starts = [e.preview["start"][:16] for e in events if isinstance(e, ActionPending)]
+    assert starts == ["2026-11-28T20:00", "2026-11-28T20:00"]
+
+
+def test_an_argument_taken_back_keeps_its_place_in_the_schema() -> None:
+    """The grammar keeps the schema's order: with the slot's length last, the bundled model
+    (which writes it first) closed the call empty for "uma reunião de uma hora" on "terça"."""
+    free = spec("calendar_free_time")
+    scoped = type(free)(free.name, free.description, {**free.parameters, "properties": {}})
+    narrowed = with_said(scoped, free, {"start": ["terça"], "end": [], "duration_minutes": [60]})
+    assert narrowed is not None
+    assert list(narrowed.parameters["properties"]) == ["duration_minutes", "start"]

@@ -107,12 +107,32 @@ def test_a_length_of_time_starts_a_reminder_but_never_a_listing(
     assert free(tool_context, "Am I free on Tuesday for an hour?") == {
         "start": ["Tuesday"],
         "end": [],
+        "duration_minutes": [60],
     }
     assert free(tool_context, "Estou livre na terça para uma reunião de uma hora?")["start"] == [
         "terça"
     ]
     assert listing(tool_context, "What's on in the next two hours?")["start"] == []
     assert create(tool_context, "Remind me in two hours to call mum")["start"] == ["two hours"]
+
+
+@pytest.mark.parametrize(
+    ("request_text", "minutes"),
+    [
+        # The bundled model searched for 60 minutes, the default, for each (dev split).
+        ("Trouve-moi un créneau libre de deux heures jeudi", 120),
+        ("¿Tengo un hueco de 45 minutos el viernes?", 45),
+        ("When am I free for 30 minutes next week?", 30),
+        ("Wann habe ich morgen anderthalb Stunden Zeit?", None),  # not read: left to the model
+    ],
+)
+def test_a_free_slots_length_is_read_from_the_request_in_any_language(
+    tool_context: ToolContext, request_text: str, minutes: int | None
+) -> None:
+    free = load_registry().get("calendar_free_time").said
+    assert free is not None
+    said = free(tool_context, request_text)
+    assert said.get("duration_minutes") == ([minutes] if minutes else None)
 
 
 @pytest.mark.parametrize(
