@@ -65,9 +65,24 @@ _TEXT_NAMES_TEXT = "message messages body text content wording"
 _TEXT_NAMES = frozenset(_TEXT_NAMES_TEXT.split())
 
 
-def _text_arguments(asked: set[str]) -> set[str]:
-    """The argument names a request that names the text to write mentions."""
-    return set(_WRITTEN_TEXT) if asked & _TEXT_NAMES else set()
+# Text the user dictates, in any language: a phrase in quotes ('...', "...", «...», “...”,
+# „...“), or words after a colon ("Schreib dir auf: Reifenwechsel kostet 60 Euro"). A single
+# quoted word names something (a title, a subject: "with the subject 'Forecast'" asks for no
+# body); an apostrophe inside a word ("l'anniversaire", "Marta's") opens no quote.
+_QUOTED_PHRASE = re.compile(
+    r"(?<!\w)'[^']*\w\s+\w[^']*'(?!\w)|\"[^\"]*\w\s+\w[^\"]*\"|«[^»]*\w\s+\w[^»]*»"
+    r"|“[^”]*\w\s+\w[^”]*”|„[^“”]*\w\s+\w[^“”]*[“”]"
+)
+_AFTER_COLON = re.compile(r":\s+\w")
+
+
+def _text_arguments(asked: set[str], request: str = "") -> set[str]:
+    """The argument names a request that names the text to write mentions, or that gives
+    text in quotes or after a colon: the words naming the text are English ("message",
+    "text"), and the bundled model, not offered a note's ``body``, saved "Schreib dir auf:
+    Reifenwechsel kostet 60 Euro bei Auto Silva" as a title alone."""
+    dictated = _QUOTED_PHRASE.search(request) or _AFTER_COLON.search(request)
+    return set(_WRITTEN_TEXT) if asked & _TEXT_NAMES or dictated else set()
 
 
 def _mentions(asked: set[str], words: set[str]) -> bool:
@@ -132,7 +147,7 @@ def scoped_tool(
     # yes/no: every weekday offered ``all_day``, and the bundled model then set it to true for
     # "move my dentist to Thursday, same time" and a standup at 9:15 (dev split).
     kinds = _kinds_named(said)
-    texts = _text_arguments(said)
+    texts = _text_arguments(said, request)
     spare = _spare_numbers(request, properties, required, taken)
     kept = {
         name: schema

@@ -32,7 +32,7 @@ from app.events import (
 )
 from app.history_window import fit_to_context
 from app.policy import pipeline
-from app.policy.clarify import question
+from app.policy.clarify import question, unsaid_text
 from app.policy.decision import LISTED_TOOLS, call_is_decided, decide, last_exchange
 from app.policy.retrieval import retrieve
 from app.policy.said_values import Said, missing, one_each, with_said
@@ -225,6 +225,8 @@ class Assistant:
                 options = dataclasses.replace(options, allow_calls=False)
                 continue
             ask = self._clarify_wanted(text, completion.tool_calls, tools, said, routed, cancel)
+            if ask is None and step == 0:
+                ask = self._clarify_unsaid(text, completion.tool_calls, tools, history, cancel)
             if ask is not None:
                 yield TextDelta(ask)
                 shown.append(ask)
@@ -517,6 +519,30 @@ class Assistant:
                     lacking = missing(spec, said.get(spec.name, {}))
                     if lacking and spec.name.startswith(conflict.wanted):
                         return question(self.backend, text, spec, lacking, cancel=cancel)
+        return None
+
+    def _clarify_unsaid(
+        self,
+        text: str,
+        calls: Sequence[ToolCall],
+        tools: Sequence[ToolSpec],
+        history: Sequence[Mapping[str, Any]],
+        cancel: CancelToken | None,
+    ) -> str | None:
+        """A question when a change would write text nobody said (the ``unsaid_text`` pass,
+        :func:`app.policy.clarify.unsaid_text`): the user is asked what to write."""
+        if not pipeline.enabled("unsaid_text"):
+            return None
+        changes = self._change_tools(tools)
+        conversation = [str(m.get("content")) for m in history[-_SAID_HISTORY:] if m.get("content")]
+        specs = {spec.name: spec for spec in tools}
+        for call in calls:
+            spec = specs.get(call.name)
+            if spec is None or call.name not in changes:
+                continue
+            lacking = unsaid_text(call, spec, conversation)
+            if lacking:
+                return question(self.backend, text, spec, lacking, cancel=cancel)
         return None
 
     def _clarify(

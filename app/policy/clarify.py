@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from app.policy.languages import language_of
 from backends.base import Backend, CancelToken, GenerateOptions
+from backends.generation import ToolCall
 from backends.schema import ToolSpec
 
 ASKING = (
@@ -96,3 +97,33 @@ def question(
     if end is not None:
         text = text[: end.end()]
     return text or f"I need one more detail first: {missing_text}?"
+
+
+# Arguments that hold the text a change writes (a note's line, a file's content).
+_TEXT_ARGUMENTS = frozenset(("text", "body", "content", "message"))
+_WORD = re.compile(r"\w{3,}")
+_SAME_START = 4  # letters two forms of a word share at least ("Käse", "Käses")
+
+
+def _words(text: str) -> set[str]:
+    return {w[:_SAME_START] for w in _WORD.findall(text.casefold()) if not w.isdigit()}
+
+
+def unsaid_text(call: ToolCall, tool: ToolSpec, conversation: Sequence[str]) -> list[str]:
+    """The required text arguments of ``call`` that share no word with the conversation.
+
+    "Acrescenta uma coisa à minha lista" names nothing to add; the bundled model added "-
+    apples - bananas - oranges" of its own. Text the user gave shares a word with what they
+    wrote, or with what the assistant showed before ("append it there"), in any language;
+    text that shares none is the model's, and the user is asked for it instead. Only
+    required arguments: an optional one the model fills is the scope's business."""
+    required = set(tool.parameters.get("required") or ())
+    said = set().union(*(_words(text) for text in conversation)) if conversation else set()
+    lacking = []
+    for name, value in call.arguments.items():
+        if name not in required or name not in _TEXT_ARGUMENTS or not isinstance(value, str):
+            continue
+        written = _words(value)
+        if written and not written & said:
+            lacking.append(name)
+    return lacking

@@ -155,6 +155,14 @@ PIPELINE: tuple[Pass, ...] = (
         "app.policy.said_values.one_each",
     ),
     Pass(
+        "unsaid_text",
+        Kind.GATE,
+        "any",
+        "a change whose required text to write shares no word with the conversation is not "
+        "proposed; the user is asked what to write",
+        "app.policy.clarify.unsaid_text",
+    ),
+    Pass(
         "thing_pick",
         Kind.REASK,
         "any",

@@ -270,3 +270,26 @@ def test_an_update_whose_change_the_request_gives_a_value_for_stays_scoped() -> 
     (scoped,) = scoped_tools("Schieb den Zahnarzt auf Donnerstag", [spec], said=said)
     assert "attendees" not in scoped.parameters["properties"]
     assert "all_day" not in scoped.parameters["properties"]
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    [
+        "Schreib dir auf: Reifenwechsel kostet 60 Euro bei Auto Silva",
+        "Crea una nota Recetas con 'tortilla de patatas'",
+        "Faz uma nota «Férias» com “levar o passaporte”",
+    ],
+)
+def test_text_the_user_dictates_offers_the_text_to_write_in_any_language(
+    request_text: str,
+) -> None:
+    """Only English words named the text ("message", "text"): the bundled model saved the
+    German note as a title alone, with no body offered."""
+    create = _update_tools()["notes_create"]
+    assert "body" in scoped_tool(request_text, create).parameters["properties"]
+
+
+def test_an_apostrophe_or_a_clock_time_is_no_dictated_text() -> None:
+    create = _update_tools()["notes_create"]
+    for request_text in ("L'anniversaire de Louis c'est le 8 juillet", "Marta's lunch at 12:30"):
+        assert "body" not in scoped_tool(request_text, create).parameters["properties"]

@@ -144,3 +144,37 @@ def test_an_argument_taken_back_keeps_its_place_in_the_schema() -> None:
     narrowed = with_said(scoped, free, {"start": ["terça"], "end": [], "duration_minutes": [60]})
     assert narrowed is not None
     assert list(narrowed.parameters["properties"]) == ["duration_minutes", "start"]
+
+
+def _list_note(tool_context: ToolContext) -> None:
+    load_registry().run(
+        "notes_create", {"title": "Compras", "body": "- leite"}, tool_context, approved=True
+    )
+
+
+def test_text_nobody_said_is_asked_for_not_added(tool_context: ToolContext) -> None:
+    _list_note(tool_context)
+    invented = call("notes_append", note="Compras", text="- apples\n- bananas")
+    backend = ScriptedBackend(
+        [invented, "O que devo acrescentar à lista?"], routes=["notes_append"]
+    )
+    assistant = Assistant(backend, load_registry(), tool_context, AssistantOptions())
+    events = list(assistant.turn(None, "Acrescenta uma coisa à minha lista"))
+    assert not [e for e in events if isinstance(e, ActionPending)]
+    assert isinstance(events[-1], TurnDone) and events[-1].pending == ()
+    assert events[-1].text == "O que devo acrescentar à lista?"
+    assert "Missing: text to add at the end of the note" in backend.prompts[-1][-1]["content"]
+    with pipeline.without(["unsaid_text"]):
+        backend = ScriptedBackend([invented, f"[{invented}]"], routes=["notes_append"])
+        assistant = Assistant(backend, load_registry(), tool_context, AssistantOptions())
+        events = list(assistant.turn(None, "Acrescenta uma coisa à minha lista"))
+    assert [e.tool for e in events if isinstance(e, ActionPending)] == ["notes_append"]
+
+
+def test_text_the_user_said_in_any_language_is_added(tool_context: ToolContext) -> None:
+    _list_note(tool_context)
+    said = call("notes_append", note="Compras", text="- pão")
+    backend = ScriptedBackend([said, f"[{said}]"], routes=["notes_append"])
+    assistant = Assistant(backend, load_registry(), tool_context, AssistantOptions())
+    events = list(assistant.turn(None, "Acrescenta pão à lista de compras"))
+    assert [e.tool for e in events if isinstance(e, ActionPending)] == ["notes_append"]
