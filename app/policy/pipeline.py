@@ -155,6 +155,13 @@ PIPELINE: tuple[Pass, ...] = (
         "app.policy.said_values.one_each",
     ),
     Pass(
+        "first_said",
+        Kind.MEND,
+        "any",
+        "a listing or search the model left without the one date the request says gets it",
+        "app.policy.said_values.with_first_said",
+    ),
+    Pass(
         "unsaid_text",
         Kind.GATE,
         "any",

@@ -95,3 +95,17 @@ def one_each(calls: Sequence[ToolCall], said: Mapping[str, Said]) -> tuple[ToolC
                 arguments = {**call.arguments, argument: value}
                 mended[place] = dataclasses.replace(call, arguments=arguments)
     return tuple(mended)
+
+
+def with_first_said(call: ToolCall, said: Said) -> ToolCall:
+    """``call`` with the request's one value for the tool's first said argument (a listing's
+    start) when the model left that argument out.
+
+    "¿Qué hay hoy en mi agenda?": offered only "hoy" for ``start``, the bundled model closed
+    the call empty, and the listing showed the next seven days. Only for a tool that reads
+    (the caller's choice): a change's missing value is asked for, not filled in."""
+    name, values = next(iter(said.items()), ("", ()))
+    distinct = list(dict.fromkeys(values))
+    if not name or len(distinct) != 1 or name in call.arguments:
+        return call
+    return dataclasses.replace(call, arguments={**call.arguments, name: distinct[0]})

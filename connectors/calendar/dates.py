@@ -108,7 +108,7 @@ def resolve(
     cleaned = " ".join(text.split())
     if not cleaned:
         raise InvalidArgumentsError(tool, [(field, "is empty; give a date like 'tomorrow 12:30'")])
-    cleaned = singular_days(cleaned)
+    cleaned = known_phrases(singular_days(cleaned))
     iso = _iso(cleaned, zone)
     if iso is not None:
         return iso
@@ -150,7 +150,20 @@ def resolve(
 # words and that phrase. text2num writes the numbers in digits; the phrase is put as the one
 # the locale has.
 _NUMBER_LANGUAGES = ("es", "pt", "fr", "de", "en")
-_LOCALE_GAPS = ((re.compile(r"\bdaqui a\b", re.IGNORECASE), "dentro de"),)
+_LOCALE_GAPS = (
+    (re.compile(r"\bdaqui a\b", re.IGNORECASE), "dentro de"),
+    # "la semana que viene", "o mês que vem": next week, month, year (es, pt).
+    (re.compile(r"\b(?:la |a )?semana que (?:viene|vem)\b", re.IGNORECASE), "próxima semana"),
+    (re.compile(r"\b(?:el |o )?m[eê]s que (?:viene|vem)\b", re.IGNORECASE), "próximo mes"),
+    (re.compile(r"\b(?:el |o )?a[ñn]o que (?:viene|vem)\b", re.IGNORECASE), "próximo año"),
+)
+
+
+def known_phrases(text: str) -> str:
+    """``text`` with the relative phrases dateparser's locales lack put as ones they have."""
+    for pattern, known in _LOCALE_GAPS:
+        text = pattern.sub(known, text)
+    return text
 
 
 @functools.lru_cache(maxsize=4096)
@@ -169,10 +182,7 @@ def _as_number(word: str) -> str:
 def in_digits(text: str) -> str:
     """``text`` with numbers written as words in digits, in any of the five languages, and
     the relative phrases dateparser lacks in the ones it has (for when it cannot read it)."""
-    text = _WORD.sub(lambda word: _as_number(word[0]), text)
-    for pattern, known in _LOCALE_GAPS:
-        text = pattern.sub(known, text)
-    return text
+    return known_phrases(_WORD.sub(lambda word: _as_number(word[0]), text))
 
 
 @functools.cache

@@ -78,13 +78,19 @@ def _reading(text: str, zone: tzinfo, base: datetime) -> tuple[object, str] | No
     return moment.value, moment.period
 
 
-def _too_slight(text: str) -> bool:
-    """One number alone, or only words of three letters or fewer (see the module's note)."""
-    words = text.split()
+def _too_slight(text: str, zone: tzinfo, base: datetime) -> bool:
+    """One number alone, or only words of three letters or fewer (see the module's note),
+    but for a phrase the reader knows by a longer one ("o mês que vem", "próximo mês") and a
+    short word that reads as today ("hoy": a listing without it shows the next seven days)."""
     numbered = dates.in_digits(text).split()  # "duas" is a number alone too
     if len(numbered) == 1 and re.fullmatch(r"\d+(st|nd|rd|th|\.)?", numbered[0], re.IGNORECASE):
         return True
-    return all(len(w) <= 3 and not any(c.isdigit() for c in w) for w in words)
+    words = dates.known_phrases(text).split()
+    if not all(len(w) <= 3 and not any(c.isdigit() for c in w) for w in words):
+        return False
+    reading = _reading(text, zone, base)
+    today = base.replace(hour=0, minute=0, second=0, microsecond=0)
+    return not (len(words) == 1 and reading is not None and reading == (today, "day"))
 
 
 def _trimmed(
@@ -238,11 +244,11 @@ def date_spans(text: str, zone: tzinfo, base: datetime) -> list[str]:
             if j == i:
                 continue
         a, b = _trimmed(text, (i, j), words, zone, base)
-        if _too_slight(text[words[a][0] : words[b - 1][1]]):
+        if _too_slight(text[words[a][0] : words[b - 1][1]], zone, base):
             a, b = i, j
         kept.append((a, b))
     spans = [text[words[i][0] : words[j - 1][1]] for i, j in kept]
-    spans = list(dict.fromkeys(s for s in spans if not _too_slight(s)))
+    spans = list(dict.fromkeys(s for s in spans if not _too_slight(s, zone, base)))
     # A stretch that trimming left inside another ("19h" of "19h, a começar", beside
     # "quartas às 19h") says nothing the other does not.
     return [s for s in spans if not any(s != other and s in other for other in spans)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from app.assistant import Assistant, AssistantOptions
-from app.events import ActionPending, TextDelta, TurnDone
+from app.events import ActionPending, CallProposed, TextDelta, TurnDone
 from app.policy import pipeline
 from app.policy.clarify import need
 from app.policy.said_values import missing, with_said
@@ -178,3 +178,16 @@ def test_text_the_user_said_in_any_language_is_added(tool_context: ToolContext) 
     assistant = Assistant(backend, load_registry(), tool_context, AssistantOptions())
     events = list(assistant.turn(None, "Acrescenta pão à lista de compras"))
     assert [e.tool for e in events if isinstance(e, ActionPending)] == ["notes_append"]
+
+
+def test_a_listing_left_without_the_day_said_gets_it(tool_context: ToolContext) -> None:
+    """Offered only "hoy", the bundled model closed the call empty and the listing showed the
+    next seven days."""
+    empty = call("calendar_list")
+    for without, start in (((), "hoy"), (("first_said",), None)):
+        backend = ScriptedBackend([empty, "Nada."], routes=["calendar_list"])
+        assistant = Assistant(backend, load_registry(), tool_context, AssistantOptions())
+        with pipeline.without(without):
+            events = list(assistant.turn(None, "¿Qué hay hoy en mi agenda?"))
+        proposed = [e for e in events if isinstance(e, CallProposed)]
+        assert [p.arguments.get("start") for p in proposed] == [start]

@@ -117,6 +117,29 @@ def test_a_length_of_time_starts_a_reminder_but_never_a_listing(
 
 
 @pytest.mark.parametrize(
+    ("request_text", "said"),
+    [
+        # Three letters or fewer a word, yet dates: the listing showed the next seven days.
+        ("¿Qué hay hoy en mi agenda?", ["hoy"]),
+        # Phrases dateparser's locales lack, read as the ones they have ("próxima semana").
+        ("¿Qué tengo la semana que viene?", ["semana que viene"]),
+        ("Marca o dentista para o mês que vem", ["mês que vem"]),
+        # Short function words stay no dates.
+        ("Treffen mit Ana am Montag", ["Montag"]),
+    ],
+)
+def test_short_words_that_name_a_day_are_read(request_text: str, said: list[str]) -> None:
+    assert date_spans(request_text, ZONE, NOW) == said
+
+
+def test_next_week_in_spanish_and_portuguese_is_the_next_calendar_week() -> None:
+    for text in ("la semana que viene", "a semana que vem"):
+        moment = dates.resolve(text, field="start", tool="t", zone=ZONE, base=NOW)
+        assert moment.period == "week"
+        assert moment.value.date() > NOW.date()
+
+
+@pytest.mark.parametrize(
     ("request_text", "minutes"),
     [
         # The bundled model searched for 60 minutes, the default, for each (dev split).
