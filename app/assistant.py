@@ -35,7 +35,7 @@ from app.policy import pipeline
 from app.policy.clarify import question, unsaid_text
 from app.policy.decision import LISTED_TOOLS, call_is_decided, decide, last_exchange
 from app.policy.retrieval import retrieve
-from app.policy.said_values import Said, missing, one_each, with_first_said, with_said
+from app.policy.said_values import Said, missing, one_each, with_said, with_said_filled
 from app.policy.thing_choice import pick_thing
 from app.prompt import now_message, system_prompt
 from app.result_answer import answer_from_results, asks_for_more
@@ -235,9 +235,11 @@ class Assistant:
             calls = completion.tool_calls
             if pipeline.enabled("one_each"):
                 calls = one_each(calls, said)
-            if pipeline.enabled("first_said"):
+            if pipeline.enabled("said_filled"):
                 calls = tuple(
-                    with_first_said(call, said.get(call.name, {})) if call.name in lookups else call
+                    with_said_filled(call, said.get(call.name, {}))
+                    if call.name in lookups
+                    else call
                     for call in calls
                 )
             if pipeline.enabled("thing_pick"):

@@ -44,6 +44,12 @@ EXAMPLES: tuple[tuple[str, str, str, str], ...] = (
         "the text to add",
         "What should I add to your todo list?",
     ),
+    (
+        "Schreib noch was in meine Notiz",
+        "German",
+        "text to add at the end of the note",
+        "Was soll ich in deine Notiz schreiben?",
+    ),
 )
 _QUESTION_END = re.compile(r"[?？]")
 _MAX_TOKENS = 40

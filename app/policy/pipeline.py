@@ -155,11 +155,12 @@ PIPELINE: tuple[Pass, ...] = (
         "app.policy.said_values.one_each",
     ),
     Pass(
-        "first_said",
+        "said_filled",
         Kind.MEND,
         "any",
-        "a listing or search the model left without the one date the request says gets it",
-        "app.policy.said_values.with_first_said",
+        "a listing or search the model left without the one value the request says for an "
+        "argument (a day, a slot's length) gets it",
+        "app.policy.said_values.with_said_filled",
     ),
     Pass(
         "unsaid_text",

@@ -97,15 +97,20 @@ def one_each(calls: Sequence[ToolCall], said: Mapping[str, Said]) -> tuple[ToolC
     return tuple(mended)
 
 
-def with_first_said(call: ToolCall, said: Said) -> ToolCall:
-    """``call`` with the request's one value for the tool's first said argument (a listing's
-    start) when the model left that argument out.
+def with_said_filled(call: ToolCall, said: Said) -> ToolCall:
+    """``call`` with each argument the model left out that the request gives exactly one
+    value for (a listing's start, a free slot's length).
 
     "¿Qué hay hoy en mi agenda?": offered only "hoy" for ``start``, the bundled model closed
-    the call empty, and the listing showed the next seven days. Only for a tool that reads
-    (the caller's choice): a change's missing value is asked for, not filled in."""
-    name, values = next(iter(said.items()), ("", ()))
-    distinct = list(dict.fromkeys(values))
-    if not name or len(distinct) != 1 or name in call.arguments:
+    the call empty, and the listing showed the next seven days; offered only 120 for the
+    length of "un créneau libre de deux heures jeudi", it searched for the default hour. Only
+    for a tool that reads (the caller's choice): a change's missing value is asked for, not
+    filled in."""
+    filled = dict(call.arguments)
+    for name, values in said.items():
+        distinct = list(dict.fromkeys(values))
+        if len(distinct) == 1 and name not in filled:
+            filled[name] = distinct[0]
+    if filled == call.arguments:
         return call
-    return dataclasses.replace(call, arguments={**call.arguments, name: distinct[0]})
+    return dataclasses.replace(call, arguments=filled)

@@ -180,11 +180,20 @@ def test_text_the_user_said_in_any_language_is_added(tool_context: ToolContext) 
     assert [e.tool for e in events if isinstance(e, ActionPending)] == ["notes_append"]
 
 
+def test_a_search_left_without_the_slot_length_said_gets_it(tool_context: ToolContext) -> None:
+    empty = call("calendar_free_time", start="jeudi")
+    backend = ScriptedBackend([empty, "Rien."], routes=["calendar_free_time"])
+    assistant = Assistant(backend, load_registry(), tool_context, AssistantOptions())
+    events = list(assistant.turn(None, "Trouve-moi un créneau libre de deux heures jeudi"))
+    proposed = [e for e in events if isinstance(e, CallProposed)]
+    assert [p.arguments.get("duration_minutes") for p in proposed] == [120]  # not the hour
+
+
 def test_a_listing_left_without_the_day_said_gets_it(tool_context: ToolContext) -> None:
     """Offered only "hoy", the bundled model closed the call empty and the listing showed the
     next seven days."""
     empty = call("calendar_list")
-    for without, start in (((), "hoy"), (("first_said",), None)):
+    for without, start in (((), "hoy"), (("said_filled",), None)):
         backend = ScriptedBackend([empty, "Nada."], routes=["calendar_list"])
         assistant = Assistant(backend, load_registry(), tool_context, AssistantOptions())
         with pipeline.without(without):
