@@ -109,7 +109,9 @@ def with_said_filled(call: ToolCall, said: Said) -> ToolCall:
     filled = dict(call.arguments)
     for name, values in said.items():
         distinct = list(dict.fromkeys(values))
-        if len(distinct) == 1 and name not in filled:
+        # A value another argument holds is taken: "free for 30 minutes next week" offers
+        # "next week" as start and end, and both read as one week's first day.
+        if len(distinct) == 1 and name not in filled and distinct[0] not in filled.values():
             filled[name] = distinct[0]
     if filled == call.arguments:
         return call

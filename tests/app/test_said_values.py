@@ -189,6 +189,18 @@ def test_a_search_left_without_the_slot_length_said_gets_it(tool_context: ToolCo
     assert [p.arguments.get("duration_minutes") for p in proposed] == [120]  # not the hour
 
 
+def test_a_value_another_argument_holds_is_not_filled_in_again(
+    tool_context: ToolContext,
+) -> None:
+    """The search from next week's start to next week's start found nothing."""
+    searched = call("calendar_free_time", duration_minutes=30, start="next week")
+    backend = ScriptedBackend([searched, "Nothing."], routes=["calendar_free_time"])
+    assistant = Assistant(backend, load_registry(), tool_context, AssistantOptions())
+    events = list(assistant.turn(None, "When am I free for 30 minutes next week?"))
+    proposed = [e for e in events if isinstance(e, CallProposed)]
+    assert [p.arguments for p in proposed] == [{"duration_minutes": 30, "start": "next week"}]
+
+
 def test_a_listing_left_without_the_day_said_gets_it(tool_context: ToolContext) -> None:
     """Offered only "hoy", the bundled model closed the call empty and the listing showed the
     next seven days."""
