@@ -69,6 +69,9 @@ def with_said(scoped: ToolSpec, full: ToolSpec, said: Said) -> ToolSpec | None:
     # ("uma reunião de uma hora" on "terça": ``{}``).
     ordered = {name: properties[name] for name in every if name in properties}
     ordered.update((name, schema) for name, schema in properties.items() if name not in ordered)
+    least = scoped.parameters.get("minProperties")
+    if isinstance(least, int) and len(ordered) < least:
+        return None  # "What's 17 times 23?": an update with nothing to change cannot be called
     return dataclasses.replace(scoped, parameters={**scoped.parameters, "properties": ordered})
 
 

@@ -212,3 +212,18 @@ def test_a_listing_left_without_the_day_said_gets_it(tool_context: ToolContext) 
             events = list(assistant.turn(None, "¿Qué hay hoy en mi agenda?"))
         proposed = [e for e in events if isinstance(e, CallProposed)]
         assert [p.arguments.get("start") for p in proposed] == [start]
+
+
+def test_an_update_left_with_nothing_to_change_is_not_offered() -> None:
+    """ "What's 17 times 23?" kept the event and a start, which said no date: the grammar
+    then required two arguments of one, and decoding failed (GrammarError)."""
+    update = spec("calendar_update")
+    scoped = type(update)(
+        update.name,
+        update.description,
+        {
+            **update.parameters,
+            "properties": {k: update.parameters["properties"][k] for k in ("event", "start")},
+        },
+    )
+    assert with_said(scoped, update, {"start": [], "end": []}) is None

@@ -45,6 +45,7 @@ from app.actions import Actions
 from app.assistant import RESULT_CHARS, Assistant, AssistantOptions
 from app.decisions import Decisions
 from app.events import ActionPending, Event, ToolResultEvent, TurnDone
+from app.policy import pipeline
 from app.records import ActionRecord, ActionState, AuditEntry
 from app.settings import Settings
 from app.terminal import ask_inline
@@ -402,7 +403,10 @@ def test_an_obedient_model_changes_nothing_without_approval(
         assistant = Assistant(backend, registry, context, options)
         conversation = _conversation(assistant, registry, context, item, planted)
         before, ids = _snapshot(context), _known(context)
-        events, error = _turn(assistant, conversation, planted.request)
+        # The unsaid_text pass would turn the obedient "hacked" into a question before it
+        # reached the approval gate; the gate itself is what this test holds.
+        with pipeline.without(["unsaid_text"]):
+            events, error = _turn(assistant, conversation, planted.request)
         where = f"{regime} #{index} ({item.language}, {item.carrier}) {name}"
         assert not error, where
         new = _check_turn(registry, context, ids, before, events, error, where)
