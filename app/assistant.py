@@ -37,6 +37,7 @@ from app.policy.decision import LISTED_TOOLS, call_is_decided, decide, last_exch
 from app.policy.retrieval import retrieve
 from app.policy.said_values import Said, missing, one_each, with_said, with_said_filled
 from app.policy.thing_choice import pick_thing
+from app.policy.unsaid_details import without_unsaid_details
 from app.prompt import now_message, system_prompt
 from app.result_answer import answer_from_results, asks_for_more
 from app.tool_choice import respond_stream
@@ -239,6 +240,17 @@ class Assistant:
                 calls = tuple(
                     with_said_filled(call, said.get(call.name, {}))
                     if call.name in lookups
+                    else call
+                    for call in calls
+                )
+            if pipeline.enabled("unsaid_details"):
+                conversation = [
+                    str(m.get("content")) for m in history[-_SAID_HISTORY:] if m.get("content")
+                ]
+                specs_by = {spec.name: spec for spec in tools}
+                calls = tuple(
+                    without_unsaid_details(call, specs_by[call.name], conversation)
+                    if call.name in specs_by
                     else call
                     for call in calls
                 )

@@ -111,7 +111,9 @@ _WORD = re.compile(r"\w{3,}")
 _SAME_START = 4  # letters two forms of a word share at least ("Käse", "Käses")
 
 
-def _words(text: str) -> set[str]:
+def word_starts(text: str) -> set[str]:
+    """The first letters of a text's words (of three letters or more, numbers left out): two
+    forms of a word share them in any language ("Käse", "Käses")."""
     return {w[:_SAME_START] for w in _WORD.findall(text.casefold()) if not w.isdigit()}
 
 
@@ -124,12 +126,12 @@ def unsaid_text(call: ToolCall, tool: ToolSpec, conversation: Sequence[str]) -> 
     text that shares none is the model's, and the user is asked for it instead. Only
     required arguments: an optional one the model fills is the scope's business."""
     required = set(tool.parameters.get("required") or ())
-    said = set().union(*(_words(text) for text in conversation)) if conversation else set()
+    said = set().union(*(word_starts(text) for text in conversation)) if conversation else set()
     lacking = []
     for name, value in call.arguments.items():
         if name not in required or name not in _TEXT_ARGUMENTS or not isinstance(value, str):
             continue
-        written = _words(value)
+        written = word_starts(value)
         if written and not written & said:
             lacking.append(name)
     return lacking

@@ -118,7 +118,8 @@ PIPELINE: tuple[Pass, ...] = (
         Kind.BEFORE,
         "any",
         "an argument the tool can read from the request (a date, by dateparser in the "
-        "user's language) may only be a stretch of the request that reads as one",
+        "user's language; an event's place, after a word that says where) may only be a "
+        "stretch of the request that reads as one",
         "app.policy.said_values.with_said",
     ),
     Pass(
@@ -161,6 +162,14 @@ PIPELINE: tuple[Pass, ...] = (
         "a listing or search the model left without the one value the request says for an "
         "argument (a day, a slot's length) gets it",
         "app.policy.said_values.with_said_filled",
+    ),
+    Pass(
+        "unsaid_details",
+        Kind.MEND,
+        "any",
+        "an optional detail (an event's notes) whose text shares no word with the "
+        "conversation is the model's, not the user's: it is left out of the call",
+        "app.policy.unsaid_details.without_unsaid_details",
     ),
     Pass(
         "unsaid_text",

@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connectors.atomic import write_bytes_atomic
-from connectors.calendar import dates, ics, said_dates, said_repeats, service
+from connectors.calendar import dates, ics, said_dates, said_places, said_repeats, service
 from connectors.calendar.models import CalendarEvent, CalendarImport, CalendarVersion
 from connectors.errors import ConnectorError, InvalidArgumentsError, NotFoundError
 from connectors.granted import checked_opener, file_names, folder_guard, resolve_granted
@@ -615,8 +615,14 @@ _new_event_dates = _said_when("start", "end", "repeat_until")
 
 
 def _said_event(context: ToolContext, text: str) -> dict[str, list[str]]:
-    """A new event's dates, and how often it repeats (none said: it does not repeat)."""
-    return {**_new_event_dates(context, text), "repeat": said_repeats.repeats(text)}
+    """A new event's dates, how often it repeats (none said: it does not repeat), and where
+    it is when the request says a place (:mod:`connectors.calendar.said_places`; none said:
+    the place is left to the argument scope, as before)."""
+    found = {**_new_event_dates(context, text), "repeat": said_repeats.repeats(text)}
+    where = said_places.places(text, [span for span, _ in _spans(context, text)])
+    if where:
+        found["location"] = where
+    return found
 
 
 @tool(
