@@ -86,10 +86,12 @@ def one_each(calls: Sequence[ToolCall], said: Mapping[str, Said]) -> tuple[ToolC
     mended = list(calls)
     for name in dict.fromkeys(call.name for call in calls):
         places = [i for i, call in enumerate(calls) if call.name == name]
+        if len(places) < 2:
+            continue
         for argument, values in said.get(name, {}).items():
             given = [mended[i].arguments.get(argument) for i in places]
             distinct = list(dict.fromkeys(values))
-            if len(places) < 2 or len(distinct) != len(places):
+            if len(distinct) != len(places) or _overlapping(distinct):
                 continue
             if len(set(map(str, given))) == len(given) or not all(v in distinct for v in given):
                 continue
@@ -98,6 +100,13 @@ def one_each(calls: Sequence[ToolCall], said: Mapping[str, Said]) -> tuple[ToolC
                 arguments = {**call.arguments, argument: value}
                 mended[place] = dataclasses.replace(call, arguments=arguments)
     return tuple(mended)
+
+
+def _overlapping(values: Sequence[str | int]) -> bool:
+    """Whether some of ``values`` are stretches of one another: one place said, offered as
+    "Cafe" and "Cafe Luz", is one value to choose the length of, not two for two calls."""
+    texts = [v.casefold() for v in values if isinstance(v, str)]
+    return any(a != b and a in b for a in texts for b in texts)
 
 
 def with_said_filled(call: ToolCall, said: Said) -> ToolCall:

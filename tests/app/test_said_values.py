@@ -14,7 +14,8 @@ from app.assistant import Assistant, AssistantOptions
 from app.events import ActionPending, CallProposed, TextDelta, TurnDone
 from app.policy import pipeline
 from app.policy.clarify import need
-from app.policy.said_values import missing, with_said
+from app.policy.said_values import missing, one_each, with_said
+from backends.generation import ToolCall
 from backends.schema import parse_tools
 from connectors.registry import load_registry
 from connectors.tool import ToolContext
@@ -134,6 +135,23 @@ def test_two_events_said_with_two_dates_get_one_each(tool_context: ToolContext) 
         events = list(assistant.turn(None, request))
     starts = [e.preview["start"][:16] for e in events if isinstance(e, ActionPending)]
     assert starts == ["2026-11-28T20:00", "2026-11-28T20:00"]
+
+
+def test_two_events_at_one_place_keep_it_whole() -> None:
+    """One place said is offered as "Cafe" and "Cafe Luz": two stretches of one value, not a
+    value for each of two events."""
+    calls = tuple(
+        ToolCall("calendar_create", {"title": title, "start": start, "location": "Cafe Luz"})
+        for title, start in (("Lunch", "Monday at 1"), ("Coffee", "Tuesday at 4"))
+    )
+    said = {
+        "calendar_create": {
+            "start": ["Monday at 1", "Tuesday at 4"],
+            "location": ["Cafe", "Cafe Luz"],
+        }
+    }
+    mended = one_each(calls, said)
+    assert [c.arguments["location"] for c in mended] == ["Cafe Luz", "Cafe Luz"]
 
 
 def test_an_argument_taken_back_keeps_its_place_in_the_schema() -> None:
