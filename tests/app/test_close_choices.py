@@ -88,18 +88,6 @@ class _Substituting(ScriptedBackend):
         yield from events
 
 
-@pytest.fixture
-def registry_with_lunch(tool_context: ToolContext) -> Registry:
-    registry = load_registry()
-    registry.run(
-        "calendar_create",
-        {"title": "Lunch with Marta", "start": "2026-11-27T13:00"},
-        tool_context,
-        approved=True,
-    )
-    return registry
-
-
 def test_a_note_the_model_confirms_among_the_user_s_notes_is_read_and_a_change_is_not(
     registry_with_lunch: Registry, tool_context: ToolContext
 ) -> None:

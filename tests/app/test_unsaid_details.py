@@ -16,7 +16,7 @@ from app.policy import pipeline
 from app.policy.unsaid_details import without_unsaid_details
 from backends.generation import ToolCall
 from backends.schema import parse_tools
-from connectors.registry import load_registry
+from connectors.registry import Registry, load_registry
 from connectors.tool import ToolContext
 from tests.scripted_backend import ScriptedBackend
 
@@ -47,14 +47,7 @@ def test_a_detail_the_user_gave_stays() -> None:
     assert without_unsaid_details(alone, update_spec(), ["Move the dentist"]) == alone
 
 
-def _pending(tool_context: ToolContext) -> list[ActionPending]:
-    registry = load_registry()
-    registry.run(
-        "calendar_create",
-        {"title": "Lunch with Marta", "start": "2026-11-27T13:00"},
-        tool_context,
-        approved=True,
-    )
+def _pending(registry: Registry, tool_context: ToolContext) -> list[ActionPending]:
     reply = json.dumps(
         {
             "name": "calendar_update",
@@ -67,14 +60,16 @@ def _pending(tool_context: ToolContext) -> list[ActionPending]:
 
 
 def test_the_proposed_change_holds_the_place_and_no_invented_notes(
-    tool_context: ToolContext,
+    registry_with_lunch: Registry, tool_context: ToolContext
 ) -> None:
-    pending = _pending(tool_context)
+    pending = _pending(registry_with_lunch, tool_context)
     assert [p.tool for p in pending] == ["calendar_update"]
     assert pending[0].arguments == {"event": "Lunch with Marta", "location": "Solar"}
 
 
-def test_without_the_pass_the_invented_notes_would_be_saved(tool_context: ToolContext) -> None:
+def test_without_the_pass_the_invented_notes_would_be_saved(
+    registry_with_lunch: Registry, tool_context: ToolContext
+) -> None:
     with pipeline.without(["unsaid_details"]):
-        pending = _pending(tool_context)
+        pending = _pending(registry_with_lunch, tool_context)
     assert pending[0].arguments.get("notes") == INVENTED
