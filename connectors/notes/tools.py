@@ -17,7 +17,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from connectors.errors import NotFoundError
-from connectors.notes import service
+from connectors.notes import said_titles, service
 from connectors.notes.models import Note, NoteVersion
 from connectors.tool import Arguments, Effect, ToolContext, ToolResult, Undo, tool
 
@@ -274,8 +274,18 @@ def edit(context: ToolContext, args: EditArgs) -> ToolResult:
     return _change(context, args.note, change)
 
 
+def _said_new_title(context: ToolContext, text: str) -> dict[str, list[str]]:
+    """The request's stretches a new title may be (:mod:`connectors.notes.said_titles`)."""
+    return {"new_title": said_titles.new_titles(text, _LIVE_TITLES(context).get("note", []))}
+
+
 @tool(
-    "notes_rename", effect=Effect.CHANGES, in_store=True, arguments=RenameArgs, choices=_LIVE_TITLES
+    "notes_rename",
+    effect=Effect.CHANGES,
+    in_store=True,
+    arguments=RenameArgs,
+    choices=_LIVE_TITLES,
+    said=_said_new_title,
 )
 def rename(context: ToolContext, args: RenameArgs) -> ToolResult:
     """Give a note a new title."""
