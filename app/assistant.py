@@ -244,9 +244,7 @@ class Assistant:
                     for call in calls
                 )
             if pipeline.enabled("unsaid_details"):
-                conversation = [
-                    str(m.get("content")) for m in history[-_SAID_HISTORY:] if m.get("content")
-                ]
+                conversation = _recent_texts(history)
                 specs_by = {spec.name: spec for spec in tools}
                 calls = tuple(
                     without_unsaid_details(call, specs_by[call.name], conversation)
@@ -553,7 +551,7 @@ class Assistant:
         if not pipeline.enabled("unsaid_text"):
             return None
         changes = self._change_tools(tools)
-        conversation = [str(m.get("content")) for m in history[-_SAID_HISTORY:] if m.get("content")]
+        conversation = _recent_texts(history)
         specs = {spec.name: spec for spec in tools}
         for call in calls:
             spec = specs.get(call.name)
@@ -701,6 +699,12 @@ def _routed_name(conflict: Conflict, routed: str | None) -> bool:
 _HISTORY_READ = 12  # messages a turn reads back: enough for the previous turn's results
 _ROUTE_HISTORY = 8  # of which the route sees these (the previous exchange, the tools used)
 _SAID_HISTORY = 4  # and the said values these (a question just asked, and the answer to it)
+
+
+def _recent_texts(history: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The texts of the conversation's last messages (the said values' window): what the
+    user and the assistant said, which text a call writes must share a word with."""
+    return [str(m.get("content")) for m in history[-_SAID_HISTORY:] if m.get("content")]
 
 
 def _shown_before(history: Sequence[Mapping[str, Any]]) -> str:

@@ -117,6 +117,11 @@ def word_starts(text: str) -> set[str]:
     return {w[:_SAME_START] for w in _WORD.findall(text.casefold()) if not w.isdigit()}
 
 
+def said_word_starts(conversation: Sequence[str]) -> set[str]:
+    """The word starts of everything in ``conversation`` (:func:`word_starts`)."""
+    return set().union(*(word_starts(text) for text in conversation)) if conversation else set()
+
+
 def unsaid_text(call: ToolCall, tool: ToolSpec, conversation: Sequence[str]) -> list[str]:
     """The required text arguments of ``call`` that share no word with the conversation.
 
@@ -126,7 +131,7 @@ def unsaid_text(call: ToolCall, tool: ToolSpec, conversation: Sequence[str]) -> 
     text that shares none is the model's, and the user is asked for it instead. Only
     required arguments: an optional one the model fills is the scope's business."""
     required = set(tool.parameters.get("required") or ())
-    said = set().union(*(word_starts(text) for text in conversation)) if conversation else set()
+    said = said_word_starts(conversation)
     lacking = []
     for name, value in call.arguments.items():
         if name not in required or name not in _TEXT_ARGUMENTS or not isinstance(value, str):

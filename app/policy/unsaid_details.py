@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from app.policy.clarify import word_starts
+from app.policy.clarify import said_word_starts, word_starts
 from backends.generation import ToolCall
 from backends.schema import ToolSpec
 
@@ -31,7 +31,7 @@ def without_unsaid_details(call: ToolCall, tool: ToolSpec, conversation: Sequenc
     and its approval shows the text)."""
     params = tool.parameters
     required = set(params.get("required") or ())
-    said = set().union(*(word_starts(text) for text in conversation)) if conversation else set()
+    said = said_word_starts(conversation)
     kept = {
         name: value
         for name, value in call.arguments.items()
