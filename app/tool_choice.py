@@ -638,7 +638,7 @@ def invents_numbers(call: ToolCall, tool: ToolSpec, context: str) -> bool:
 
 # Arguments that carry text the assistant writes for the user (a note's body, an email's
 # message): their words are the model's own by design, not a guess about what to look up.
-_WRITTEN_TEXT_TEXT = "body content text message description note notes summary comment"
+_WRITTEN_TEXT_TEXT = "body content text message description note notes summary comment replace"
 _WRITTEN_TEXT = frozenset(_WRITTEN_TEXT_TEXT.split())
 
 

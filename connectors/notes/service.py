@@ -138,6 +138,14 @@ def titles(session: Session, *, in_trash: bool = False, limit: int) -> list[str]
     return None if len(found) > limit else found
 
 
+def bodies(session: Session, *, limit: int) -> dict[str, str] | None:
+    """The texts of the notes outside the trash by title, or ``None`` when there are more
+    than ``limit`` notes."""
+    query = select(Note.title, Note.body).where(in_trash_condition(False)).limit(limit + 1)
+    found = {title: body for title, body in session.execute(query)}
+    return None if len(found) > limit else found
+
+
 def _candidates(session: Session, condition: ColumnElement[bool]) -> list[Note]:
     # Ids first, from the (trashed, title_key) index alone and in its order; then the notes.
     ids = select(Note.id).where(condition).order_by(Note.title_key).limit(MAX_CANDIDATES + 1)
@@ -264,14 +272,27 @@ def replaced(body: str, find: str, replace: str, note_title: str) -> tuple[str, 
 
     The exact passage is looked for first; failing that, the same words in any case with any
     spacing between them (a model quoting a passage often changes a line break or a capital).
+    Replaced by nothing, a passage that is a whole line (a list item, with or without its
+    marker) takes its line away.
 
     Raises:
         NotFoundError: the passage is not in the note.
     """
+    words = find.split()
+    if not replace and words:
+        # Removing a whole line (a list item: "cross buy stamps off") takes the line away,
+        # its marker and line break too, not only its words ("- " left behind).
+        passage = r"\s+".join(re.escape(w) for w in words)
+        line = re.compile(
+            rf"^[ \t]*(?:(?:[-*+]|\d+[.)])[ \t]+)?{passage}[ \t]*(?:\r?\n|\Z)",
+            re.IGNORECASE | re.MULTILINE,
+        )
+        new_body, count = line.subn("", body)
+        if count:
+            return new_body.rstrip("\n") + ("\n" if body.endswith("\n") else ""), count
     count = body.count(find)
     if count:
         return body.replace(find, replace), count
-    words = find.split()
     if words:
         loose = re.compile(r"\s+".join(re.escape(w) for w in words), re.IGNORECASE)
         new_body, count = loose.subn(lambda _match: replace, body)

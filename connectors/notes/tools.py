@@ -17,7 +17,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from connectors.errors import NotFoundError
-from connectors.notes import said_titles, service
+from connectors.notes import said_passages, said_titles, service
 from connectors.notes.models import Note, NoteVersion
 from connectors.tool import Arguments, Effect, ToolContext, ToolResult, Undo, tool
 
@@ -251,7 +251,23 @@ def append(context: ToolContext, args: AppendArgs) -> ToolResult:
     return _change(context, args.note, change)
 
 
-@tool("notes_edit", effect=Effect.CHANGES, in_store=True, arguments=EditArgs, choices=_LIVE_TITLES)
+def _said_passages(context: ToolContext, text: str) -> dict[str, list[str]]:
+    """The notes' passages the request quotes, which an edit may replace
+    (:mod:`connectors.notes.said_passages`); nothing when it quotes none."""
+    with context.store().reading() as session:
+        texts = service.bodies(session, limit=MAX_CHOICES)
+    found = said_passages.passages(text, texts or {})
+    return {"find": found} if found else {}
+
+
+@tool(
+    "notes_edit",
+    effect=Effect.CHANGES,
+    in_store=True,
+    arguments=EditArgs,
+    choices=_LIVE_TITLES,
+    said=_said_passages,
+)
 def edit(context: ToolContext, args: EditArgs) -> ToolResult:
     """Change a note: replace a passage (find and replace), rewrite its text, or set its tags."""
 

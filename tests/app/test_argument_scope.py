@@ -293,3 +293,14 @@ def test_an_apostrophe_or_a_clock_time_is_no_dictated_text() -> None:
     create = _update_tools()["notes_create"]
     for request_text in ("L'anniversaire de Louis c'est le 8 juillet", "Marta's lunch at 12:30"):
         assert "body" not in scoped_tool(request_text, create).parameters["properties"]
+
+
+def test_a_quoted_replacement_offers_the_replacement_not_only_the_whole_text() -> None:
+    """The bundled model, offered a note's passage and ``body`` but not ``replace`` for
+    "remplace 'renew passport' par 'renew ID card'", wrote the new words as the whole text and
+    the edit was refused (find and body together)."""
+    edit = _update_tools()["notes_edit"]
+    said = {"find": ["renew passport"]}
+    request_text = "Dans ma note todo, remplace 'renew passport' par 'renew ID card'"
+    (scoped,) = scoped_tools(request_text, [edit], said={"notes_edit": said})
+    assert "replace" in scoped.parameters["properties"]
