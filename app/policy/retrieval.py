@@ -332,6 +332,7 @@ def nearest_examples(
 
 
 CLOSE_SHARE = 0.5  # a value is close when it scores at least this share of the best one
+_PATH_HEAD = re.compile(r"^.*[\\/]")  # the folders of a path, up to its last part
 
 
 def closest_values(request: str, values: Sequence[str]) -> list[str]:
@@ -349,12 +350,15 @@ def _closest(request: str, values: tuple[str, ...]) -> tuple[str, ...]:
     texts = [v for v in values if v.strip()]
     if len(texts) < 2:
         return values
+    # A path is named by its last part: its folders say where it is, and a request that
+    # names a folder as where to copy to ("para a pasta archive") names no file in it.
+    named = [_PATH_HEAD.sub("", text) or text for text in texts]
     said = {gram for gram in ngram_tokens(request) if len(gram) == max(NGRAMS)}
-    if not any(said & set(ngram_tokens(text)) for text in texts):
+    if not any(said & set(ngram_tokens(text)) for text in named):
         # No title shares a five-letter piece with the request ("cancel that lunch", whose
         # event the previous answer named): a few shared letters are not evidence.
         return values
-    index = _bm25([ngram_tokens(text) for text in texts])
+    index = _bm25([ngram_tokens(text) for text in named])
     ids = index.get_tokens_ids(ngram_tokens(request))
     if not ids:
         return values

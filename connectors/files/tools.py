@@ -318,7 +318,12 @@ class CopyArguments(Arguments):
     """Path of the copy, or an existing folder to copy into, as the user named it."""
 
 
-@tool("files_copy", effect=Effect.CHANGES, arguments=CopyArguments, choices=_existing("source"))
+@tool(
+    "files_copy",
+    effect=Effect.CHANGES,
+    arguments=CopyArguments,
+    choices=_existing("source", kinds=("file",)),
+)
 def files_copy(context: ToolContext, args: CopyArguments) -> ToolResult:
     """Copy a file. Never replaces an existing file."""
     source = resolve_granted(context, args.source, kind="file")

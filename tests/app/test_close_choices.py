@@ -39,6 +39,26 @@ def test_the_titles_a_request_shares_letters_with_are_kept(
     assert closest_values(request_text, EVENTS) == close
 
 
+FILES = ["todo.txt", "invoice-march.txt", "printer-setup.txt", "reports/q2-plan.md"]
+FILES += ["archive/old-budget.txt"]
+
+
+@pytest.mark.parametrize(
+    ("request_text", "close"),
+    [
+        # The folder named is where to copy to, not the file: the plan is the file meant.
+        ("Copia o plano do Q2 para a pasta archive", ["reports/q2-plan.md"]),
+        # "archivo" shares letters with the folder "archive" alone: no file is close.
+        ("¿Qué dice el archivo de instalación de la impresora?", FILES),
+        ("Delete the old budget", ["archive/old-budget.txt"]),
+    ],
+)
+def test_a_file_is_close_by_its_name_not_by_its_folders(
+    request_text: str, close: list[str]
+) -> None:
+    assert closest_values(request_text, FILES) == close
+
+
 def test_a_request_sharing_nothing_keeps_every_title() -> None:
     assert closest_values("xyz", EVENTS) == EVENTS
 

@@ -54,6 +54,11 @@ def test_an_existing_file_is_one_of_the_granted_folders_entries(tool_context: To
     read = load_registry().get("files_read")
     assert read.choices is not None
     assert sorted(read.choices(tool_context)["path"]) == ["archive/old.txt", "invoice-march.pdf"]
+    # So does a copy: offered the folder a request named as where to copy to, the model
+    # copied "archive" ("Copia o plano do Q2 para a pasta archive"), which a copy refuses.
+    copy = load_registry().get("files_copy")
+    assert copy.choices is not None
+    assert sorted(copy.choices(tool_context)["source"]) == ["archive/old.txt", "invoice-march.pdf"]
 
 
 def test_a_folder_too_big_to_list_leaves_the_path_free(
