@@ -137,15 +137,17 @@ class Assistant:
         # things the previous turn showed all come from them.
         history = self.conversations.messages(conversation_id, limit=_HISTORY_READ)
         used = _used_tools(history[-_ROUTE_HISTORY:])
-        routed = self._route(history[-_ROUTE_HISTORY:], used, text, cancel)
+        routed = self._answered(history, text)
+        if routed is None:
+            routed = self._route(history[-_ROUTE_HISTORY:], used, text, cancel)
         tools = self._tools_for(text, routed, used)
         said = self._said(history[-_SAID_HISTORY:], text, tools)
         ask = self._clarify(text, routed, said, cancel)
         if ask is not None:
             # The routed tool needs a value the request does not give: ask, invent nothing.
-            yield TextDelta(ask)
-            self.conversations.append(conversation_id, {"role": "assistant", "content": ask})
-            yield TurnDone(conversation_id, ask, ())
+            yield TextDelta(ask.text)
+            self.conversations.append(conversation_id, ask.message())
+            yield TurnDone(conversation_id, ask.text, ())
             return
         seen: set[str] = set()
         pending: list[Action] = []
@@ -227,11 +229,12 @@ class Assistant:
                 continue
             ask = self._clarify_wanted(text, completion.tool_calls, tools, said, routed, cancel)
             if ask is None and step == 0:
-                ask = self._clarify_unsaid(text, completion.tool_calls, tools, history, cancel)
+                unsaid = self._clarify_unsaid(text, completion.tool_calls, tools, history, cancel)
+                ask = None if unsaid is None else Question(unsaid)
             if ask is not None:
-                yield TextDelta(ask)
-                shown.append(ask)
-                self.conversations.append(conversation_id, {"role": "assistant", "content": ask})
+                yield TextDelta(ask.text)
+                shown.append(ask.text)
+                self.conversations.append(conversation_id, ask.message())
                 break
             calls = completion.tool_calls
             if pipeline.enabled("one_each"):
@@ -513,7 +516,7 @@ class Assistant:
         said: Mapping[str, Said],
         routed: str | None,
         cancel: CancelToken | None,
-    ) -> str | None:
+    ) -> Question | None:
         """A question when the model wanted a tool the grammar left out because the request
         lacks a value it requires (it wanted calendar_create for "remind me to call grandma"
         and the grammar made it another tool): the ``clarify`` pass, after the main pass.
@@ -535,7 +538,8 @@ class Assistant:
                 for spec in tools:
                     lacking = missing(spec, said.get(spec.name, {}))
                     if lacking and spec.name.startswith(conflict.wanted):
-                        return question(self.backend, text, spec, lacking, cancel=cancel)
+                        asked = question(self.backend, text, spec, lacking, cancel=cancel)
+                        return Question(asked, spec.name, tuple(lacking))
         return None
 
     def _clarify_unsaid(
@@ -564,7 +568,7 @@ class Assistant:
 
     def _clarify(
         self, text: str, routed: str | None, said: Mapping[str, Said], cancel: CancelToken | None
-    ) -> str | None:
+    ) -> Question | None:
         """A question for the value the routed tool requires and the request does not give
         (the ``clarify`` pass), or ``None``."""
         if routed is None or not pipeline.enabled("clarify"):
@@ -573,7 +577,29 @@ class Assistant:
         lacking = missing(spec, said.get(routed, {})) if spec is not None else []
         if spec is None or not lacking:
             return None
-        return question(self.backend, text, spec, lacking, cancel=cancel)
+        asked = question(self.backend, text, spec, lacking, cancel=cancel)
+        return Question(asked, spec.name, tuple(lacking))
+
+    def _answered(self, history: Sequence[Mapping[str, Any]], text: str) -> str | None:
+        """The tool the assistant's question just before ``text`` asked values for, when
+        ``text`` gives them all (the ``answered_question`` pass), else ``None``.
+
+        Asked "¿Cuándo es la cita con el fisio?", the user's "El miércoles a las 12:30" is
+        the answer, not a new request: the bundled model's route, reading it alone, sent it
+        to calendar_free_time. The values are the tool's own reading of the reply
+        (``Tool.said``, any language), so a reply that gives none of them is routed as usual
+        (the user may have moved on)."""
+        if not pipeline.enabled("answered_question") or len(history) < 2:
+            return None
+        before = history[-2]
+        name, lacking = before.get("asks_for"), before.get("lacking")
+        if before.get("role") != "assistant" or not isinstance(name, str) or not lacking:
+            return None
+        spec = self._current_specs().get(name)
+        if spec is None:
+            return None
+        given = self._said([], text, [spec]).get(name, {})
+        return name if all(given.get(str(argument)) for argument in lacking) else None
 
     def _choices(self, tools: Sequence[ToolSpec]) -> dict[str, Mapping[str, Sequence[str]]]:
         """The current values of arguments that name the user's things (see Tool.choices)."""
@@ -608,6 +634,7 @@ class Assistant:
             (i for i, m in enumerate(history) if m.get("role") == "user"), default=len(history)
         )
         now = now_message(self.context.current_time())
+        history = [{k: v for k, v in m.items() if k not in _OWN_KEYS} for m in history]
         return [
             {"role": "system", "content": system_prompt(t.name for t in tools)},
             *history[:last_user],
@@ -664,6 +691,27 @@ class Assistant:
                 ],
             },
         )
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question the assistant asks instead of calling, and, when it asks for values a tool
+    requires, that tool and those arguments: kept with the message (``asks_for``,
+    ``lacking``), so the reply is read as their answer (:meth:`Assistant._answered`)."""
+
+    text: str
+    tool: str = ""
+    lacking: tuple[str, ...] = ()
+
+    def message(self) -> dict[str, Any]:
+        """The conversation message that records the question."""
+        message: dict[str, Any] = {"role": "assistant", "content": self.text}
+        if self.tool:
+            message.update(asks_for=self.tool, lacking=list(self.lacking))
+        return message
+
+
+_OWN_KEYS = frozenset({"asks_for", "lacking"})  # the assistant's notes, not the model's input
 
 
 def _said_by_user(value: object, request: str) -> bool:

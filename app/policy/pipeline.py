@@ -43,6 +43,14 @@ class Pass:
 
 PIPELINE: tuple[Pass, ...] = (
     Pass(
+        "answered_question",
+        Kind.BEFORE,
+        "any",
+        "a reply that gives every value the assistant's question just asked a tool for "
+        "(the tool's own reading of it) goes to that tool, with no route",
+        "app.assistant.Assistant._answered",
+    ),
+    Pass(
         "route",
         Kind.BEFORE,
         "any",

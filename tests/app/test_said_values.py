@@ -245,3 +245,44 @@ def test_an_update_left_with_nothing_to_change_is_not_offered() -> None:
         },
     )
     assert with_said(scoped, update, {"start": [], "end": []}) is None
+
+
+def test_the_reply_to_a_question_goes_to_the_tool_asked_for_without_a_route(
+    tool_context: ToolContext,
+) -> None:
+    """Asked when the appointment is, the user's "El miércoles a las 12:30" went to
+    calendar_free_time: the bundled model's route read the reply alone."""
+    reply = call("calendar_create", title="Cita con el fisio", start="miércoles a las 12:30")
+    backend = ScriptedBackend(
+        ["¿Cuándo es la cita con el fisio?", reply, f"[{reply}]", reply],
+        routes=["calendar_create", "calendar_free_time"],
+    )
+    assistant = Assistant(backend, load_registry(), tool_context, AssistantOptions())
+    first = list(assistant.turn(None, "Pon una cita con el fisio"))
+    conversation = first[-1].conversation_id
+    events = list(assistant.turn(conversation, "El miércoles a las 12:30"))
+    assert [e.tool for e in events if isinstance(e, ActionPending)] == ["calendar_create"]
+    assert backend.routed == ["Pon una cita con el fisio"]  # the reply was not routed
+    # The question's bookkeeping stays with the conversation, out of the model's prompt.
+    assert "asks_for" not in json.dumps(backend.prompts[-1])
+    # Without the pass the route reads the reply, and sends it to the free-time search.
+    backend = ScriptedBackend(
+        ["¿Cuándo es la cita con el fisio?", call("calendar_free_time", start="miércoles")]
+        + ["Tienes libre el miércoles."] * 3,
+        routes=["calendar_create", "calendar_free_time"],
+    )
+    assistant = Assistant(backend, load_registry(), tool_context, AssistantOptions())
+    with pipeline.without(["answered_question"]):
+        first = list(assistant.turn(None, "Pon una cita con el fisio"))
+        events = list(assistant.turn(first[-1].conversation_id, "El miércoles a las 12:30"))
+    assert not [e for e in events if isinstance(e, ActionPending)]
+
+
+def test_a_reply_that_answers_nothing_asked_is_routed_as_usual(tool_context: ToolContext) -> None:
+    backend = ScriptedBackend(
+        ["¿Cuándo es la cita con el fisio?", "Hola."], routes=["calendar_create", "none"]
+    )
+    assistant = Assistant(backend, load_registry(), tool_context, AssistantOptions())
+    first = list(assistant.turn(None, "Pon una cita con el fisio"))
+    list(assistant.turn(first[-1].conversation_id, "¿Cuánto es 17 por 23?"))
+    assert backend.routed == ["Pon una cita con el fisio", "¿Cuánto es 17 por 23?"]
