@@ -48,7 +48,7 @@ PIPELINE: tuple[Pass, ...] = (
         "any",
         "a reply that gives every value the assistant's question just asked a tool for "
         "(the tool's own reading of it) goes to that tool, with no route",
-        "app.assistant.Assistant._answered",
+        "app.assistant.Assistant",
     ),
     Pass(
         "route",
