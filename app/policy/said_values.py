@@ -34,7 +34,12 @@ def _enum_of(schema: Any, values: Sequence[str | int]) -> dict[str, Any]:
     """The argument's schema with its values limited to ``values`` (strings, or the numbers
     a tool reads: a free slot's length in minutes)."""
     description = schema.get("description") if isinstance(schema, dict) else None
-    kind = "integer" if all(isinstance(v, int) for v in values) else "string"
+    if all(isinstance(v, bool) for v in values):
+        kind = "boolean"  # a flag the request says ("im Papierkorb": in_trash)
+    elif all(isinstance(v, int) for v in values):
+        kind = "integer"
+    else:
+        kind = "string"
     narrowed: dict[str, Any] = {"type": kind, "enum": list(dict.fromkeys(values))}
     if description:
         narrowed["description"] = description

@@ -17,7 +17,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from connectors.errors import NotFoundError
-from connectors.notes import said_passages, said_titles, service
+from connectors.notes import said_filters, said_passages, said_titles, service
 from connectors.notes.models import Note, NoteVersion
 from connectors.tool import Arguments, Effect, ToolContext, ToolResult, Undo, tool
 
@@ -347,7 +347,21 @@ def restore(context: ToolContext, args: NoteArgs) -> ToolResult:
     return _change(context, args.note, change, in_trash=True)
 
 
-@tool("notes_list", effect=Effect.READS, arguments=ListArgs)
+def _said_filters(context: ToolContext, text: str) -> dict[str, list[str | bool]]:
+    """The user's tags the request names and whether it says the trash
+    (:mod:`connectors.notes.said_filters`)."""
+    with context.store().reading() as session:
+        known = [tag for tag, _count in service.tag_counts(session)]
+    found: dict[str, list[str | bool]] = {}
+    named = said_filters.tags(text, known)
+    if len(named) == 1:  # a listing takes one tag; two named say no one filter
+        found["tag"] = named
+    if said_filters.says_trash(text):
+        found["in_trash"] = [True]
+    return found
+
+
+@tool("notes_list", effect=Effect.READS, arguments=ListArgs, said=_said_filters)
 def list_notes(context: ToolContext, args: ListArgs) -> ToolResult:
     """List notes, newest first, optionally only those with a tag or those in the trash."""
     tag = args.tag or None
