@@ -68,19 +68,23 @@ def stretches(text: str, longest: int = LONGEST) -> list[str]:
 
 def mixed(call: ToolCall, tool: ToolSpec, said: Mapping[str, Sequence[object]]) -> list[str]:
     """The required free-text arguments of ``call`` whose value holds a word of a value the
-    tool read from the request for another argument and the call gives it."""
+    tool read from the request for another required argument and the call gives it (an
+    event's title holding its start; a place in the title is no symptom: "Dinner at Solar")."""
     properties = tool.parameters.get("properties") or {}
+    required = tool.parameters.get("required") or ()
     read = [
         value
         for name, values in said.items()
-        if isinstance(value := call.arguments.get(name), str) and value in values
+        if name in required
+        and isinstance(value := call.arguments.get(name), str)
+        and value in values
     ]
     if not read:
         return []
     taken = set().union(*(_words(value) for value in read))
     return [
         name
-        for name in tool.parameters.get("required") or ()
+        for name in required
         if name not in said
         and _free_text(properties.get(name))
         and isinstance(call.arguments.get(name), str)

@@ -68,3 +68,12 @@ def test_the_title_is_asked_again_among_the_words_that_hold_no_date(
     with pipeline.without(["mixed_text"]):
         events, _ = _turn(tool_context, [call, f"[{call}]", call])
     assert [e.preview["title"] for e in events if isinstance(e, ActionPending)] == ["Trag morgen"]
+
+
+def test_a_place_in_the_title_is_no_symptom() -> None:
+    said = {"start": ["tomorrow at 8"], "location": ["Solar"]}
+    call = ToolCall(
+        "calendar_create",
+        {"title": "Dinner at Solar", "start": "tomorrow at 8", "location": "Solar"},
+    )
+    assert mixed(call, _create(), said) == []
