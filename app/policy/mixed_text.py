@@ -30,6 +30,7 @@ from backends.schema import ToolSpec
 
 MOST_STRETCHES = 200  # beyond this many the grammar costs more than the pass is worth
 LONGEST = 6  # words a name holds at most
+TELLING_LETTERS = 4
 _REQUEST_CHARS = 400
 _MAX_TOKENS = 48
 _WORD = re.compile(r"\w+")
@@ -44,6 +45,12 @@ NAMING = (
 
 def _words(text: str) -> set[str]:
     return {word.casefold() for word in _WORD.findall(text)}
+
+
+def _telling(text: str) -> set[str]:
+    """The words of ``text`` that can tell two values apart: numbers and words of four
+    letters or more ("at", "um", "de", "a las" join a date to anything)."""
+    return {w for w in _words(text) if len(w) >= TELLING_LETTERS or any(c.isdigit() for c in w)}
 
 
 def _free_text(schema: Any) -> bool:
@@ -81,14 +88,14 @@ def mixed(call: ToolCall, tool: ToolSpec, said: Mapping[str, Sequence[object]]) 
     ]
     if not read:
         return []
-    taken = set().union(*(_words(value) for value in read))
+    taken = set().union(*(_telling(value) for value in read))
     return [
         name
         for name in required
         if name not in said
         and _free_text(properties.get(name))
         and isinstance(call.arguments.get(name), str)
-        and _words(call.arguments[name]) & taken
+        and _telling(call.arguments[name]) & taken
     ]
 
 
@@ -107,9 +114,9 @@ def unmixed(
     if not names:
         return call
     values = [v for values in said.values() for v in values if isinstance(v, str)]
-    taken = set().union(*(_words(v) for v in values))
+    taken = set().union(*(_telling(v) for v in values))
     offered = [
-        s for s in stretches(request[:_REQUEST_CHARS]) if _words(s) and not _words(s) & taken
+        s for s in stretches(request[:_REQUEST_CHARS]) if _telling(s) and not _telling(s) & taken
     ]
     if not offered or len(offered) > MOST_STRETCHES:
         return call
