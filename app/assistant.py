@@ -34,7 +34,6 @@ from app.history_window import fit_to_context
 from app.policy import pipeline
 from app.policy.clarify import question, unsaid_text
 from app.policy.decision import LISTED_TOOLS, call_is_decided, decide, last_exchange
-from app.policy.mixed_text import unmixed
 from app.policy.retrieval import retrieve
 from app.policy.said_values import Said, missing, one_each, with_said, with_said_filled
 from app.policy.thing_choice import pick_thing
@@ -260,21 +259,6 @@ class Assistant:
                 # Settled before they are recorded: the conversation shows the calls as run.
                 calls = tuple(
                     self._picked_things(text, call, grammar_tools, chosen, cancel) for call in calls
-                )
-            if pipeline.enabled("mixed_text"):
-                specs_of = {spec.name: spec for spec in tools}
-                calls = tuple(
-                    unmixed(
-                        self.backend,
-                        text,
-                        call,
-                        specs_of[call.name],
-                        said[call.name],
-                        cancel=cancel,
-                    )
-                    if call.name in specs_of and said.get(call.name)
-                    else call
-                    for call in calls
                 )
             self._record_calls(conversation_id, calls)
             ran: list[tuple[str, dict[str, Any]]] = []  # (summary, result) of the calls that ran

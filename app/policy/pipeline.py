@@ -197,15 +197,6 @@ PIPELINE: tuple[Pass, ...] = (
         "app.policy.thing_choice.pick_thing",
     ),
     Pass(
-        "mixed_text",
-        Kind.REASK,
-        "any",
-        "a required name (an event's title) that holds words of a value the tool read for "
-        "another argument (its start) is asked again, among the request's stretches that "
-        "hold none of them",
-        "app.policy.mixed_text.unmixed",
-    ),
-    Pass(
         "no_unsaid_backslash",
         Kind.BEFORE,
         "any",
