@@ -137,9 +137,8 @@ class Assistant:
         # things the previous turn showed all come from them.
         history = self.conversations.messages(conversation_id, limit=_HISTORY_READ)
         used = _used_tools(history[-_ROUTE_HISTORY:])
-        routed = self._answered(history, text)
-        if routed is None:
-            routed = self._route(history[-_ROUTE_HISTORY:], used, text, cancel)
+        answered = self._answered(history, text)
+        routed = answered or self._route(history[-_ROUTE_HISTORY:], used, text, cancel)
         tools = self._tools_for(text, routed, used)
         said = self._said(history[-_SAID_HISTORY:], text, tools)
         ask = self._clarify(text, routed, said, cancel)
@@ -155,6 +154,10 @@ class Assistant:
         choices = self._choices(tools) if pipeline.enabled("argument_scope") else {}
         earlier = _shown_before(history) if choices else ""
         grammar_tools = self._grammar_tools(text, tools, said, choices, earlier)
+        if answered is not None:
+            # The reply answers the question asked for this tool: it alone is written (the
+            # prompt keeps the connector's tools, so its cached prefix is reused).
+            grammar_tools = tuple(t for t in grammar_tools if t.name == answered) or grammar_tools
         chosen = {(name, argument) for name, found in choices.items() for argument in found}
         options = GenerateOptions(
             max_tokens=self.options.max_tokens,
@@ -582,7 +585,8 @@ class Assistant:
 
     def _answered(self, history: Sequence[Mapping[str, Any]], text: str) -> str | None:
         """The tool the assistant's question just before ``text`` asked values for, when
-        ``text`` gives them all (the ``answered_question`` pass), else ``None``.
+        ``text`` gives them all (the ``answered_question`` pass), else ``None``: the turn
+        then writes a call of that tool alone.
 
         Asked "¿Cuándo es la cita con el fisio?", the user's "El miércoles a las 12:30" is
         the answer, not a new request: the bundled model's route, reading it alone, sent it

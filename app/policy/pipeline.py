@@ -47,7 +47,7 @@ PIPELINE: tuple[Pass, ...] = (
         Kind.BEFORE,
         "any",
         "a reply that gives every value the assistant's question just asked a tool for "
-        "(the tool's own reading of it) goes to that tool, with no route",
+        "(the tool's own reading of it) is a call of that tool alone, with no route",
         "app.assistant.Assistant",
     ),
     Pass(

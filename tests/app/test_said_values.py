@@ -263,6 +263,10 @@ def test_the_reply_to_a_question_goes_to_the_tool_asked_for_without_a_route(
     events = list(assistant.turn(conversation, "El miércoles a las 12:30"))
     assert [e.tool for e in events if isinstance(e, ActionPending)] == ["calendar_create"]
     assert backend.routed == ["Pon una cita con el fisio"]  # the reply was not routed
+    # and the call is the asked tool's alone (the bundled model chose the free-time search
+    # when the calendar's other tools were allowed too).
+    grammar = next(o.constrain_to for o in reversed(backend.options) if o.constrain_to)
+    assert [t.name for t in grammar] == ["calendar_create"]
     # The question's bookkeeping stays with the conversation, out of the model's prompt.
     assert "asks_for" not in json.dumps(backend.prompts[-1])
     # Without the pass the route reads the reply, and sends it to the free-time search.
