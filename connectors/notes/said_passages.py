@@ -18,6 +18,7 @@ import re
 from collections.abc import Mapping
 
 from connectors.notes.said_titles import stretches
+from connectors.notes.service import loose_words
 
 LONGEST = 8  # words of the request a passage holds at most
 LEAST_LETTERS = 4  # a passage holds a word of at least this many letters, or a digit: "in
@@ -27,8 +28,7 @@ LEAST_LETTERS = 4  # a passage holds a word of at least this many letters, or a 
 def _pattern(stretch: str) -> re.Pattern[str]:
     """Whole words of ``stretch``, any case, any spacing between them (as the edit finds a
     passage: connectors.notes.service.replaced)."""
-    words = r"\s+".join(re.escape(word) for word in stretch.split())
-    return re.compile(rf"(?<!\w){words}(?!\w)", re.IGNORECASE)
+    return re.compile(rf"(?<!\w){loose_words(stretch)}(?!\w)", re.IGNORECASE)
 
 
 def _telling(stretch: str) -> bool:

@@ -267,6 +267,12 @@ def appended(body: str, addition: str) -> str:
     return body + addition if body.endswith("\n") else body + "\n" + addition
 
 
+def loose_words(passage: str) -> str:
+    """A regular expression of the words of ``passage`` with any spacing between them: how
+    an edit finds a passage a model quoted with another line break (see :func:`replaced`)."""
+    return r"\s+".join(re.escape(word) for word in passage.split())
+
+
 def replaced(body: str, find: str, replace: str, note_title: str) -> tuple[str, int]:
     """``body`` with every occurrence of ``find`` replaced, and how many there were.
 
@@ -278,11 +284,10 @@ def replaced(body: str, find: str, replace: str, note_title: str) -> tuple[str, 
     Raises:
         NotFoundError: the passage is not in the note.
     """
-    words = find.split()
-    if not replace and words:
+    passage = loose_words(find)
+    if not replace and passage:
         # Removing a whole line (a list item: "cross buy stamps off") takes the line away,
         # its marker and line break too, not only its words ("- " left behind).
-        passage = r"\s+".join(re.escape(w) for w in words)
         line = re.compile(
             rf"^[ \t]*(?:(?:[-*+]|\d+[.)])[ \t]+)?{passage}[ \t]*(?:\r?\n|\Z)",
             re.IGNORECASE | re.MULTILINE,
@@ -293,8 +298,8 @@ def replaced(body: str, find: str, replace: str, note_title: str) -> tuple[str, 
     count = body.count(find)
     if count:
         return body.replace(find, replace), count
-    if words:
-        loose = re.compile(r"\s+".join(re.escape(w) for w in words), re.IGNORECASE)
+    if passage:
+        loose = re.compile(passage, re.IGNORECASE)
         new_body, count = loose.subn(lambda _match: replace, body)
         if count:
             return new_body, count
