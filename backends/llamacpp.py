@@ -100,6 +100,18 @@ def _without_extra_buffers(llama_cpp: Any) -> Iterator[None]:
         low.llama_model_default_params = default
 
 
+def loading_guard(llama_cpp: Any, extra_buffers: bool | None = None) -> Any:
+    """What to load a model within: as it is, or with the extra buffers off where AMX is
+    present (``extra_buffers=None``) or where they are refused (``False``).
+
+    Public because every process that loads a model with llama.cpp on such a processor needs
+    it, ``llama_cpp.server`` started as a test's OpenAI-compatible server included: it crashed
+    on its first decode there (CI, a Sapphire Rapids machine).
+    """
+    extra = extra_buffers if extra_buffers is not None else not cpu_has_amx()
+    return contextlib.nullcontext() if extra else _without_extra_buffers(llama_cpp)
+
+
 @dataclass(frozen=True)
 class LlamaSettings:
     """Runtime settings of the llama.cpp backend.
@@ -152,12 +164,8 @@ class LlamaCppBackend(LocalBackend):
         threads = self.settings.n_threads or idle_threads()
         # A context longer than the model was trained for only produces garbage past that point.
         self.n_ctx = min(self.settings.n_ctx, trained or self.settings.n_ctx)
-        extra = self.settings.extra_buffers
-        if extra is None:
-            extra = not cpu_has_amx()
-        guard = contextlib.nullcontext() if extra else _without_extra_buffers(llama_cpp)
         try:
-            with guard:
+            with loading_guard(llama_cpp, self.settings.extra_buffers):
                 llm = llama_cpp.Llama(
                     model_path=str(model_path),
                     n_ctx=self.n_ctx,

@@ -104,6 +104,17 @@ def llama_server(tiny_gguf_path: Path) -> Iterator[str]:
         yield url
 
 
+# llama_cpp.server loads its model as the app does, with AMX's extra buffers off where the
+# processor has AMX: otherwise its first decode crashes the server there (see
+# backends.llamacpp.loading_guard).
+_SERVER_WITHIN_GUARD = (
+    "import runpy, llama_cpp\n"
+    "from backends.llamacpp import loading_guard\n"
+    "with loading_guard(llama_cpp):\n"
+    "    runpy.run_module('llama_cpp.server', run_name='__main__', alter_sys=True)\n"
+)
+
+
 @contextlib.contextmanager
 def llama_cpp_server(model: Path, n_ctx: int = 2048, threads: int = 1) -> Iterator[str]:
     """``llama_cpp.server`` on ``model``, on a free loopback port; yields its ``/v1`` URL.
@@ -114,8 +125,8 @@ def llama_cpp_server(model: Path, n_ctx: int = 2048, threads: int = 1) -> Iterat
     process = subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "llama_cpp.server",
+            "-c",
+            _SERVER_WITHIN_GUARD,
             "--model",
             str(model),
             "--host",
