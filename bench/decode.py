@@ -7,7 +7,8 @@ Measures, with the assistant's own tools (bench/assistant_tools.json) and reques
   and accepted draft tokens count as produced tokens, since producing several per pass over the
   weights is the point of fast-forwarding and speculation.
 * the share of output tokens taken from drafts, tokens per pass over the weights, and whether
-  each answer is the same as constrained decoding without drafts (``same=N/M``).
+  each answer is the same as constrained decoding without drafts from the same cache state
+  (``same=N/M``).
 * warm end-to-end latency of a tool call (request in, parsed call out) over the requests.
 * time to first token in a fresh process (a restart), with the system-and-tools prefix restored
   from the on-disk cache the first process wrote, restore included.
@@ -154,6 +155,21 @@ def forward_costs(backend, sizes: tuple[int, ...] = (1, 2, 4, 8)) -> dict[int, f
     return costs
 
 
+def from_prefix(backend, messages: list[dict[str, str]], tools) -> None:
+    """Drop whatever the cache holds past the system-and-tools prefix.
+
+    Why: llama.cpp's numbers depend on how tokens are batched, so the same prompt evaluated
+    from a different cache state (the whole prompt cached by the run before, its last token
+    evaluated alone) can tip a near tie: "Cancel the dentist appointment on December 3" began
+    with a ```json fence and wrote "2026-12-31" from a full cache, a bare object and
+    "2026-12-03" from the prefix. Comparing with and without drafts from the same state
+    measures what the drafts change, and nothing else.
+    """
+    keep = len(backend.prefix_tokens(messages, tools))
+    if backend._can_truncate() and backend._n_cached() > keep:
+        backend._truncate(keep)
+
+
 def child_ttft(model: Path, threads: int, kind: str) -> None:
     """Run in a fresh process: load, then time one request to its first token."""
     from backends.generation import Completion
@@ -231,6 +247,7 @@ def main() -> None:
         plain_time = 0.0
         accepted = drafted = passes = same = 0
         for request in REQUESTS[: args.limit]:
+            from_prefix(backend, _messages(request), tools)
             started = time.perf_counter()
             c = backend.generate(_messages(request), tools)
             latency = time.perf_counter() - started
@@ -240,9 +257,11 @@ def main() -> None:
             accepted += c.accepted_tokens
             drafted += c.drafted_tokens
             passes += c.passes
+            from_prefix(backend, _messages(request), tools)
             p = backend.generate(_messages(request), tools, options=GenerateOptions(draft_tokens=0))
             plain_time += p.timings.total_s - p.timings.prompt_s
             same += p.raw == c.raw
+            from_prefix(backend, _messages(request), tools)
             u = backend.generate(
                 _messages(request),
                 tools,
