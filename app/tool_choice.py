@@ -56,7 +56,7 @@ from app.hemispheres import with_hemisphere_signs
 from app.measure_units import misreads_measures
 from app.operation_words import with_operation_synonyms
 from app.place_names import with_whole_places
-from app.policy import pipeline, request_clauses
+from app.policy import pipeline
 from app.refused_names import (
     refused_name,
     renamed,
@@ -495,16 +495,14 @@ class _CallPlanner:
         phrases: Sequence[str] = (),
         tools: Sequence[str] = (),
         percents: Collection[float] = (),
-        clauses: Sequence[frozenset[str]] = (),
     ) -> None:
         self.numbers = numbers
         self.words = words
         self.phrases = list(phrases)
         self.tools = list(tools)  # tools the request names that no call has used
         self.percents = set(percents)  # "5%", kept as 0.05 among the numbers
-        self.clauses = list(clauses)  # words of each clause "and" joins (request_clauses)
         self._text: str | None = None
-        self._missing = len(numbers) + len(words) + len(self.tools) + len(self.clauses)
+        self._missing = len(numbers) + len(words) + len(self.tools)
         self._bias = 0.0
 
     @classmethod
@@ -527,8 +525,7 @@ class _CallPlanner:
             phrases.append(sibling)
         called = {c.name for c in calls}
         missing_tools = named_tools(request, tools, called, lookups) if calls else []
-        joined = request_clauses.clauses(request) if pipeline.enabled("clause_calls") else []
-        return cls(numbers, words, phrases, missing_tools, _percents(request), joined)
+        return cls(numbers, words, phrases, missing_tools, _percents(request))
 
     def _used(self, written: str) -> tuple[set[float], set[str]]:
         used_numbers: set[float] = set()
@@ -544,8 +541,7 @@ class _CallPlanner:
         unused = [w for w in self.words if not any(same_stem(w, u) for u in used_words)]
         plain = written.replace(".", "_")
         uncalled = [t for t in self.tools if f'"{t.replace(".", "_")}"' not in plain]
-        clauses = request_clauses.unused(self.clauses, written) if self.clauses else 0
-        return len(self.numbers - used_numbers) + len(unused) + len(uncalled) + clauses
+        return len(self.numbers - used_numbers) + len(unused) + len(uncalled)
 
     def values_left(self, written: str) -> list[str]:
         """The request's numbers and phrases that the calls in ``written`` have not used."""

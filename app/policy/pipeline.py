@@ -277,14 +277,6 @@ PIPELINE: tuple[Pass, ...] = (
         "app.tool_choice._with_missing_calls",
     ),
     Pass(
-        "clause_calls",
-        Kind.REASK,
-        "en de fr es pt",
-        "a clause joined by 'and' (one line of such words per language) whose words no call "
-        "uses counts as a call still missing, for missing_calls",
-        "app.policy.request_clauses.clauses",
-    ),
-    Pass(
         "meant_tool",
         Kind.REASK,
         "en",
