@@ -857,6 +857,9 @@ def _edit(session: Session, env: Env, args: UpdateArgs) -> Edit:
         if args.occurrence and len(components) > 1 and master is None:
             raise env.bad("occurrence", "this event has no series; leave occurrence empty")
     before = _describe(target, env.zone)
+    if target is master and master is not None and master.rrules:
+        unchanged = ics.calendar_of(row.vtimezones, ics.text_of(components))
+        before = _from_next(before, unchanged, row.id, env)
     series_start = target.start if target is master else None
     if {"start", "end", "duration_minutes", "all_day"} & args.model_fields_set:
         _retime(env, target, args)
@@ -881,14 +884,45 @@ def _edit(session: Session, env: Env, args: UpdateArgs) -> Edit:
     _bump(target, env.now)
     text = ics.text_of(components)
     calendar = ics.calendar_of(row.vtimezones, text)
+    after = _describe(target, env.zone)
+    if target is master and master is not None and master.rrules:
+        after = _from_next(after, calendar, row.id, env)
     return Edit(
         row=row,
         components=components,
         calendar=calendar,
         before=before,
-        after=_describe(target, env.zone),
+        after=after,
         occurrence=label,
     )
+
+
+def _from_next(
+    described: dict[str, Any], calendar: icalendar.Calendar, event_id: int, env: Env
+) -> dict[str, Any]:
+    """A repeating series as the user meets it: the times of its next occurrence (the first
+    that has not ended), the series' own first start kept as ``series_start``.
+
+    Why: a series is described by its first occurrence, often months back. "O clube do livro
+    deste mês passa para as 20h" was shown as "Change 'Book club' to Thu 26 Feb 2026
+    20:00-21:30" on 14 March: a change that looks like it is to a day already past, though it
+    moves this month's book club and every later one.
+    """
+    master = service.master_of(service.events_of(calendar))
+    upcoming = [o for o in _planned(calendar, event_id, env, master) if o.end > env.now]
+    if not upcoming:
+        return described
+    first = upcoming[0]
+    start: date | datetime = first.start.date() if first.all_day else first.start
+    end: date | datetime = first.end.date() if first.all_day else first.end
+    when = dates.human(start, end, all_day=first.all_day)
+    return {
+        **described,
+        "start": dates.iso(start),
+        "end": dates.iso(end),
+        "when": f"{when} and every time after",
+        "series_start": described["start"],
+    }
 
 
 def _new_override(master: icalendar.Event, found: service.Expanded) -> icalendar.Event:

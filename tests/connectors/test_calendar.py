@@ -307,6 +307,33 @@ def test_moving_a_series_keeps_its_cancelled_occurrences_cancelled(run: Any):
     assert starts == ["2026-11-30T10:30+01:00", "2026-12-14T10:30+01:00"]
 
 
+def test_a_series_begun_months_ago_is_shown_changed_from_its_next_occurrence(
+    run: Any, registry: Registry, tool_context: ToolContext
+):
+    """Today is 25 November: moving a monthly book club that began in September to 20:00 is
+    shown from its next meeting (3 December), not from a September day already past."""
+    run(
+        "calendar_create",
+        {
+            "title": "Book club",
+            "start": "2026-09-03 19:00",
+            "duration_minutes": 90,
+            "repeat": "monthly",
+        },
+    )
+    shown = preview(
+        registry, tool_context, "calendar_update", {"event": "Book club", "start": "20:00"}
+    )
+    assert shown["before"]["start"] == "2026-12-03T19:00+01:00"
+    assert shown["after"]["start"] == "2026-12-03T20:00+01:00"
+    assert shown["after"]["series_start"] == "2026-09-03T20:00+02:00"
+    assert "Thu 3 Dec 2026 20:00" in shown["summary"] and "every time after" in shown["summary"]
+    moved = run("calendar_update", {"event": "Book club", "start": "20:00"})
+    assert moved.data["start"] == "2026-12-03T20:00+01:00"
+    starts = [e["start"] for e in listed(run, "2026-09-01", "2026-11-01")]
+    assert starts == ["2026-09-03T20:00+02:00", "2026-10-03T20:00+02:00"]
+
+
 def test_unknown_occurrence_and_ambiguous_title_are_clear_errors(run: Any):
     weekly_standup(run)
     with pytest.raises(NotFoundError, match="no occurrence on 2026-12-08"):
