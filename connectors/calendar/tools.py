@@ -859,7 +859,7 @@ def _edit(session: Session, env: Env, args: UpdateArgs) -> Edit:
     before = _describe(target, env.zone)
     if target is master and master is not None and master.rrules:
         unchanged = ics.calendar_of(row.vtimezones, ics.text_of(components))
-        before = _from_next(before, unchanged, row.id, env)
+        before = _from_next(before, unchanged, row.id, env, every="")
     series_start = target.start if target is master else None
     if {"start", "end", "duration_minutes", "all_day"} & args.model_fields_set:
         _retime(env, target, args)
@@ -898,7 +898,11 @@ def _edit(session: Session, env: Env, args: UpdateArgs) -> Edit:
 
 
 def _from_next(
-    described: dict[str, Any], calendar: icalendar.Calendar, event_id: int, env: Env
+    described: dict[str, Any],
+    calendar: icalendar.Calendar,
+    event_id: int,
+    env: Env,
+    every: str = " and every time after",
 ) -> dict[str, Any]:
     """A repeating series as the user meets it: the times of its next occurrence (the first
     that has not ended), the series' own first start kept as ``series_start``.
@@ -920,7 +924,7 @@ def _from_next(
         **described,
         "start": dates.iso(start),
         "end": dates.iso(end),
-        "when": f"{when} and every time after",
+        "when": f"{when}{every}",
         "series_start": described["start"],
     }
 
