@@ -100,7 +100,9 @@ def _without_extra_buffers(llama_cpp: Any) -> Iterator[None]:
         low.llama_model_default_params = default
 
 
-def loading_guard(llama_cpp: Any, extra_buffers: bool | None = None) -> Any:
+def loading_guard(
+    llama_cpp: Any, extra_buffers: bool | None = None
+) -> contextlib.AbstractContextManager[None]:
     """What to load a model within: as it is, or with the extra buffers off where AMX is
     present (``extra_buffers=None``) or where they are refused (``False``).
 

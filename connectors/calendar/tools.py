@@ -857,9 +857,10 @@ def _edit(session: Session, env: Env, args: UpdateArgs) -> Edit:
         if args.occurrence and len(components) > 1 and master is None:
             raise env.bad("occurrence", "this event has no series; leave occurrence empty")
     before = _describe(target, env.zone)
-    if target is master and master is not None and master.rrules:
-        unchanged = ics.calendar_of(row.vtimezones, ics.text_of(components))
-        before = _from_next(before, unchanged, row.id, env, every="")
+    series = master if target is master and master is not None and master.rrules else None
+    if series is not None:  # the stored text is the series as it is before the change
+        stored = ics.calendar_of(row.vtimezones, row.ical)
+        before = _from_next(before, stored, row.id, env, series, every="")
     series_start = target.start if target is master else None
     if {"start", "end", "duration_minutes", "all_day"} & args.model_fields_set:
         _retime(env, target, args)
@@ -885,8 +886,8 @@ def _edit(session: Session, env: Env, args: UpdateArgs) -> Edit:
     text = ics.text_of(components)
     calendar = ics.calendar_of(row.vtimezones, text)
     after = _describe(target, env.zone)
-    if target is master and master is not None and master.rrules:
-        after = _from_next(after, calendar, row.id, env)
+    if series is not None:
+        after = _from_next(after, calendar, row.id, env, series)
     return Edit(
         row=row,
         components=components,
@@ -902,6 +903,7 @@ def _from_next(
     calendar: icalendar.Calendar,
     event_id: int,
     env: Env,
+    series: icalendar.Event,
     every: str = " and every time after",
 ) -> dict[str, Any]:
     """A repeating series as the user meets it: the times of its next occurrence (the first
@@ -912,8 +914,7 @@ def _from_next(
     20:00-21:30" on 14 March: a change that looks like it is to a day already past, though it
     moves this month's book club and every later one.
     """
-    master = service.master_of(service.events_of(calendar))
-    upcoming = [o for o in _planned(calendar, event_id, env, master) if o.end > env.now]
+    upcoming = [o for o in _planned(calendar, event_id, env, series) if o.end > env.now]
     if not upcoming:
         return described
     first = upcoming[0]
